@@ -1,0 +1,104 @@
+# memsim - one Makefile for the simulator, its tools and its tests.
+#
+#   make            bin/memsim and the tools (release build)
+#   make test       every test tier against the release build
+#   make check      the tests against a debug build with validators on
+#   make asan       the tests under AddressSanitizer + UBSan
+#   make valgrind   golden tests under memcheck
+#   make bench      throughput benchmark (docs/performance.md)
+#   make clean
+#
+# BUILD selects the flavour; objects go to build/$(BUILD)/.
+
+BUILD ?= release
+O := build/$(BUILD)
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcjson zlib 2>/dev/null)
+DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libcjson zlib 2>/dev/null || echo -lcjson -lz)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wconversion -Wno-sign-conversion -Wformat=2 -Wundef -Wcast-align \
+	-Wpointer-arith -Wvla
+CSTD := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+
+ifeq ($(BUILD),release)
+MODE_CFLAGS := -O2 -g
+else ifeq ($(BUILD),check)
+MODE_CFLAGS := -O0 -g -DMEMSIM_DEBUG
+else ifeq ($(BUILD),asan)
+MODE_CFLAGS := -O1 -g -DMEMSIM_DEBUG -fsanitize=address,undefined \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all
+MODE_LDFLAGS := -fsanitize=address,undefined
+else ifeq ($(BUILD),coverage)
+MODE_CFLAGS := -O0 -g --coverage
+MODE_LDFLAGS := --coverage
+else
+$(error unknown BUILD '$(BUILD)': release, check, asan or coverage)
+endif
+
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+CFLAGS ?=
+LDFLAGS ?=
+ALL_CFLAGS := $(CSTD) $(WARN) $(MODE_CFLAGS) $(DEPS_CFLAGS) -MMD -MP $(CFLAGS)
+ALL_LDFLAGS := $(MODE_LDFLAGS) $(LDFLAGS)
+LIBS := $(DEPS_LIBS) -lm -lpthread
+
+# The simulator: every sim/*.c is one module (ls sim/ is the architecture);
+# main.c is the program, the rest is the library the tests link.
+SIM_SRCS := $(sort $(wildcard sim/*.c))
+LIB_SRCS := $(filter-out sim/main.c,$(SIM_SRCS))
+LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
+MAIN_OBJ := $(O)/sim/main.o
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:%.c=$(O)/%)
+
+ifeq ($(BUILD),release)
+MEMSIM := bin/memsim
+else
+MEMSIM := $(O)/memsim
+endif
+
+.PHONY: all tools test check asan valgrind bench clean test-build
+all: $(MEMSIM) tools
+
+$(MEMSIM): $(MAIN_OBJ) $(O)/libmemsim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/libmemsim.a: $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/tests/unit/%: tests/unit/%.c $(O)/libmemsim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isim -o $@ $< $(O)/libmemsim.a $(ALL_LDFLAGS) $(LIBS)
+
+-include $(wildcard tools/*.mk)
+
+test-build: $(MEMSIM) $(UNIT_BINS) tools
+
+test: test-build
+	@MEMSIM=$(CURDIR)/$(MEMSIM) UNIT_DIR=$(CURDIR)/$(O)/tests/unit \
+		BUILD=$(BUILD) sh tests/run.sh
+
+check:
+	@$(MAKE) --no-print-directory BUILD=check test
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=asan test
+
+clean:
+	rm -rf build bin
+
+-include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BINS:=.d)

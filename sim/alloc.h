@@ -1,0 +1,113 @@
+/*
+ * alloc.h - the allocator interface.
+ *
+ * An allocator policy turns requests (allocate N bytes, resize, free) into
+ * simulated addresses and keeps the books on how much memory that costs:
+ * bytes handed out after rounding, memory held from the operating system
+ * (footprint) and pages actually touched (modelled RSS). docs/metrics.md
+ * defines each quantity; docs/policies.md describes each policy.
+ *
+ * Each policy is one file exporting one `const struct alloc_policy`; all
+ * state lives behind the opaque pointer that create() returns, so any
+ * number of instances run side by side. Addresses are simulated: they
+ * only need to be unique among live blocks and consistent with the
+ * policy's own layout (pymalloc finds a block's pool and arena from its
+ * address, as CPython does).
+ *
+ * Layering: a small-object allocator (pymalloc) sends what it does not
+ * serve, and asks for its arenas, to a lower "system" allocator instance
+ * (the glibc model), which is what the operating system sees. A policy
+ * that fills the map/unmap slots is a system allocator. The instance at
+ * the top reports the footprint and RSS of the whole stack (its own plus
+ * the lower one's), so callers read one set of statistics.
+ */
+#ifndef MEMSIM_ALLOC_H
+#define MEMSIM_ALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "knob.h"
+
+#define ALLOC_PAGE_SIZE 4096u   /* bytes; the modelled machine's page */
+
+/* Statistics common to every allocator (bytes unless noted). */
+struct alloc_stats {
+	uint64_t requested;     /* bytes asked for by live blocks */
+	uint64_t allocated;     /* bytes of live blocks after rounding */
+	uint64_t footprint;     /* bytes held from the OS (mapped or brk) */
+	uint64_t rss;           /* bytes of held pages that were touched */
+	uint64_t blocks;        /* live blocks (count) */
+	uint64_t os_maps;       /* mmap/brk-growth calls so far (count) */
+	uint64_t os_unmaps;     /* munmap/trim calls so far (count) */
+};
+
+/*
+ * Where a policy writes its own counters and tables (pymalloc's arena
+ * counters, its per-size-class table). The report layer implements the
+ * sink; the policy never formats output itself. Keys are JSON keys.
+ */
+struct alloc_sink {
+	void *ctx;
+	void (*counter)(void *ctx, const char *key, uint64_t value);
+	/* A table of nrows x ncols cells, row-major. */
+	void (*table)(void *ctx, const char *name, const char *const *columns,
+		      size_t ncols, const uint64_t *cells, size_t nrows);
+};
+
+/* A running allocator: its policy and its state. */
+struct alloc_inst {
+	const struct alloc_policy *policy;
+	void *state;
+};
+
+struct alloc_policy {
+	const char *name;       /* as in policy files: "pymalloc", "glibc" */
+	const char *summary;    /* one line */
+
+	/* Parameters: a struct of params_size bytes described by knobs. */
+	const struct knob *knobs;
+	size_t nknobs;
+	size_t params_size;
+	const void *defaults;
+
+	/* Checks relations between knobs (e.g. arena a multiple of pool);
+	 * returns 0, or -1 with a message in msg. */
+	int (*validate)(const void *params, char *msg, size_t msglen);
+
+	/* Creates an instance over `lower` (NULL for a system allocator).
+	 * `params` is copied. The instance does not own `lower`. */
+	void *(*create)(const void *params, const struct alloc_inst *lower);
+	void (*destroy)(void *state);
+
+	/* Returns the block's address (never 0). Size 0 is a legal request. */
+	uint64_t (*alloc)(void *state, uint64_t size);
+	/* Resizes the block at addr from old_size to new_size bytes (sizes as
+	 * requested); returns its address, which may differ. */
+	uint64_t (*resize)(void *state, uint64_t addr, uint64_t old_size,
+			   uint64_t new_size);
+	/* Frees the block at addr that was requested with `size` bytes. */
+	void (*free)(void *state, uint64_t addr, uint64_t size);
+	/* Bytes a request of `size` occupies once served (its block). */
+	uint64_t (*block_size)(void *state, uint64_t size);
+
+	/* Statistics of this instance and everything below it. */
+	void (*stats)(void *state, struct alloc_stats *out);
+	/* Policy-specific counters and tables; optional (NULL). */
+	void (*details)(void *state, const struct alloc_sink *sink);
+	/* Checks the policy's invariants; 0, or -1 with a message. */
+	int (*check)(void *state, char *msg, size_t msglen);
+
+	/* System allocators only: map `bytes` (a multiple of the page) of
+	 * fresh zero pages; unmap them. NULL in other policies. */
+	uint64_t (*map)(void *state, uint64_t bytes);
+	void (*unmap)(void *state, uint64_t addr, uint64_t bytes);
+};
+
+/* The compiled-in allocator policies, NULL-terminated. */
+extern const struct alloc_policy *const alloc_policies[];
+
+/* The policy named `name`, or NULL. */
+const struct alloc_policy *alloc_find(const char *name);
+
+#endif

@@ -1,0 +1,144 @@
+/*
+ * heap.h - the simulated object graph and its reference counting.
+ *
+ * Glossary (docs/architecture.md has the picture):
+ *   object    a live allocation of the trace, named by a 64-bit ID
+ *   slot      the heap's own 32-bit handle of a live object; stable while
+ *             the object lives, recycled after it dies
+ *   roots     references held by the root set (ID 0): `a` gives one,
+ *             `+ 0 ID` adds one, `- 0 ID` drops one
+ *   incoming  `+ SRC ID` edges from live objects
+ *   refcount  roots + incoming; reaching 0 frees the object at once
+ *   out       the object's outgoing edges, a multiset of slots in the
+ *             order they were added (the same edge may appear twice)
+ *
+ * Semantics are exactly those of the trace format's "Reference
+ * semantics": `f` frees regardless of roots but is an error while another
+ * live object holds an edge to it. Deaths cascade through outgoing edges
+ * iteratively (an explicit stack, never the C stack), in CPython's order:
+ * an object's referents are released last to first and any that die are
+ * fully released before the object's own memory goes (list_dealloc in
+ * Objects/listobject.c drops items from the end, then frees the list).
+ *
+ * The heap knows nothing of allocators, free lists or collectors. It tells
+ * one listener (struct heap_hooks) what happens; the listener stores its
+ * per-object data in the fields marked "owned by the listener".
+ *
+ * Invariants (heap_check): every edge joins two live objects; each
+ * object's incoming equals the number of edges pointing at it; every live
+ * object has refcount > 0 except during the listener's on_free callback;
+ * the ID map and the slot array agree; live_bytes is the sum of sizes.
+ */
+#ifndef MEMSIM_HEAP_H
+#define MEMSIM_HEAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "trace.h"
+
+#define HEAP_NONE UINT32_MAX    /* "no slot" */
+
+/* Object flags. */
+#define HEAP_F_LIVE   0x01u     /* slot holds a live object */
+#define HEAP_F_MARK   0x02u     /* scratch bit for traversals (heap_check,
+                                 * heap_find_garbage); clear between them */
+
+struct heap_obj {
+	uint64_t id;
+	uint64_t size;          /* bytes requested */
+	uint32_t type;          /* typetab index */
+	uint32_t roots;
+	uint32_t incoming;
+	uint32_t nout, capout;
+	uint32_t flags;
+	uint32_t *out;          /* nout referent slots (NULL when capout 0) */
+
+	/* Owned by the listener (the policy instance), zero on allocation. */
+	uint64_t addr;          /* allocator's block address */
+	uint32_t gc_prev, gc_next; /* collector's generation list */
+	uint32_t gc_refs;       /* collector scratch */
+	uint8_t gc_gen;         /* collector: generation, or 0xff untracked */
+	uint8_t user_flags;
+};
+
+struct heap;
+
+/*
+ * What the heap reports. Every callback is optional (NULL). They run
+ * synchronously; a callback must not call back into the heap except as
+ * documented.
+ *   on_alloc   after `a` has entered the object (roots 1, no edges).
+ *   on_free    when the object dies (refcount 0, `f`, or released as
+ *              garbage): its referents have already been released, and its
+ *              slot is recycled after the call returns. The fields owned by
+ *              the listener are still valid here.
+ *   on_resize  after `r` changed the size; old_size is the size before.
+ *   on_ref     after an edge is added (+1) or dropped (-1); src HEAP_NONE
+ *              is the root set.
+ */
+struct heap_hooks {
+	void *ctx;
+	void (*on_alloc)(void *ctx, struct heap *h, uint32_t slot);
+	void (*on_free)(void *ctx, struct heap *h, uint32_t slot);
+	void (*on_resize)(void *ctx, struct heap *h, uint32_t slot, uint64_t old_size);
+	void (*on_ref)(void *ctx, struct heap *h, uint32_t src, uint32_t dst, int delta);
+};
+
+/* Creates an empty heap; `hooks` is copied (NULL for none). */
+struct heap *heap_create(const struct heap_hooks *hooks);
+void heap_destroy(struct heap *h);
+
+/*
+ * Applies one trace event of kind ALLOC, FREE, RESIZE, REF_ADD or
+ * REF_DROP (other kinds are the caller's). Returns 0, or MS_EXIT_DATAERR
+ * with err->msg saying what is wrong (e.g. "object 7 is already live",
+ * "edge 3 -> 9 does not exist"); the caller adds the location. On error
+ * the heap is unchanged.
+ */
+int heap_apply(struct heap *h, const struct trace_event *ev, struct ms_error *err);
+
+/* The slot of a live ID, or HEAP_NONE. */
+uint32_t heap_lookup(const struct heap *h, uint64_t id);
+
+/* The object in a slot (live, or being freed inside on_free). */
+struct heap_obj *heap_obj(const struct heap *h, uint32_t slot);
+
+/*
+ * Releases a set of objects found to be garbage by a collector: for each
+ * slot in order that is still live, drops all of its outgoing edges (as
+ * CPython's tp_clear does); objects reaching refcount 0 die through the
+ * usual cascade and on_free. Returns the number of objects freed. Slots
+ * that died earlier in the same call are skipped, so the caller may pass a
+ * set whose members free each other. Objects still referenced after all
+ * edges are cleared (not garbage after all) stay live and are counted in
+ * the return value's complement; the caller decides whether that is a bug.
+ */
+uint64_t heap_release(struct heap *h, const uint32_t *slots, size_t n);
+
+/*
+ * Finds the live objects not reachable from the root set (objects with
+ * roots > 0 and everything reachable from them through edges). Returns
+ * their number and stores a newly allocated array of their slots in
+ * *out (caller frees; NULL when none); *bytes receives their total size.
+ * Iterative; uses HEAP_F_MARK and leaves it clear.
+ */
+uint64_t heap_find_garbage(struct heap *h, uint32_t **out, uint64_t *bytes);
+
+/* Number of live objects and their total requested size (bytes). */
+uint64_t heap_live_objects(const struct heap *h);
+uint64_t heap_live_bytes(const struct heap *h);
+
+/* One past the highest slot ever used: slots below it may be iterated
+ * (check HEAP_F_LIVE). */
+uint32_t heap_slot_limit(const struct heap *h);
+
+/* Checks every invariant above; O(live objects + edges). Returns 0, or
+ * MS_EXIT_SOFTWARE with err->msg naming the first broken one. */
+int heap_check(const struct heap *h, struct ms_error *err);
+
+/* Bytes memsim itself uses for this heap (tables and edge vectors). */
+uint64_t heap_own_bytes(const struct heap *h);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * trace.h - streaming reader for memsim traces.
+ *
+ * Reads the text form of ../shared/trace-format.md (docs/trace-format.md),
+ * plain or gzip-compressed (detected from the first bytes, not the name),
+ * from a file or from standard input ("-"). The reader checks everything
+ * that can be checked line by line: syntax, number ranges, type-name
+ * syntax, a header only on the first line, extra fields on `s`/`c`, time
+ * going backwards. What needs the object table (an ID that is not live, an
+ * edge that does not exist) is checked by the heap; the engine then asks
+ * trace_locate() to put the reader's file, line and text in the error.
+ *
+ * Memory is bounded by the buffer and the type table: the reader never
+ * keeps more than the current line.
+ */
+#ifndef MEMSIM_TRACE_H
+#define MEMSIM_TRACE_H
+
+#include <stdint.h>
+
+#include "error.h"
+#include "typetab.h"
+
+enum trace_kind {
+	TRACE_ALLOC,     /* a ID SIZE [TYPE] */
+	TRACE_FREE,      /* f ID */
+	TRACE_RESIZE,    /* r ID SIZE */
+	TRACE_REF_ADD,   /* + SRC DST */
+	TRACE_REF_DROP,  /* - SRC DST */
+	TRACE_COLLECT,   /* c [GEN] */
+	TRACE_SAFEPOINT, /* s */
+	TRACE_TIME,      /* @ T */
+	TRACE_KIND_COUNT
+};
+
+#define TRACE_ID_ROOT 0u                        /* the root set */
+#define TRACE_SIZE_MAX ((UINT64_C(1) << 48) - 1) /* bytes */
+#define TRACE_GEN_DEFAULT UINT64_MAX            /* `c` without GEN */
+
+/*
+ * One event. Field use by kind:
+ *   ALLOC:  id, size, type      FREE: id        RESIZE: id, size
+ *   REF_*:  id = SRC, dst = DST COLLECT: gen (TRACE_GEN_DEFAULT if absent)
+ *   TIME:   time (ns)           SAFEPOINT: nothing
+ */
+struct trace_event {
+	enum trace_kind kind;
+	uint32_t type;           /* typetab index; TYPETAB_UNTYPED when absent */
+	uint64_t id;
+	union {
+		uint64_t size;   /* bytes */
+		uint64_t dst;
+		uint64_t gen;
+		uint64_t time;   /* ns since the trace began */
+	} u;
+};
+
+/* The letter that starts a line of this kind ('a', 'f', ...). */
+char trace_kind_letter(enum trace_kind kind);
+
+struct trace_reader;
+
+/*
+ * Opens `path` ("-" for standard input). On failure returns NULL and fills
+ * `err` (66 when the file cannot be opened or is a directory, 65 for a bad
+ * header, 74 for a read error).
+ */
+struct trace_reader *trace_open(const char *path, struct ms_error *err);
+
+/*
+ * Reads the next event into *ev. Returns 1 for an event, 0 at the end of
+ * the trace, -1 on error with `err` filled and located (file, line, text).
+ * After an error or the end, further calls return the same result.
+ */
+int trace_next(struct trace_reader *r, struct trace_event *ev, struct ms_error *err);
+
+/* Fills err's file, line and text with those of the event last returned,
+ * for errors found downstream (e.g. by the heap). */
+void trace_locate(const struct trace_reader *r, struct ms_error *err);
+
+/* The name the reader reports in errors ("-" reads as "<stdin>"). */
+const char *trace_name(const struct trace_reader *r);
+
+/* Interned type names of this trace (owned by the reader). */
+const struct typetab *trace_types(const struct trace_reader *r);
+
+/* The header's metadata JSON text, or NULL when the trace has none. */
+const char *trace_metadata(const struct trace_reader *r);
+
+/* Whether any `@` event has been seen so far. */
+int trace_has_time(const struct trace_reader *r);
+
+/* Bytes consumed from the file so far (compressed bytes for gzip) and the
+ * file's size (0 when unknown, e.g. a pipe): for progress and ETA. */
+uint64_t trace_bytes_read(const struct trace_reader *r);
+uint64_t trace_file_size(const struct trace_reader *r);
+
+/* Number of events returned so far. */
+uint64_t trace_event_count(const struct trace_reader *r);
+
+void trace_close(struct trace_reader *r);
+
+#endif
