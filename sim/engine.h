@@ -1,0 +1,47 @@
+/*
+ * engine.h - the replay loop: one pass over a trace, every event to every
+ * policy instance.
+ *
+ * The trace is decoded once; each event is fed to each runtime in policy
+ * order, so comparing N policies costs one parse plus N simulations. An
+ * error stops the replay: the first runtime to reject an event names the
+ * problem, located at the reader's file, line and text.
+ */
+#ifndef MEMSIM_ENGINE_H
+#define MEMSIM_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "policy.h"
+#include "runtime.h"
+#include "trace.h"
+
+/* Called every so often during a replay (for a progress line). */
+struct engine_observer {
+	void *ctx;
+	void (*tick)(void *ctx, const struct trace_reader *r);
+};
+
+/* The outcome of one trace. */
+struct engine_run {
+	char *trace;            /* name as the reader reports it */
+	char *metadata;         /* header JSON or NULL */
+	uint64_t events;
+	struct runtime **rt;    /* one per policy, in the order given */
+	size_t n;
+};
+
+/*
+ * Replays `path` under policies[0..n). Returns 0 with *out filled (free
+ * with engine_run_free), or an exit status with err filled; nothing is
+ * kept on error.
+ */
+int engine_replay(const char *path, struct policy *const *policies, size_t n,
+		  const struct engine_observer *obs, struct engine_run *out,
+		  struct ms_error *err);
+
+void engine_run_free(struct engine_run *run);
+
+#endif

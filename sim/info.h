@@ -1,0 +1,61 @@
+/*
+ * info.h - policy-independent facts of a trace (`memsim info`).
+ *
+ * Replays the trace on a bare reference-counting heap (no allocator, no
+ * free lists, no collector) and measures what the program itself did:
+ * events by kind, objects and bytes requested, live-byte and live-object
+ * peaks with where they happened, per-type totals, the request-size
+ * histogram, and the cyclic garbage left at the end. docs/info.md defines
+ * every field.
+ */
+#ifndef MEMSIM_INFO_H
+#define MEMSIM_INFO_H
+
+#include <stdint.h>
+
+#include "error.h"
+#include "trace.h"
+
+#define INFO_BUCKETS 50         /* size buckets: 0, 1, 2-3, ..., 2^48-1 */
+
+struct info_type {
+	uint64_t objects;       /* `a` events of this type */
+	uint64_t bytes;         /* bytes requested by them (a and r sizes) */
+	uint64_t live_bytes;
+	uint64_t peak_live_bytes;
+};
+
+struct info_peak {
+	uint64_t value;
+	uint64_t event;         /* 1-based index of the event that reached it */
+	uint64_t time;          /* trace time (ns) then; valid if has_time */
+};
+
+struct info_result {
+	uint64_t events[TRACE_KIND_COUNT];
+	uint64_t events_total;
+	uint64_t objects_allocated;
+	uint64_t bytes_requested_total;
+	struct info_peak peak_live_bytes, peak_live_objects;
+	uint64_t final_live_bytes, final_live_objects;
+	uint64_t cyclic_garbage_objects, cyclic_garbage_bytes;
+	uint64_t end_time;      /* last `@` time */
+	int has_time;
+	uint64_t size_buckets[INFO_BUCKETS]; /* `a` requests per bucket */
+	struct info_type *types; /* indexed by the trace's typetab index */
+	uint32_t ntypes;
+};
+
+/* Reads the whole trace. Returns 0, or an exit status with err filled and
+ * located (file:line). The result owns `types`: release with info_free. */
+int info_run(struct trace_reader *r, struct info_result *res,
+	     struct ms_error *err);
+void info_free(struct info_result *res);
+
+/* Bucket of a request size: 0 for 0, else 1 + floor(log2(size)); and the
+ * smallest and largest size in a bucket. */
+unsigned info_bucket(uint64_t size);
+uint64_t info_bucket_min(unsigned bucket);
+uint64_t info_bucket_max(unsigned bucket);
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * report_text.c - the side-by-side text table.
+ *
+ * One block of columns per group of policies that fits an 80-column
+ * terminal (REPORT_COLUMNS per block); a legend names each policy in
+ * full, since derived policy names can be long. Rows are the metrics of
+ * stats.h, then the allocator's own counters (alloc_sink).
+ */
+#include "report.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "stats.h"
+#include "xalloc.h"
+
+#define REPORT_LABEL_WIDTH 27
+#define REPORT_COL_WIDTH 13
+#define REPORT_COLUMNS 4        /* 27 + 4 * 13 = 79 columns */
+#define REPORT_KEYS_MAX 64
+
+void report_bytes(char *buf, size_t size, double bytes)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = bytes;
+	int u = -1;
+
+	if (fabs(bytes) < 1024) {
+		snprintf(buf, size, "%.0f B", bytes);
+		return;
+	}
+	while (fabs(v) >= 1024 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, size, "%.2f %s", v, units[u]);
+}
+
+static void format_value(char *buf, size_t size, enum stats_kind kind, double v)
+{
+	switch (kind) {
+	case STATS_BYTES:
+		report_bytes(buf, size, v);
+		break;
+	case STATS_RATIO:
+		snprintf(buf, size, "%.2f%%", v * 100);
+		break;
+	case STATS_NS:
+		snprintf(buf, size, "%.3f ms", v / 1e6);
+		break;
+	case STATS_COUNT:
+	case STATS_EVENT:
+		snprintf(buf, size, "%.0f", v);
+		break;
+	}
+}
+
+/* Counters from the allocators, gathered by key in first-seen order. */
+struct counters {
+	const char *keys[REPORT_KEYS_MAX];
+	size_t nkeys;
+	double (*values)[REPORT_KEYS_MAX];  /* [policy][key] */
+	unsigned char (*have)[REPORT_KEYS_MAX];
+	size_t current;
+};
+
+static void counter_cb(void *ctx, const char *key, uint64_t value)
+{
+	struct counters *c = ctx;
+	size_t k;
+
+	for (k = 0; k < c->nkeys; k++)
+		if (strcmp(c->keys[k], key) == 0)
+			break;
+	if (k == c->nkeys) {
+		if (c->nkeys == REPORT_KEYS_MAX)
+			return;
+		c->keys[c->nkeys++] = key;
+	}
+	c->values[c->current][k] = (double)value;
+	c->have[c->current][k] = 1;
+}
+
+static void table_cb(void *ctx, const char *name, const char *const *columns,
+		     size_t ncols, const uint64_t *cells, size_t nrows)
+{
+	(void)ctx, (void)name, (void)columns, (void)ncols, (void)cells, (void)nrows;
+}
+
+static void row(struct strbuf *sb, const char *label, char cells[][32],
+		size_t first, size_t count)
+{
+	sb_printf(sb, "%-*s", REPORT_LABEL_WIDTH, label);
+	for (size_t i = first; i < first + count; i++)
+		sb_printf(sb, "%*s", REPORT_COL_WIDTH, cells[i]);
+	sb_putc(sb, '\n');
+}
+
+static void header(struct strbuf *sb, const struct engine_run *run, size_t first,
+		   size_t count)
+{
+	sb_printf(sb, "%-*s", REPORT_LABEL_WIDTH, "");
+	for (size_t i = first; i < first + count; i++) {
+		const char *name = runtime_policy(run->rt[i])->name;
+		char tag[16];
+
+		if (strlen(name) < REPORT_COL_WIDTH) {
+			sb_printf(sb, "%*s", REPORT_COL_WIDTH, name);
+		} else {
+			snprintf(tag, sizeof tag, "[%zu]", i + 1);
+			sb_printf(sb, "%*s", REPORT_COL_WIDTH, tag);
+		}
+	}
+	sb_putc(sb, '\n');
+}
+
+static void block(struct strbuf *sb, const struct engine_run *run, size_t first,
+		  size_t count, double (*metrics)[STATS_COUNT_],
+		  const struct counters *c)
+{
+	char (*cells)[32] = xcalloc(run->n, sizeof *cells);
+
+	header(sb, run, first, count);
+	for (int m = 0; m < STATS_COUNT_; m++) {
+		for (size_t i = first; i < first + count; i++)
+			format_value(cells[i], sizeof cells[i], stats_defs[m].kind,
+				     metrics[i][m]);
+		row(sb, stats_defs[m].label, cells, first, count);
+	}
+	for (size_t k = 0; k < c->nkeys; k++) {
+		for (size_t i = first; i < first + count; i++) {
+			if (c->have[i][k])
+				snprintf(cells[i], sizeof cells[i], "%.0f", c->values[i][k]);
+			else
+				snprintf(cells[i], sizeof cells[i], "-");
+		}
+		row(sb, c->keys[k], cells, first, count);
+	}
+	free(cells);
+}
+
+static void text_run(struct strbuf *sb, const struct engine_run *run)
+{
+	double (*metrics)[STATS_COUNT_] = xcalloc(run->n, sizeof *metrics);
+	struct counters c = { .nkeys = 0 };
+	struct alloc_sink sink = { &c, counter_cb, table_cb };
+
+	c.values = xcalloc(run->n, sizeof *c.values);
+	c.have = xcalloc(run->n, sizeof *c.have);
+	sb_printf(sb, "trace: %s (%" PRIu64 " events)\n", run->trace, run->events);
+	for (size_t i = 0; i < run->n; i++) {
+		const struct alloc_inst *a = runtime_allocator(run->rt[i]);
+		const char *name = runtime_policy(run->rt[i])->name;
+
+		runtime_metrics(run->rt[i], metrics[i]);
+		c.current = i;
+		if (a->policy->details)
+			a->policy->details(a->state, &sink);
+		if (strlen(name) >= REPORT_COL_WIDTH)
+			sb_printf(sb, "  [%zu] %s\n", i + 1, name);
+	}
+	for (size_t first = 0; first < run->n; first += REPORT_COLUMNS) {
+		size_t count = run->n - first < REPORT_COLUMNS ? run->n - first
+							      : REPORT_COLUMNS;
+
+		sb_putc(sb, '\n');
+		block(sb, run, first, count, metrics, &c);
+	}
+	free(c.values);
+	free(c.have);
+	free(metrics);
+}
+
+void report_text(struct strbuf *sb, const struct engine_run *runs, size_t n,
+		 const struct report_opts *opts)
+{
+	(void)opts;
+	for (size_t t = 0; t < n; t++) {
+		if (t)
+			sb_putc(sb, '\n');
+		text_run(sb, &runs[t]);
+	}
+}

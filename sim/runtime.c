@@ -1,0 +1,203 @@
+/*
+ * runtime.c - one policy instance fed by a trace (see runtime.h).
+ */
+#include "runtime.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "heap.h"
+#include "xalloc.h"
+
+struct runtime {
+	const struct policy *policy;
+	const struct typetab *types;
+	struct heap *heap;
+	struct alloc_inst sys;          /* the system allocator */
+	struct alloc_inst top;          /* what objects are served from */
+	int top_is_sys;
+
+	uint64_t events;                /* events fed so far */
+	uint64_t now, last_time;        /* trace time (ns) */
+	int has_time;
+
+	struct stats_peak peak_rss, peak_footprint, peak_allocated, peak_live;
+	struct stats_peak peak_objects;
+	struct stats_frag frag_events;  /* steps of one event */
+	struct stats_frag frag_time;    /* steps of trace nanoseconds */
+	struct alloc_stats last;        /* allocator statistics after the last event */
+};
+
+static void on_alloc(void *ctx, struct heap *h, uint32_t slot)
+{
+	struct runtime *rt = ctx;
+	struct heap_obj *o = heap_obj(h, slot);
+
+	o->addr = rt->top.policy->alloc(rt->top.state, o->size);
+}
+
+static void on_free(void *ctx, struct heap *h, uint32_t slot)
+{
+	struct runtime *rt = ctx;
+	struct heap_obj *o = heap_obj(h, slot);
+
+	rt->top.policy->free(rt->top.state, o->addr, o->size);
+}
+
+static void on_resize(void *ctx, struct heap *h, uint32_t slot, uint64_t old_size)
+{
+	struct runtime *rt = ctx;
+	struct heap_obj *o = heap_obj(h, slot);
+
+	o->addr = rt->top.policy->resize(rt->top.state, o->addr, old_size, o->size);
+}
+
+struct runtime *runtime_create(const struct policy *p, const struct typetab *types)
+{
+	struct runtime *rt = xcalloc(1, sizeof *rt);
+	const struct alloc_policy *ap = p->part[POLICY_ALLOCATOR].impl.vtable;
+	const struct alloc_policy *sp = p->part[POLICY_SYSTEM].impl.vtable;
+	struct heap_hooks hooks = {
+		.ctx = rt, .on_alloc = on_alloc, .on_free = on_free,
+		.on_resize = on_resize,
+	};
+
+	rt->policy = p;
+	rt->types = types;
+	if (ap->map) {
+		/* A system allocator at the top is the whole stack (PYTHONMALLOC=malloc). */
+		rt->sys.policy = ap;
+		rt->sys.state = ap->create(p->part[POLICY_ALLOCATOR].params, NULL);
+		rt->top = rt->sys;
+		rt->top_is_sys = 1;
+	} else {
+		rt->sys.policy = sp;
+		rt->sys.state = sp->create(p->part[POLICY_SYSTEM].params, NULL);
+		rt->top.policy = ap;
+		rt->top.state = ap->create(p->part[POLICY_ALLOCATOR].params, &rt->sys);
+	}
+	rt->heap = heap_create(&hooks);
+	return rt;
+}
+
+void runtime_destroy(struct runtime *rt)
+{
+	if (!rt)
+		return;
+	heap_destroy(rt->heap);
+	if (!rt->top_is_sys)
+		rt->top.policy->destroy(rt->top.state);
+	rt->sys.policy->destroy(rt->sys.state);
+	free(rt);
+}
+
+/* Measures after each event: every peak is exact, whenever it happens. */
+static void measure(struct runtime *rt)
+{
+	struct alloc_stats *s = &rt->last;
+	uint64_t live = heap_live_bytes(rt->heap);
+
+	rt->top.policy->stats(rt->top.state, s);
+	stats_peak_note(&rt->peak_rss, s->rss, rt->events);
+	stats_peak_note(&rt->peak_footprint, s->footprint, rt->events);
+	stats_peak_note(&rt->peak_allocated, s->allocated, rt->events);
+	stats_peak_note(&rt->peak_live, live, rt->events);
+	stats_peak_note(&rt->peak_objects, heap_live_objects(rt->heap), rt->events);
+	stats_frag_step(&rt->frag_events, live, s->footprint, 1.0);
+}
+
+static void advance_time(struct runtime *rt, uint64_t t)
+{
+	/* The state since the previous `@` lasted t - last_time ns. */
+	stats_frag_step(&rt->frag_time, heap_live_bytes(rt->heap),
+			rt->last.footprint, (double)(t - rt->last_time));
+	rt->last_time = t;
+	rt->now = t;
+	rt->has_time = 1;
+}
+
+int runtime_apply(struct runtime *rt, const struct trace_event *ev,
+		  struct ms_error *err)
+{
+	rt->events++;
+	switch (ev->kind) {
+	case TRACE_ALLOC:
+	case TRACE_FREE:
+	case TRACE_RESIZE:
+	case TRACE_REF_ADD:
+	case TRACE_REF_DROP:
+		if (heap_apply(rt->heap, ev, err) != 0)
+			return err->code;
+		break;
+	case TRACE_TIME:
+		advance_time(rt, ev->u.time);
+		break;
+	case TRACE_COLLECT:
+	case TRACE_SAFEPOINT:
+	case TRACE_KIND_COUNT:
+		break;
+	}
+	measure(rt);
+	return 0;
+}
+
+void runtime_finish(struct runtime *rt)
+{
+	rt->top.policy->stats(rt->top.state, &rt->last);
+}
+
+void runtime_metrics(const struct runtime *rt, double *v)
+{
+	const struct stats_frag *f = rt->has_time && rt->frag_time.sum_live > 0
+		? &rt->frag_time : &rt->frag_events;
+
+	memset(v, 0, STATS_COUNT_ * sizeof *v);
+	v[STATS_PEAK_RSS] = (double)rt->peak_rss.value;
+	v[STATS_PEAK_RSS_EVENT] = (double)rt->peak_rss.event;
+	v[STATS_FINAL_RSS] = (double)rt->last.rss;
+	v[STATS_PEAK_FOOTPRINT] = (double)rt->peak_footprint.value;
+	v[STATS_PEAK_FOOTPRINT_EVENT] = (double)rt->peak_footprint.event;
+	v[STATS_FINAL_FOOTPRINT] = (double)rt->last.footprint;
+	v[STATS_PEAK_ALLOCATED] = (double)rt->peak_allocated.value;
+	v[STATS_FINAL_ALLOCATED] = (double)rt->last.allocated;
+	v[STATS_PEAK_LIVE] = (double)rt->peak_live.value;
+	v[STATS_PEAK_LIVE_EVENT] = (double)rt->peak_live.event;
+	v[STATS_FINAL_LIVE] = (double)heap_live_bytes(rt->heap);
+	v[STATS_PEAK_LIVE_OBJECTS] = (double)rt->peak_objects.value;
+	v[STATS_FINAL_LIVE_OBJECTS] = (double)heap_live_objects(rt->heap);
+	v[STATS_JW1] = stats_jw1(f);
+	v[STATS_JW2] = stats_jw2(&rt->frag_events);
+	v[STATS_JW3] = stats_jw3(&rt->frag_events);
+	v[STATS_JW4] = stats_jw4(&rt->frag_events);
+}
+
+const struct policy *runtime_policy(const struct runtime *rt)
+{
+	return rt->policy;
+}
+
+const struct alloc_inst *runtime_allocator(const struct runtime *rt)
+{
+	return &rt->top;
+}
+
+int runtime_check(const struct runtime *rt, struct ms_error *err)
+{
+	char msg[200] = "";
+
+	if (heap_check(rt->heap, err))
+		return err->code;
+	if (rt->top.policy->check && rt->top.policy->check(rt->top.state, msg, sizeof msg))
+		return ms_error_set(err, MS_EXIT_SOFTWARE, "%s: %s",
+				    rt->top.policy->name, msg);
+	if (!rt->top_is_sys && rt->sys.policy->check &&
+	    rt->sys.policy->check(rt->sys.state, msg, sizeof msg))
+		return ms_error_set(err, MS_EXIT_SOFTWARE, "%s: %s",
+				    rt->sys.policy->name, msg);
+	return 0;
+}
+
+uint64_t runtime_own_bytes(const struct runtime *rt)
+{
+	return heap_own_bytes(rt->heap);
+}

@@ -1,0 +1,58 @@
+/*
+ * runtime.h - one simulated runtime: a policy instance fed by a trace.
+ *
+ * A runtime owns a heap and the layers a policy stacks under it:
+ *
+ *   trace event -> heap (objects, references, refcount deaths)
+ *                    | on_alloc / on_free / on_resize
+ *                    v
+ *                  free lists -> allocator -> system allocator
+ *   heap <-> collector (decides when cyclic garbage dies, and its pauses)
+ *
+ * and measures the run: peaks with the event where each happened, final
+ * values and the fragmentation integrals (stats.h). Several runtimes are
+ * fed the same events side by side; none shares state with another.
+ */
+#ifndef MEMSIM_RUNTIME_H
+#define MEMSIM_RUNTIME_H
+
+#include <stdint.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "policy.h"
+#include "stats.h"
+#include "trace.h"
+#include "typetab.h"
+
+struct runtime;
+
+/* Creates a runtime for `p` (borrowed; must outlive the runtime) over the
+ * type names of the trace being read (borrowed, may grow meanwhile). */
+struct runtime *runtime_create(const struct policy *p, const struct typetab *types);
+void runtime_destroy(struct runtime *rt);
+
+/* Feeds one event. Returns 0, or MS_EXIT_DATAERR with err->msg set (the
+ * caller adds the location). */
+int runtime_apply(struct runtime *rt, const struct trace_event *ev,
+		  struct ms_error *err);
+
+/* Ends the run: takes the final measurements. */
+void runtime_finish(struct runtime *rt);
+
+/* The scalar metrics, indexed by enum stats_metric. */
+void runtime_metrics(const struct runtime *rt, double out[STATS_COUNT_]);
+
+/* The policy this runtime simulates. */
+const struct policy *runtime_policy(const struct runtime *rt);
+
+/* The top allocator instance (for its details() counters). */
+const struct alloc_inst *runtime_allocator(const struct runtime *rt);
+
+/* Checks the invariants of every layer; 0, or MS_EXIT_SOFTWARE. */
+int runtime_check(const struct runtime *rt, struct ms_error *err);
+
+/* Bytes memsim uses for this runtime's heap tables. */
+uint64_t runtime_own_bytes(const struct runtime *rt);
+
+#endif
