@@ -1,0 +1,952 @@
+/*
+ * trace.c - streaming reader for the text trace (see trace.h and
+ * docs/trace-format.md, which lists every message this file produces).
+ *
+ * How it reads:
+ *  1. The input (a file, or standard input for "-") is read with read(2)
+ *     in chunks of up to TRACE_CHUNK bytes. The first bytes decide the
+ *     form: 1f 8b is the gzip magic (RFC 1952), and then the bytes go
+ *     through zlib's inflate, member after member (concatenated gzip files
+ *     are one stream, as gzip(1) treats them); anything else is plain text.
+ *  2. Text lands in one buffer. `lim` marks the end of the last complete
+ *     line in it, so every line the parser sees ends with '\n' in memory:
+ *     that newline is the sentinel that lets the field parsers run without
+ *     bounds checks (at the end of the input a missing final newline is
+ *     supplied in a spare byte). When no complete line is left, the
+ *     unconsumed tail moves to the front and more input is read; only a
+ *     line longer than the buffer makes it grow, up to TRACE_LINE_MAX.
+ *  3. Each line is parsed in place by hand-written scanners: no copy of
+ *     the line, no scanf/strtoull, no indirect call per event. Type names
+ *     are interned into the reader's typetab.
+ *
+ * Memory: the buffer (TRACE_CHUNK, more only while a longer line is being
+ * read, never more than TRACE_LINE_MAX + 3 bytes), zlib's state and input
+ * chunk for gzip, the header's metadata text and the type table. Nothing
+ * grows with the number of lines.
+ *
+ * Checks are made in this order on an event line: each field left to
+ * right (syntax, then range), then the number of fields, then the rules on
+ * values (ID 0, time order). The first problem found is reported.
+ */
+#include "trace.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <zlib.h>
+
+#include "xalloc.h"
+
+#define TRACE_CHUNK ((size_t)1 << 20)          /* bytes per read */
+#define TRACE_LINE_MAX ((size_t)16 << 20)      /* bytes, without line end */
+#define TRACE_HEADER "#memsim-trace"
+#define TRACE_HEADER_LEN (sizeof TRACE_HEADER - 1)
+#define TRACE_QUOTE_MAX 40     /* bytes of a field quoted in a message */
+
+enum reader_state { READ_ON, READ_END, READ_FAILED };
+
+struct trace_reader {
+	/* Buffer: buf[0, cap) holds data, buf[cap] is the spare byte for a
+	 * newline supplied after an unterminated last line. Invariants:
+	 * buf <= pos <= lim <= end <= buf + cap, and lim == pos or
+	 * lim[-1] == '\n'. [pos, lim) are complete unread lines. */
+	char *buf;
+	size_t cap;             /* bytes */
+	char *pos, *lim, *end;
+	int in_eof;             /* the input has no more bytes */
+
+	int fd;
+	int own_fd;             /* close fd on trace_close (not stdin) */
+	char *name;
+	uint64_t bytes_read;    /* from fd, i.e. compressed for gzip */
+	uint64_t file_size;     /* 0 if unknown */
+
+	int gzip;
+	int member_done;        /* inflate reached the end of a member */
+	z_stream z;
+	unsigned char *zin;     /* TRACE_CHUNK bytes of compressed input */
+
+	enum reader_state state;
+	struct ms_error err;    /* repeated after a failure */
+	uint64_t lineno;        /* lines consumed so far */
+
+	/* The last event returned, for trace_locate(): its line in the
+	 * buffer, or a copy of its start in `saved` once the buffer moved. */
+	const char *ev_line;
+	size_t ev_len;
+	uint64_t ev_lineno;
+	char saved[MS_ERROR_TEXT_MAX];
+
+	uint64_t events;
+	uint64_t last_time;     /* ns */
+	int has_time;
+	struct typetab *types;
+	char *metadata;
+};
+
+char trace_kind_letter(enum trace_kind kind)
+{
+	static const char letters[TRACE_KIND_COUNT] = {
+		[TRACE_ALLOC] = 'a', [TRACE_FREE] = 'f', [TRACE_RESIZE] = 'r',
+		[TRACE_REF_ADD] = '+', [TRACE_REF_DROP] = '-',
+		[TRACE_COLLECT] = 'c', [TRACE_SAFEPOINT] = 's',
+		[TRACE_TIME] = '@',
+	};
+
+	return (unsigned)kind < TRACE_KIND_COUNT ? letters[kind] : '?';
+}
+
+/* ---- errors ---- */
+
+/* Copies up to TRACE_QUOTE_MAX bytes of a field into dst for a message,
+ * escaping what is not printable ASCII and marking a cut with "...". */
+static void quote_field(char *dst, size_t size, const char *f, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)f[i];
+
+		if (i == TRACE_QUOTE_MAX || o + 8 > size) {
+			memcpy(dst + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			dst[o++] = (char)c;
+		} else {
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		}
+	}
+	dst[o] = '\0';
+}
+
+/* Records a failure: the reader answers -1 with the same error from now. */
+static int fail(struct trace_reader *r, struct ms_error *err)
+{
+	r->state = READ_FAILED;
+	r->err = *err;
+	return -1;
+}
+
+/* Length of the line at `line` without its line end. The line lies in
+ * [pos, lim), so its '\n' is in the buffer. */
+static size_t line_length(const struct trace_reader *r, const char *line)
+{
+	const char *nl = memchr(line, '\n', (size_t)(r->lim - line));
+	size_t len = (size_t)(nl - line);
+
+	if (len && line[len - 1] == '\r')
+		len--;
+	return len;
+}
+
+/* Fails on the line at `line` (number r->lineno) with a data error. A NUL
+ * byte anywhere in the line is reported instead of the given message,
+ * since the parsers stop at it and their message would mislead. */
+static int line_fail(struct trace_reader *r, struct ms_error *err,
+		     const char *line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int line_fail(struct trace_reader *r, struct ms_error *err,
+		     const char *line, const char *fmt, ...)
+{
+	size_t len = line_length(r, line);
+	va_list ap;
+
+	ms_error_clear(err);
+	err->code = MS_EXIT_DATAERR;
+	if (memchr(line, '\0', len)) {
+		snprintf(err->msg, sizeof err->msg, "NUL byte in line");
+	} else {
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+		va_end(ap);
+	}
+	ms_error_at(err, r->name, r->lineno);
+	ms_error_text(err, line, len);
+	return fail(r, err);
+}
+
+/* Fails without a line: open, read and decompression errors. */
+static int stream_fail(struct trace_reader *r, struct ms_error *err,
+		       int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int stream_fail(struct trace_reader *r, struct ms_error *err,
+		       int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	ms_error_clear(err);
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	va_end(ap);
+	ms_error_at(err, r->name, 0);
+	return fail(r, err);
+}
+
+/* ---- input ---- */
+
+/* read(2) that retries on EINTR. Returns bytes, 0 at the end, -1 on error
+ * with `err` filled (74). */
+static ssize_t read_fd(struct trace_reader *r, void *dst, size_t n,
+		       struct ms_error *err)
+{
+	ssize_t got;
+
+	do
+		got = read(r->fd, dst, n);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return stream_fail(r, err, MS_EXIT_IOERR, "read error: %s",
+				   strerror(errno));
+	r->bytes_read += (uint64_t)got;
+	return got;
+}
+
+static voidpf zlib_alloc(voidpf opaque, uInt items, uInt size)
+{
+	(void)opaque;
+	return xcalloc(items, size);
+}
+
+static void zlib_free(voidpf opaque, voidpf p)
+{
+	(void)opaque;
+	free(p);
+}
+
+/*
+ * Inflates into dst[0, n). Returns the bytes produced (at least 1), 0 at
+ * the clean end of the last member, -1 on error. A stream that ends inside
+ * a member is "truncated"; bytes that do not decode (including garbage
+ * after a member, which inflate sees as a bad next header) are "corrupt".
+ */
+static ssize_t read_gzip(struct trace_reader *r, char *dst, size_t n,
+			 struct ms_error *err)
+{
+	z_stream *z = &r->z;
+
+	z->next_out = (Bytef *)dst;
+	z->avail_out = (uInt)n;
+	while (z->avail_out == n) {
+		int ret;
+
+		if (z->avail_in == 0) {
+			ssize_t got = read_fd(r, r->zin, TRACE_CHUNK, err);
+
+			if (got < 0)
+				return -1;
+			if (got == 0) {
+				if (r->member_done)
+					return 0;
+				return stream_fail(r, err, MS_EXIT_DATAERR,
+						   "truncated gzip stream");
+			}
+			z->next_in = r->zin;
+			z->avail_in = (uInt)got;
+		}
+		if (r->member_done) {
+			inflateReset(z);
+			r->member_done = 0;
+		}
+		ret = inflate(z, Z_NO_FLUSH);
+		if (ret == Z_STREAM_END)
+			r->member_done = 1;
+		else if (ret != Z_OK && ret != Z_BUF_ERROR)
+			return stream_fail(r, err, MS_EXIT_DATAERR,
+					   "corrupt gzip stream: %s",
+					   z->msg ? z->msg : zError(ret));
+	}
+	return (ssize_t)(n - z->avail_out);
+}
+
+static ssize_t read_some(struct trace_reader *r, char *dst, size_t n,
+			 struct ms_error *err)
+{
+	return r->gzip ? read_gzip(r, dst, n, err) : read_fd(r, dst, n, err);
+}
+
+/*
+ * Makes at least one complete line available in [pos, lim). Returns 1 when
+ * there is one, 0 at the end of the input, -1 on error. The last event's
+ * line is copied to `saved` first, since the buffer is about to move.
+ */
+static int refill(struct trace_reader *r, struct ms_error *err)
+{
+	size_t keep = (size_t)(r->end - r->pos);
+
+	if (r->ev_line && r->ev_line != r->saved) {
+		size_t n = r->ev_len < sizeof r->saved ? r->ev_len : sizeof r->saved;
+
+		memcpy(r->saved, r->ev_line, n);
+		r->ev_line = r->saved;
+		r->ev_len = n;
+	}
+	memmove(r->buf, r->pos, keep);
+	r->pos = r->lim = r->buf;
+	r->end = r->buf + keep;
+	for (;;) {
+		size_t room = r->cap - (size_t)(r->end - r->buf);
+		ssize_t got;
+		char *p;
+
+		if (r->in_eof) {
+			if (r->end == r->pos)
+				return 0;
+			*r->end++ = '\n';	/* the spare byte */
+			r->lim = r->end;
+			return 1;
+		}
+		if (room == 0) {
+			/* One partial line fills the buffer. Without a '\n'
+			 * in cap bytes its text is at least cap - 1 bytes long
+			 * (a last '\r' may belong to "\r\n"). */
+			if (r->cap - 1 > TRACE_LINE_MAX) {
+				r->lineno++;
+				ms_error_clear(err);
+				ms_error_set(err, MS_EXIT_DATAERR,
+					     "line longer than %zu bytes",
+					     TRACE_LINE_MAX);
+				ms_error_at(err, r->name, r->lineno);
+				ms_error_text(err, r->pos, r->cap);
+				return fail(r, err);
+			}
+			r->cap = r->cap * 2 < TRACE_LINE_MAX + 2 ?
+				r->cap * 2 : TRACE_LINE_MAX + 2;
+			r->buf = xrealloc(r->buf, r->cap + 1);
+			r->pos = r->lim = r->buf;
+			r->end = r->buf + keep;
+			continue;
+		}
+		got = read_some(r, r->end, room, err);
+		if (got < 0)
+			return -1;
+		if (got == 0) {
+			r->in_eof = 1;
+			continue;
+		}
+		/* The last newline of the new bytes ends the complete lines;
+		 * it is usually a few bytes from the end. */
+		p = r->end + got;
+		r->end = p;
+		while (p > r->end - got && p[-1] != '\n')
+			p--;
+		keep = (size_t)(r->end - r->buf);
+		if (p > r->end - got) {
+			r->lim = p;
+			return 1;
+		}
+	}
+}
+
+/* ---- scanners ---- */
+
+/* The parsers below rely on every line ending with '\n' in memory. */
+
+static inline int is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* At the line end: "\n" or "\r\n". */
+static inline int at_eol(const char *p)
+{
+	return *p == '\n' || (*p == '\r' && p[1] == '\n');
+}
+
+/* At the end of a field: a separator or the line end. */
+static inline int at_stop(const char *p)
+{
+	return is_blank(*p) || at_eol(p);
+}
+
+static inline const char *skip_blanks(const char *p)
+{
+	while (is_blank(*p))
+		p++;
+	return p;
+}
+
+static const char *field_end(const char *p)
+{
+	while (!at_stop(p))
+		p++;
+	return p;
+}
+
+enum scan { SCAN_OK, SCAN_BAD, SCAN_BIG };
+
+/*
+ * Scans an unsigned decimal or 0x-hex number at *pp that must end at a
+ * separator or the line end. SCAN_BIG: well formed but above 2^64 - 1.
+ * On SCAN_OK and SCAN_BIG, *pp moves past the number.
+ */
+static inline enum scan scan_u64(const char **pp, uint64_t *out)
+{
+	const unsigned char *p = (const unsigned char *)*pp;
+	uint64_t v = 0;
+	int big = 0;
+	unsigned d;
+
+	if (p[0] == '0' && p[1] == 'x') {
+		const unsigned char *digits = p + 2;
+
+		for (p = digits;; p++) {
+			d = (unsigned)*p - '0';
+			if (d > 9) {
+				d = ((unsigned)*p | 0x20) - 'a';
+				if (d > 5)
+					break;
+				d += 10;
+			}
+			big |= (v >> 60) != 0;
+			v = v << 4 | d;
+		}
+		if (p == digits)
+			return SCAN_BAD;
+	} else {
+		d = (unsigned)*p - '0';
+		if (d > 9)
+			return SCAN_BAD;
+		for (; d <= 9; d = (unsigned)*++p - '0') {
+			/* v * 10 + d > 2^64 - 1 = 18446744073709551615 */
+			if (v >= UINT64_C(1844674407370955161))
+				big |= v > UINT64_C(1844674407370955161) || d > 5;
+			v = v * 10 + d;
+		}
+	}
+	if (!at_stop((const char *)p))
+		return SCAN_BAD;
+	*pp = (const char *)p;
+	*out = v;
+	return big ? SCAN_BIG : SCAN_OK;
+}
+
+static inline int is_type_start(unsigned char c)
+{
+	return (unsigned)((c | 0x20) - 'a') < 26 || c == '_';
+}
+
+static inline int is_type_char(unsigned char c)
+{
+	return is_type_start(c) || (unsigned)(c - '0') < 10 || c == '.';
+}
+
+/* ---- events ---- */
+
+/* What a field is, for range messages. */
+enum field_role { ROLE_ID, ROLE_SIZE, ROLE_TIME, ROLE_GEN };
+
+/*
+ * Parses one number field at *pp (after the previous field). Returns 1 and
+ * moves *pp past it; 0 if the line ends first (the caller reports the
+ * field count); -1 after reporting a bad or out-of-range number.
+ */
+static inline int number_field(struct trace_reader *r, struct ms_error *err,
+			       const char *line, const char **pp,
+			       enum field_role role, uint64_t *out)
+{
+	const char *p = skip_blanks(*pp);
+	const char *start = p;
+	char q[TRACE_QUOTE_MAX * 4 + 8];
+	enum scan s;
+
+	if (at_eol(p))
+		return 0;
+	s = scan_u64(&p, out);
+	if (s == SCAN_OK && (role != ROLE_SIZE || *out <= TRACE_SIZE_MAX)) {
+		*pp = p;
+		return 1;
+	}
+	quote_field(q, sizeof q, start, (size_t)(field_end(start) - start));
+	if (s == SCAN_BAD)
+		return line_fail(r, err, line, "bad number '%s'", q);
+	switch (role) {
+	case ROLE_ID:
+		return line_fail(r, err, line, "ID %s does not fit in 64 bits", q);
+	case ROLE_SIZE:
+		return line_fail(r, err, line,
+				 "size %s exceeds the 48-bit limit", q);
+	case ROLE_TIME:
+		return line_fail(r, err, line, "time %s does not fit in 64 bits", q);
+	case ROLE_GEN:
+		break;
+	}
+	return line_fail(r, err, line, "generation %s does not fit in 64 bits", q);
+}
+
+/* Parses the optional TYPE of `a` at *pp. Returns 1 (type or none), -1
+ * after reporting a bad name. */
+static inline int type_field(struct trace_reader *r, struct ms_error *err,
+			     const char *line, const char **pp, uint32_t *type)
+{
+	const char *p = skip_blanks(*pp);
+	const char *start = p;
+	char q[TRACE_QUOTE_MAX * 4 + 8];
+
+	*type = TYPETAB_UNTYPED;
+	if (at_eol(p))
+		return 1;
+	if (is_type_start((unsigned char)*p)) {
+		do
+			p++;
+		while (is_type_char((unsigned char)*p));
+		if (at_stop(p)) {
+			if (p - start > TYPETAB_NAME_MAX)
+				return line_fail(r, err, line,
+						 "type name longer than %d characters",
+						 TYPETAB_NAME_MAX);
+			*type = typetab_intern(r->types, start,
+					       (size_t)(p - start));
+			*pp = p;
+			return 1;
+		}
+	}
+	quote_field(q, sizeof q, start, (size_t)(field_end(start) - start));
+	return line_fail(r, err, line, "bad type name '%s'", q);
+}
+
+/* Usage of each event letter, for field-count messages. */
+static const char *const usage[TRACE_KIND_COUNT] = {
+	[TRACE_ALLOC] = "'a' needs ID SIZE [TYPE]",
+	[TRACE_FREE] = "'f' needs ID",
+	[TRACE_RESIZE] = "'r' needs ID SIZE",
+	[TRACE_REF_ADD] = "'+' needs SRC DST",
+	[TRACE_REF_DROP] = "'-' needs SRC DST",
+	[TRACE_COLLECT] = "'c' takes at most one field (GEN)",
+	[TRACE_SAFEPOINT] = "'s' takes no fields",
+	[TRACE_TIME] = "'@' needs T",
+};
+
+static int is_header(const char *line, size_t len)
+{
+	return len >= TRACE_HEADER_LEN &&
+	       memcmp(line, TRACE_HEADER, TRACE_HEADER_LEN) == 0 &&
+	       (len == TRACE_HEADER_LEN || is_blank(line[TRACE_HEADER_LEN]));
+}
+
+/*
+ * Parses the event on the line at `line` into *ev. Returns a pointer to
+ * the line's end ('\r' or '\n') on success, NULL after reporting an error.
+ * `p` is the first non-blank character of the line.
+ */
+static inline const char *parse_event(struct trace_reader *r,
+				      struct ms_error *err, const char *line,
+				      const char *p, struct trace_event *ev)
+{
+	enum trace_kind kind;
+	uint64_t a = 0, b = 0;
+	uint32_t type = TYPETAB_UNTYPED;
+	int got = 0;
+
+	switch (*p) {
+	case 'a': kind = TRACE_ALLOC; break;
+	case 'f': kind = TRACE_FREE; break;
+	case 'r': kind = TRACE_RESIZE; break;
+	case '+': kind = TRACE_REF_ADD; break;
+	case '-': kind = TRACE_REF_DROP; break;
+	case 'c': kind = TRACE_COLLECT; break;
+	case 's': kind = TRACE_SAFEPOINT; break;
+	case '@': kind = TRACE_TIME; break;
+	default: goto unknown;
+	}
+	p++;
+	if (!at_stop(p))
+		goto unknown;
+
+	switch (kind) {
+	case TRACE_ALLOC:
+		if ((got = number_field(r, err, line, &p, ROLE_ID, &a)) <= 0 ||
+		    (got = number_field(r, err, line, &p, ROLE_SIZE, &b)) <= 0)
+			goto count_or_fail;
+		if (type_field(r, err, line, &p, &type) < 0)
+			return NULL;
+		break;
+	case TRACE_FREE:
+	case TRACE_RESIZE:
+		if ((got = number_field(r, err, line, &p, ROLE_ID, &a)) <= 0)
+			goto count_or_fail;
+		if (kind == TRACE_RESIZE &&
+		    (got = number_field(r, err, line, &p, ROLE_SIZE, &b)) <= 0)
+			goto count_or_fail;
+		break;
+	case TRACE_REF_ADD:
+	case TRACE_REF_DROP:
+		if ((got = number_field(r, err, line, &p, ROLE_ID, &a)) <= 0 ||
+		    (got = number_field(r, err, line, &p, ROLE_ID, &b)) <= 0)
+			goto count_or_fail;
+		break;
+	case TRACE_COLLECT:
+		b = TRACE_GEN_DEFAULT;
+		if (number_field(r, err, line, &p, ROLE_GEN, &b) < 0)
+			return NULL;
+		break;
+	case TRACE_SAFEPOINT:
+		break;
+	case TRACE_TIME:
+		if ((got = number_field(r, err, line, &p, ROLE_TIME, &b)) <= 0)
+			goto count_or_fail;
+		break;
+	case TRACE_KIND_COUNT:
+		goto unknown;
+	}
+	p = skip_blanks(p);
+	if (!at_eol(p)) {
+		line_fail(r, err, line, "%s", usage[kind]);
+		return NULL;
+	}
+
+	switch (kind) {
+	case TRACE_ALLOC:
+	case TRACE_FREE:
+	case TRACE_RESIZE:
+		if (a == TRACE_ID_ROOT) {
+			line_fail(r, err, line,
+				  "ID 0 is the root set and cannot be %s",
+				  kind == TRACE_ALLOC ? "allocated" :
+				  kind == TRACE_FREE ? "freed" : "resized");
+			return NULL;
+		}
+		break;
+	case TRACE_REF_ADD:
+	case TRACE_REF_DROP:
+		if (b == TRACE_ID_ROOT) {
+			line_fail(r, err, line,
+				  "ID 0 is the root set and cannot be referenced");
+			return NULL;
+		}
+		break;
+	case TRACE_TIME:
+		if (b < r->last_time) {
+			line_fail(r, err, line,
+				  "time goes backwards (%" PRIu64 " after %" PRIu64 ")",
+				  b, r->last_time);
+			return NULL;
+		}
+		r->last_time = b;
+		r->has_time = 1;
+		break;
+	default:
+		break;
+	}
+	ev->kind = kind;
+	ev->type = type;
+	ev->id = a;
+	ev->u.size = b;
+	return p;
+
+count_or_fail:
+	if (got == 0)
+		line_fail(r, err, line, "%s", usage[kind]);
+	return NULL;
+
+unknown:
+	{
+		const char *start = line;
+		char q[TRACE_QUOTE_MAX * 4 + 8];
+
+		while (is_blank(*start))
+			start++;
+		quote_field(q, sizeof q, start,
+			    (size_t)(field_end(start) - start));
+		line_fail(r, err, line, "unknown event '%s'", q);
+		return NULL;
+	}
+}
+
+int trace_next(struct trace_reader *r, struct trace_event *ev, struct ms_error *err)
+{
+	if (r->state == READ_FAILED) {
+		*err = r->err;
+		return -1;
+	}
+	if (r->state == READ_END)
+		return 0;
+	for (;;) {
+		const char *line = r->pos;
+		const char *p;
+
+		if (line == r->lim) {
+			int got = refill(r, err);
+
+			if (got <= 0) {
+				if (got == 0)
+					r->state = READ_END;
+				return got;
+			}
+			continue;
+		}
+		r->lineno++;
+		p = skip_blanks(line);
+		if (*p == '#' && p == line) {
+			/* A comment: any bytes but NUL, within the length limit. */
+			const char *nl = memchr(p, '\n', (size_t)(r->lim - p));
+			size_t len = line_length(r, line);
+
+			if (memchr(line, '\0', len))
+				return line_fail(r, err, line, "NUL byte in line");
+			if (len > TRACE_LINE_MAX)
+				return line_fail(r, err, line,
+						 "line longer than %zu bytes",
+						 TRACE_LINE_MAX);
+			if (is_header(line, len))
+				return line_fail(r, err, line,
+						 "header allowed only on line 1");
+			r->pos = (char *)nl + 1;
+			continue;
+		}
+		if (at_eol(p)) {
+			r->pos = (char *)p + (*p == '\r') + 1;
+			continue;
+		}
+		p = parse_event(r, err, line, p, ev);
+		if (!p)
+			return -1;
+		if ((size_t)(p - line) > TRACE_LINE_MAX)
+			return line_fail(r, err, line, "line longer than %zu bytes",
+					 TRACE_LINE_MAX);
+		r->ev_line = line;
+		r->ev_len = (size_t)(p - line);
+		r->ev_lineno = r->lineno;
+		r->pos = (char *)p + (*p == '\r') + 1;
+		r->events++;
+		return 1;
+	}
+}
+
+/* ---- header and open ---- */
+
+/*
+ * Checks a first line that starts like a header: "#memsim-trace 1",
+ * optionally followed by one space and a JSON object, kept as metadata.
+ * Trailing blanks after the version or the object are ignored.
+ */
+static int parse_header(struct trace_reader *r, struct ms_error *err,
+			const char *line, size_t len)
+{
+	const char *p = line + TRACE_HEADER_LEN, *ver;
+	const char *stop = line + len;
+	char q[TRACE_QUOTE_MAX * 4 + 8];
+	uint64_t version;
+	cJSON *json;
+	const char *json_end;
+
+	while (stop > p && is_blank(stop[-1]))
+		stop--;
+	if (p == stop || *p != ' ' || is_blank(p[1]))
+		goto malformed;
+	ver = ++p;
+	while (p < stop && !is_blank(*p))
+		p++;
+	switch (scan_u64(&ver, &version)) {
+	case SCAN_BAD:
+		ver = line + TRACE_HEADER_LEN + 1;
+		quote_field(q, sizeof q, ver, (size_t)(p - ver));
+		return line_fail(r, err, line, "bad trace version '%s'", q);
+	case SCAN_BIG:
+		version = 0;
+		break;
+	case SCAN_OK:
+		break;
+	}
+	if (version != 1) {
+		ver = line + TRACE_HEADER_LEN + 1;
+		quote_field(q, sizeof q, ver, (size_t)(p - ver));
+		return line_fail(r, err, line, "unsupported trace version %s", q);
+	}
+	if (p == stop)
+		return 0;
+	if (*p != ' ' || is_blank(p[1]))
+		goto malformed;
+	p++;
+	if (memchr(p, '\0', (size_t)(stop - p)))
+		return line_fail(r, err, line, "NUL byte in line");
+	r->metadata = xmalloc((size_t)(stop - p) + 1);
+	memcpy(r->metadata, p, (size_t)(stop - p));
+	r->metadata[stop - p] = '\0';
+	json = cJSON_ParseWithOpts(r->metadata, &json_end, 1);
+	if (!json)
+		return line_fail(r, err, line, "metadata is not valid JSON");
+	if (!cJSON_IsObject(json)) {
+		cJSON_Delete(json);
+		return line_fail(r, err, line, "metadata is not a JSON object");
+	}
+	cJSON_Delete(json);
+	return 0;
+
+malformed:
+	return line_fail(r, err, line,
+			 "malformed header; expected '#memsim-trace 1' and an optional JSON object");
+}
+
+/* Reads until the form is known (2 bytes or the end), sets up inflate for
+ * gzip, and consumes a header on line 1. Returns 0 or -1. */
+static int start(struct trace_reader *r, struct ms_error *err)
+{
+	size_t have = 0;
+	size_t len;
+
+	while (have < 2) {
+		ssize_t got = read_fd(r, r->buf + have, r->cap - have, err);
+
+		if (got < 0)
+			return -1;
+		if (got == 0)
+			break;
+		have += (size_t)got;
+	}
+	if (have >= 2 && (unsigned char)r->buf[0] == 0x1f &&
+	    (unsigned char)r->buf[1] == 0x8b) {
+		int ret;
+
+		r->gzip = 1;
+		r->zin = xmalloc(TRACE_CHUNK);
+		/* cap == TRACE_CHUNK here, so the bytes fit. */
+		memcpy(r->zin, r->buf, have);
+		r->z.zalloc = zlib_alloc;
+		r->z.zfree = zlib_free;
+		r->z.next_in = r->zin;
+		r->z.avail_in = (uInt)have;
+		ret = inflateInit2(&r->z, 16 + MAX_WBITS);	/* gzip only */
+		if (ret != Z_OK)
+			return stream_fail(r, err, MS_EXIT_SOFTWARE,
+					   "zlib inflateInit2 failed: %s",
+					   zError(ret));
+		have = 0;
+	} else if (have == 0) {
+		r->in_eof = 1;
+	}
+	r->end = r->buf + have;
+	/* [buf, end) may hold complete lines: find where they stop. */
+	r->lim = r->end;
+	while (r->lim > r->buf && r->lim[-1] != '\n')
+		r->lim--;
+	if (r->lim == r->pos) {
+		int got = refill(r, err);
+
+		if (got < 0)
+			return -1;
+		if (got == 0)
+			return 0;
+	}
+	len = line_length(r, r->pos);
+	if (!is_header(r->pos, len))
+		return 0;
+	r->lineno = 1;
+	if (parse_header(r, err, r->pos, len) < 0)
+		return -1;
+	r->pos = (char *)memchr(r->pos, '\n', (size_t)(r->lim - r->pos)) + 1;
+	return 0;
+}
+
+struct trace_reader *trace_open(const char *path, struct ms_error *err)
+{
+	struct trace_reader *r = xcalloc(1, sizeof *r);
+	int is_stdin = strcmp(path, "-") == 0;
+	struct stat st;
+
+	r->name = xstrdup(is_stdin ? "<stdin>" : path);
+	r->fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	r->own_fd = !is_stdin;
+	if (r->fd < 0) {
+		r->own_fd = 0;
+		stream_fail(r, err, MS_EXIT_NOINPUT, "cannot open: %s",
+			    strerror(errno));
+		goto fail;
+	}
+	if (fstat(r->fd, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			stream_fail(r, err, MS_EXIT_NOINPUT, "cannot open: %s",
+				    strerror(EISDIR));
+			goto fail;
+		}
+		if (S_ISREG(st.st_mode)) {
+			r->file_size = (uint64_t)st.st_size;
+			posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		}
+	}
+	r->cap = TRACE_CHUNK;
+	r->buf = xmalloc(r->cap + 1);
+	r->pos = r->lim = r->end = r->buf;
+	r->types = typetab_create();
+	if (start(r, err) < 0)
+		goto fail;
+	return r;
+fail:
+	trace_close(r);
+	return NULL;
+}
+
+void trace_close(struct trace_reader *r)
+{
+	if (!r)
+		return;
+	if (r->own_fd)
+		close(r->fd);
+	if (r->gzip && r->zin && r->z.state)
+		inflateEnd(&r->z);
+	free(r->zin);
+	free(r->buf);
+	free(r->name);
+	free(r->metadata);
+	typetab_destroy(r->types);
+	free(r);
+}
+
+/* ---- accessors ---- */
+
+void trace_locate(const struct trace_reader *r, struct ms_error *err)
+{
+	ms_error_at(err, r->name, r->ev_lineno);
+	ms_error_text(err, r->ev_line ? r->ev_line : "", r->ev_len);
+}
+
+const char *trace_name(const struct trace_reader *r)
+{
+	return r->name;
+}
+
+const struct typetab *trace_types(const struct trace_reader *r)
+{
+	return r->types;
+}
+
+const char *trace_metadata(const struct trace_reader *r)
+{
+	return r->metadata;
+}
+
+int trace_has_time(const struct trace_reader *r)
+{
+	return r->has_time;
+}
+
+uint64_t trace_bytes_read(const struct trace_reader *r)
+{
+	return r->bytes_read;
+}
+
+uint64_t trace_file_size(const struct trace_reader *r)
+{
+	return r->file_size;
+}
+
+uint64_t trace_event_count(const struct trace_reader *r)
+{
+	return r->events;
+}
