@@ -65,7 +65,7 @@ else
 MEMSIM := $(O)/memsim
 endif
 
-.PHONY: all tools test check asan valgrind bench clean test-build
+.PHONY: all tools test check asan valgrind bench clean test-build test-all report
 all: $(MEMSIM) tools
 
 $(MEMSIM): $(MAIN_OBJ) $(O)/libmemsim.a
@@ -98,7 +98,25 @@ check:
 asan:
 	@$(MAKE) --no-print-directory BUILD=asan test
 
+# Every test tier, as CI runs it (README's second command).
+test-all:
+	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory asan
+
+# The main job on the bundled traces (README's first command).
+REPORT_DIR ?= out
+REPORT_POLICIES ?= -p cpython-2.4 -p cpython-2.7 -p cpython-3.11 -p malloc
+report: all
+	@mkdir -p $(REPORT_DIR)
+	$(MEMSIM) replay -q $(REPORT_POLICIES) -o $(REPORT_DIR)/report.txt $(wildcard traces/*.trace traces/*.trace.gz)
+	$(MEMSIM) replay -q --format json $(REPORT_POLICIES) -o $(REPORT_DIR)/report.json $(wildcard traces/*.trace traces/*.trace.gz)
+	@cat $(REPORT_DIR)/report.txt
+	@echo "report: $(REPORT_DIR)/report.txt $(REPORT_DIR)/report.json"
+
+bench: all
+	@MEMSIM=$(MEMSIM) GEN=$(O)/tools/gen-bench sh tools/bench.sh
+
 clean:
-	rm -rf build bin
+	rm -rf build bin out
 
 -include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BINS:=.d)

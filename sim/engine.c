@@ -3,6 +3,7 @@
  */
 #include "engine.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,11 +17,13 @@ static int feed(struct engine_run *run, const struct trace_event *ev,
 	for (size_t i = 0; i < run->n; i++) {
 		if (runtime_apply(run->rt[i], ev, err) != 0) {
 			if (i > 0) {
-				char msg[MS_ERROR_MSG_MAX];
+				/* Only a collector can make the policies disagree
+				 * about what is live: say which one did. */
+				size_t len = strlen(err->msg);
 
-				snprintf(msg, sizeof msg, "%s (under policy %s)", err->msg,
+				snprintf(err->msg + len, sizeof err->msg - len,
+					 " (under policy %s)",
 					 runtime_policy(run->rt[i])->name);
-				memcpy(err->msg, msg, sizeof msg);
 			}
 			trace_locate(r, err);
 			return err->code;

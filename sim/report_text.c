@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stats.h"
@@ -104,7 +105,7 @@ static void header(struct strbuf *sb, const struct engine_run *run, size_t first
 	sb_printf(sb, "%-*s", REPORT_LABEL_WIDTH, "");
 	for (size_t i = first; i < first + count; i++) {
 		const char *name = runtime_policy(run->rt[i])->name;
-		char tag[16];
+		char tag[32];
 
 		if (strlen(name) < REPORT_COL_WIDTH) {
 			sb_printf(sb, "%*s", REPORT_COL_WIDTH, name);

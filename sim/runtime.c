@@ -146,7 +146,7 @@ void runtime_finish(struct runtime *rt)
 	rt->top.policy->stats(rt->top.state, &rt->last);
 }
 
-void runtime_metrics(const struct runtime *rt, double *v)
+void runtime_metrics(const struct runtime *rt, double v[STATS_COUNT_])
 {
 	const struct stats_frag *f = rt->has_time && rt->frag_time.sum_live > 0
 		? &rt->frag_time : &rt->frag_events;

@@ -1,0 +1,33 @@
+#!/bin/sh
+# tools/setup.sh - install the Debian packages memsim needs, only those missing.
+#
+# Build: gcc, make, pkg-config, libcjson-dev, zlib1g-dev.
+# Reports: gnuplot-nox (plots). Tests: python3 (JSON checks), clang and
+# libclang-rt-14-dev (sanitizer and fuzzing tiers), valgrind.
+# Run as root (or with sudo); when nothing is missing it does nothing.
+set -eu
+PACKAGES="gcc make pkg-config libc6-dev libcjson-dev zlib1g-dev gnuplot-nox python3 clang libclang-rt-14-dev valgrind"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "setup: installing:$missing" >&2
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		SUDO=sudo
+	else
+		echo "setup: run as root: apt-get install$missing" >&2
+		exit 1
+	fi
+else
+	SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

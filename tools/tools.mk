@@ -1,0 +1,8 @@
+# tools/tools.mk - small C tools built with the simulator.
+TOOLS_BINS := $(O)/tools/gen-bench
+
+tools: $(TOOLS_BINS)
+
+$(O)/tools/%: tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(MODE_CFLAGS) $(CFLAGS) -o $@ $< $(ALL_LDFLAGS)
