@@ -84,7 +84,7 @@ $(O)/tests/unit/%: tests/unit/%.c $(O)/libmemsim.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isim -o $@ $< $(O)/libmemsim.a $(ALL_LDFLAGS) $(LIBS)
 
--include $(wildcard tools/*.mk)
+-include $(wildcard tools/*.mk tests/*/*.mk)
 
 test-build: $(MEMSIM) $(UNIT_BINS) tools
 
