@@ -1,0 +1,786 @@
+/*
+ * heap.c - the simulated object graph and its reference counting (see
+ * heap.h; the essay with examples is docs/heap.md).
+ *
+ * What is modelled: CPython's reference counting as the trace format's
+ * "Reference semantics" state it. An object dies the moment its count
+ * (roots + incoming edges) reaches zero, and its death releases its
+ * outgoing references in CPython's order:
+ *
+ *   1. When X dies, its referents are released from the LAST edge to the
+ *      FIRST, as list_dealloc does (Objects/listobject.c, 2.7 to 3.13:
+ *      "Do it backwards, for Christian Tismer").
+ *   2. A referent that reaches zero is released completely (its own
+ *      referents, by rule 1) before X's next referent is released, as the
+ *      nested Py_DECREF -> tp_dealloc calls do.
+ *   3. X's memory goes (on_free) after all of its referents are released,
+ *      then its slot is recycled.
+ *
+ * The cascade runs on an explicit stack of dying slots; the cursor of each
+ * frame is the object's own edge count (edges are popped off the end), so
+ * a frame costs 4 bytes and the C stack never grows with the depth.
+ *
+ * Not modelled: CPython's trashcan (Py_TRASHCAN_BEGIN/END, Include/
+ * cpython/object.h and Objects/object.c; a nesting limit of 50 in 2.7 to
+ * 3.12, Py_TRASHCAN_HEADROOM in 3.13) defers deallocations nested deeper
+ * than about 50 levels to a list that is emptied when the outer call
+ * unwinds. For a chain 1 -> 2 -> ... -> N (N > 50) CPython therefore frees
+ * roughly 50..1, then 100..51, and so on, where memsim frees N..1. The set
+ * of objects freed by one event is the same; only the order of on_free
+ * calls (and so which free-list entries and addresses get reused first)
+ * differs for chains deeper than the limit.
+ *
+ * Collector release (heap_release) follows delete_garbage (Modules/
+ * gcmodule.c, 2.7 to 3.12; Python/gc.c in 3.13): the object is held by
+ * one extra reference while its tp_clear drops its edges (list tp_clear,
+ * _list_clear, drops them last to first), then the hold is dropped and the
+ * object dies if nothing else refers to it.
+ *
+ * Data structures (sizes are for the current struct heap_obj):
+ *   - objs: one array of struct heap_obj indexed by slot. Dead slots form
+ *     a LIFO free list threaded through FREE_NEXT (the `incoming` field,
+ *     meaningless in a dead slot), so a freed slot is reused first, while
+ *     it is still warm in the cache.
+ *   - map: the ID map, open addressing with linear probing and
+ *     backward-shift deletion (no tombstones). An entry is 8 bytes: the
+ *     slot and a 32-bit tag, the top half of a 64-bit mixed hash of the ID.
+ *     The home bucket is the tag's top `bits` bits (Fibonacci-style), so
+ *     probing compares tags without touching objs, and deletion and growth
+ *     never need to rehash an ID. The load stays at most 3/4.
+ *   - out: per-object edge vectors of slots (xrealloc'ed, capacity
+ *     doubling from 2).
+ *   - stack: the cascade / mark stack, reused across calls.
+ */
+#include "heap.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+#ifdef MEMSIM_DEBUG
+#define HEAP_ASSERT(x) assert(x)
+#else
+#define HEAP_ASSERT(x) ((void)0)
+#endif
+
+/* Private flag bits (heap.h reserves every bit but LIVE and MARK). */
+#define F_DYING 0x04u   /* refcount reached 0 (or `f`): on the cascade stack */
+#define F_HELD  0x08u   /* heap_release is clearing it: cannot die yet */
+
+#define FREE_NEXT(o) ((o)->incoming)   /* free-list link of a dead slot */
+
+#define MAP_MIN_BITS 4u
+#define MAP_MAX_BITS 32u        /* the home bucket comes from a 32-bit tag */
+/* Live objects at most: 3/4 of the largest map, below HEAP_NONE. */
+#define HEAP_MAX_LIVE (UINT32_C(3) << 30)
+#define SLOTS_MIN 64u           /* objects */
+#define OUT_MIN 2u              /* edges in a new vector */
+
+struct map_entry {
+	uint32_t tag;
+	uint32_t slot;          /* HEAP_NONE: empty */
+};
+
+struct heap {
+	struct heap_hooks hooks;
+
+	struct heap_obj *objs;
+	uint32_t slot_limit;    /* one past the highest slot ever used */
+	uint32_t slot_cap;
+	uint32_t free_head;     /* first dead slot below slot_limit, or NONE */
+
+	struct map_entry *map;
+	uint32_t map_bits;
+	uint32_t map_shift;     /* 32 - map_bits */
+	uint64_t map_mask;
+
+	uint32_t *stack;
+	size_t stack_n, stack_cap;
+
+	uint64_t live_objects;
+	uint64_t live_bytes;
+	uint64_t freed;         /* objects freed since creation */
+	uint64_t edge_bytes;    /* capacity of all live edge vectors */
+};
+
+/* ---- accessors (the layout of heap_obj may be tightened later) ---- */
+
+static inline struct heap_obj *obj(const struct heap *h, uint32_t slot)
+{
+	HEAP_ASSERT(slot < h->slot_limit);
+	return &h->objs[slot];
+}
+
+static inline int obj_live(const struct heap_obj *o)
+{
+	return (o->flags & HEAP_F_LIVE) != 0;
+}
+
+static inline uint64_t obj_refcount(const struct heap_obj *o)
+{
+	return (uint64_t)o->roots + o->incoming;
+}
+
+/* ---- the ID map ---- */
+
+/*
+ * Mixes an ID into 64 bits. Sequential IDs and 16-byte-aligned addresses
+ * both have all their entropy in a few low bits; two multiply-xorshift
+ * rounds (the constants of splitmix64's finaliser) spread it over the top
+ * half, which is where the tag and the home bucket come from.
+ */
+static inline uint32_t id_tag(uint64_t id)
+{
+	uint64_t x = id;
+
+	x ^= x >> 31;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	x ^= x >> 31;
+	return (uint32_t)(x >> 32);
+}
+
+static inline uint64_t map_home(const struct heap *h, uint32_t tag)
+{
+	return (uint64_t)(tag >> h->map_shift);
+}
+
+/* Index of the entry for `id`, or of the empty entry where it would go. */
+static inline uint64_t map_probe(const struct heap *h, uint64_t id, uint32_t tag)
+{
+	uint64_t i = map_home(h, tag);
+
+	for (;;) {
+		const struct map_entry *e = &h->map[i];
+
+		if (e->slot == HEAP_NONE)
+			return i;
+		if (e->tag == tag && h->objs[e->slot].id == id)
+			return i;
+		i = (i + 1) & h->map_mask;
+	}
+}
+
+static void map_init(struct heap *h, uint32_t bits)
+{
+	uint64_t n = UINT64_C(1) << bits;
+
+	h->map = xreallocarray(NULL, (size_t)n, sizeof *h->map);
+	for (uint64_t i = 0; i < n; i++)
+		h->map[i].slot = HEAP_NONE;
+	h->map_bits = bits;
+	h->map_shift = 32u - bits;
+	h->map_mask = n - 1;
+}
+
+/* Doubles the map; entries move by their tags alone. */
+static void map_grow(struct heap *h)
+{
+	struct map_entry *old = h->map;
+	uint64_t n = h->map_mask + 1;
+
+	map_init(h, h->map_bits + 1);
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t j;
+
+		if (old[i].slot == HEAP_NONE)
+			continue;
+		j = map_home(h, old[i].tag);
+		while (h->map[j].slot != HEAP_NONE)
+			j = (j + 1) & h->map_mask;
+		h->map[j] = old[i];
+	}
+	free(old);
+}
+
+/*
+ * Removes the entry at index i and closes the gap: each following entry
+ * of the run moves back into the hole unless its home lies cyclically
+ * after the hole (it would then become unreachable from its home).
+ */
+static void map_delete_at(struct heap *h, uint64_t i)
+{
+	uint64_t j = i;
+
+	for (;;) {
+		uint64_t home;
+
+		j = (j + 1) & h->map_mask;
+		if (h->map[j].slot == HEAP_NONE)
+			break;
+		home = map_home(h, h->map[j].tag);
+		if (((j - home) & h->map_mask) >= ((j - i) & h->map_mask)) {
+			h->map[i] = h->map[j];
+			i = j;
+		}
+	}
+	h->map[i].slot = HEAP_NONE;
+}
+
+/* ---- slots and edge vectors ---- */
+
+static uint32_t slot_take(struct heap *h)
+{
+	uint32_t s = h->free_head;
+
+	if (s != HEAP_NONE) {
+		h->free_head = FREE_NEXT(&h->objs[s]);
+		return s;
+	}
+	if (h->slot_limit == h->slot_cap) {
+		uint64_t cap = (uint64_t)h->slot_cap * 2;
+
+		if (cap > HEAP_MAX_LIVE)
+			cap = HEAP_MAX_LIVE;
+		h->objs = xreallocarray(h->objs, (size_t)cap, sizeof *h->objs);
+		h->slot_cap = (uint32_t)cap;
+	}
+	return h->slot_limit++;
+}
+
+static void out_push(struct heap *h, struct heap_obj *o, uint32_t dst)
+{
+	if (o->nout == o->capout) {
+		uint64_t cap = o->capout < OUT_MIN ? OUT_MIN : (uint64_t)o->capout * 2;
+
+		if (cap > UINT32_MAX)
+			cap = UINT32_MAX;
+		o->out = xreallocarray(o->out, (size_t)cap, sizeof *o->out);
+		h->edge_bytes += (cap - o->capout) * sizeof *o->out;
+		o->capout = (uint32_t)cap;
+	}
+	o->out[o->nout++] = dst;
+}
+
+static void stack_push(struct heap *h, uint32_t slot)
+{
+	if (h->stack_n == h->stack_cap) {
+		h->stack_cap = h->stack_cap ? h->stack_cap * 2 : 256;
+		h->stack = xreallocarray(h->stack, h->stack_cap, sizeof *h->stack);
+	}
+	h->stack[h->stack_n++] = slot;
+}
+
+/* ---- the death cascade ---- */
+
+/* Called once the object's referents are all released. */
+static void obj_bury(struct heap *h, uint32_t slot)
+{
+	struct heap_obj *o = obj(h, slot);
+
+	HEAP_ASSERT(o->nout == 0 && o->incoming == 0);
+	if (h->hooks.on_free)
+		h->hooks.on_free(h->hooks.ctx, h, slot);
+	/* The listener may have looked the ID up; it goes now. */
+	map_delete_at(h, map_probe(h, o->id, id_tag(o->id)));
+	h->live_objects--;
+	h->live_bytes -= o->size;
+	h->edge_bytes -= (uint64_t)o->capout * sizeof *o->out;
+	h->freed++;
+	free(o->out);
+	o->out = NULL;
+	o->nout = o->capout = 0;
+	o->flags = 0;
+	o->roots = 0;
+	FREE_NEXT(o) = h->free_head;
+	h->free_head = slot;
+}
+
+/*
+ * Runs the stack until it is empty. Each frame is a slot flagged DYING
+ * (refcount 0, to be freed) or HELD (heap_release: only its edges go).
+ * The top frame drops its last edge; a referent that thereby reaches zero
+ * is pushed and so fully released before the frame's next edge.
+ */
+static void cascade_run(struct heap *h)
+{
+	void (*on_ref)(void *, struct heap *, uint32_t, uint32_t, int) = h->hooks.on_ref;
+
+	while (h->stack_n > 0) {
+		uint32_t x = h->stack[h->stack_n - 1];
+		struct heap_obj *o = &h->objs[x];
+
+		if (o->nout > 0) {
+			uint32_t t = o->out[--o->nout];
+			struct heap_obj *ot = &h->objs[t];
+
+			HEAP_ASSERT(obj_live(ot) && ot->incoming > 0);
+			ot->incoming--;
+			if (on_ref)
+				on_ref(h->hooks.ctx, h, x, t, -1);
+			if (ot->incoming == 0 && ot->roots == 0 &&
+			    !(ot->flags & (F_DYING | F_HELD))) {
+				ot->flags |= F_DYING;
+				stack_push(h, t);
+			}
+			continue;
+		}
+		h->stack_n--;
+		if (o->flags & F_DYING)
+			obj_bury(h, x);
+	}
+}
+
+/* Kills a slot whose refcount is 0 (or that `f` frees) with its cascade. */
+static void obj_kill(struct heap *h, uint32_t slot)
+{
+	h->objs[slot].flags |= F_DYING;
+	stack_push(h, slot);
+	cascade_run(h);
+}
+
+/* ---- public interface ---- */
+
+struct heap *heap_create(const struct heap_hooks *hooks)
+{
+	struct heap *h = xcalloc(1, sizeof *h);
+
+	if (hooks)
+		h->hooks = *hooks;
+	h->slot_cap = SLOTS_MIN;
+	h->objs = xreallocarray(NULL, h->slot_cap, sizeof *h->objs);
+	h->free_head = HEAP_NONE;
+	map_init(h, MAP_MIN_BITS);
+	return h;
+}
+
+void heap_destroy(struct heap *h)
+{
+	if (!h)
+		return;
+	for (uint32_t s = 0; s < h->slot_limit; s++)
+		free(h->objs[s].out);
+	free(h->objs);
+	free(h->map);
+	free(h->stack);
+	free(h);
+}
+
+static int err_root(struct ms_error *err)
+{
+	return ms_error_set(err, MS_EXIT_DATAERR,
+			    "ID 0 is the root set, not an object");
+}
+
+static int err_not_live(struct ms_error *err, uint64_t id)
+{
+	return ms_error_set(err, MS_EXIT_DATAERR, "object %llu is not live",
+			    (unsigned long long)id);
+}
+
+static int err_bytes(struct ms_error *err)
+{
+	return ms_error_set(err, MS_EXIT_DATAERR,
+			    "total live size would exceed 2^64-1 bytes");
+}
+
+static int apply_alloc(struct heap *h, const struct trace_event *ev,
+		       struct ms_error *err)
+{
+	uint64_t id = ev->id, size = ev->u.size;
+	uint32_t tag = id_tag(id), slot;
+	uint64_t pos;
+	struct heap_obj *o;
+
+	if (id == TRACE_ID_ROOT)
+		return err_root(err);
+	pos = map_probe(h, id, tag);
+	if (h->map[pos].slot != HEAP_NONE)
+		return ms_error_set(err, MS_EXIT_DATAERR,
+				    "object %llu is already live",
+				    (unsigned long long)id);
+	if (h->live_bytes + size < h->live_bytes)
+		return err_bytes(err);
+	if (h->live_objects == HEAP_MAX_LIVE)
+		return ms_error_set(err, MS_EXIT_DATAERR,
+				    "too many live objects (limit %lu)",
+				    (unsigned long)HEAP_MAX_LIVE);
+	/* Keep the load at most 3/4. */
+	if ((h->live_objects + 1) * 4 > (h->map_mask + 1) * 3 &&
+	    h->map_bits < MAP_MAX_BITS) {
+		map_grow(h);
+		pos = map_probe(h, id, tag);
+	}
+	slot = slot_take(h);
+	o = &h->objs[slot];
+	memset(o, 0, sizeof *o);
+	o->id = id;
+	o->size = size;
+	o->type = ev->type;
+	o->roots = 1;
+	o->flags = HEAP_F_LIVE;
+	h->map[pos].tag = tag;
+	h->map[pos].slot = slot;
+	h->live_objects++;
+	h->live_bytes += size;
+	if (h->hooks.on_alloc)
+		h->hooks.on_alloc(h->hooks.ctx, h, slot);
+	return 0;
+}
+
+static int apply_free(struct heap *h, uint64_t id, struct ms_error *err)
+{
+	uint32_t slot, self = 0;
+	struct heap_obj *o;
+
+	if (id == TRACE_ID_ROOT)
+		return err_root(err);
+	slot = heap_lookup(h, id);
+	if (slot == HEAP_NONE)
+		return err_not_live(err, id);
+	o = &h->objs[slot];
+	/* Edges from the object to itself die with it (like a list that
+	 * contains itself and is freed); only other holders block `f`. */
+	for (uint32_t i = 0; i < o->nout; i++)
+		self += o->out[i] == slot;
+	if (o->incoming > self) {
+		uint32_t n = o->incoming - self;
+
+		return ms_error_set(err, MS_EXIT_DATAERR,
+				    "object %llu is still referenced by other live objects (%lu reference%s)",
+				    (unsigned long long)id, (unsigned long)n,
+				    n == 1 ? "" : "s");
+	}
+	o->roots = 0;   /* its root references go with it, silently */
+	obj_kill(h, slot);
+	return 0;
+}
+
+static int apply_resize(struct heap *h, uint64_t id, uint64_t size,
+			struct ms_error *err)
+{
+	uint32_t slot;
+	struct heap_obj *o;
+	uint64_t old;
+
+	if (id == TRACE_ID_ROOT)
+		return err_root(err);
+	slot = heap_lookup(h, id);
+	if (slot == HEAP_NONE)
+		return err_not_live(err, id);
+	o = &h->objs[slot];
+	old = o->size;
+	if (size > old && h->live_bytes + (size - old) < h->live_bytes)
+		return err_bytes(err);
+	h->live_bytes = h->live_bytes - old + size;
+	o->size = size;
+	if (h->hooks.on_resize)
+		h->hooks.on_resize(h->hooks.ctx, h, slot, old);
+	return 0;
+}
+
+static int apply_ref(struct heap *h, uint64_t src_id, uint64_t dst_id,
+		     int delta, struct ms_error *err)
+{
+	uint32_t src = HEAP_NONE, dst;
+	struct heap_obj *d;
+
+	if (dst_id == TRACE_ID_ROOT)
+		return err_root(err);
+	if (src_id != TRACE_ID_ROOT) {
+		src = heap_lookup(h, src_id);
+		if (src == HEAP_NONE)
+			return err_not_live(err, src_id);
+	}
+	dst = heap_lookup(h, dst_id);
+	if (dst == HEAP_NONE)
+		return err_not_live(err, dst_id);
+	d = &h->objs[dst];
+
+	if (delta > 0) {
+		if (src == HEAP_NONE) {
+			if (d->roots == UINT32_MAX)
+				goto overflow;
+			d->roots++;
+		} else {
+			struct heap_obj *s = &h->objs[src];
+
+			if (d->incoming == UINT32_MAX)
+				goto overflow;
+			if (s->nout == UINT32_MAX)
+				return ms_error_set(err, MS_EXIT_DATAERR,
+						    "object %llu would hold too many references",
+						    (unsigned long long)src_id);
+			out_push(h, s, dst);
+			d->incoming++;
+		}
+		if (h->hooks.on_ref)
+			h->hooks.on_ref(h->hooks.ctx, h, src, dst, 1);
+		return 0;
+	}
+
+	if (src == HEAP_NONE) {
+		if (d->roots == 0)
+			return ms_error_set(err, MS_EXIT_DATAERR,
+					    "object %llu has no root reference to drop",
+					    (unsigned long long)dst_id);
+		d->roots--;
+	} else {
+		struct heap_obj *s = &h->objs[src];
+		uint32_t i = s->nout;
+
+		/* The last occurrence goes: a list's most recent append. */
+		while (i > 0 && s->out[i - 1] != dst)
+			i--;
+		if (i == 0)
+			return ms_error_set(err, MS_EXIT_DATAERR,
+					    "object %llu holds no reference to object %llu",
+					    (unsigned long long)src_id,
+					    (unsigned long long)dst_id);
+		memmove(s->out + i - 1, s->out + i,
+			(size_t)(s->nout - i) * sizeof *s->out);
+		s->nout--;
+		d->incoming--;
+	}
+	if (h->hooks.on_ref)
+		h->hooks.on_ref(h->hooks.ctx, h, src, dst, -1);
+	if (d->roots == 0 && d->incoming == 0)
+		obj_kill(h, dst);
+	return 0;
+
+overflow:
+	return ms_error_set(err, MS_EXIT_DATAERR,
+			    "reference count of object %llu would overflow",
+			    (unsigned long long)dst_id);
+}
+
+int heap_apply(struct heap *h, const struct trace_event *ev, struct ms_error *err)
+{
+	switch (ev->kind) {
+	case TRACE_ALLOC:
+		return apply_alloc(h, ev, err);
+	case TRACE_FREE:
+		return apply_free(h, ev->id, err);
+	case TRACE_RESIZE:
+		return apply_resize(h, ev->id, ev->u.size, err);
+	case TRACE_REF_ADD:
+		return apply_ref(h, ev->id, ev->u.dst, 1, err);
+	case TRACE_REF_DROP:
+		return apply_ref(h, ev->id, ev->u.dst, -1, err);
+	default:
+		return ms_error_set(err, MS_EXIT_SOFTWARE,
+				    "heap_apply: event kind %d is not a heap event",
+				    (int)ev->kind);
+	}
+}
+
+uint32_t heap_lookup(const struct heap *h, uint64_t id)
+{
+	return h->map[map_probe(h, id, id_tag(id))].slot;
+}
+
+struct heap_obj *heap_obj(const struct heap *h, uint32_t slot)
+{
+	return obj(h, slot);
+}
+
+uint64_t heap_release(struct heap *h, const uint32_t *slots, size_t n)
+{
+	uint64_t before = h->freed;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t s = slots[i];
+		struct heap_obj *o;
+
+		/* No allocation happens during the call, so a slot that died
+		 * earlier in it is still dead here. */
+		if (s >= h->slot_limit || !obj_live(&h->objs[s]))
+			continue;
+		o = &h->objs[s];
+		o->flags |= F_HELD;
+		stack_push(h, s);
+		cascade_run(h);
+		o = &h->objs[s];
+		o->flags &= ~F_HELD;
+		if (o->roots == 0 && o->incoming == 0)
+			obj_kill(h, s);
+	}
+	return h->freed - before;
+}
+
+uint64_t heap_find_garbage(struct heap *h, uint32_t **out, uint64_t *bytes)
+{
+	uint64_t count = 0, sum = 0, k = 0;
+	uint32_t *res = NULL;
+
+	/* Mark: everything reachable from an object with roots. */
+	for (uint32_t s = 0; s < h->slot_limit; s++) {
+		struct heap_obj *o = &h->objs[s];
+
+		if (!obj_live(o) || o->roots == 0 || (o->flags & HEAP_F_MARK))
+			continue;
+		o->flags |= HEAP_F_MARK;
+		stack_push(h, s);
+		while (h->stack_n > 0) {
+			const struct heap_obj *x = &h->objs[h->stack[--h->stack_n]];
+
+			for (uint32_t i = 0; i < x->nout; i++) {
+				struct heap_obj *t = &h->objs[x->out[i]];
+
+				if (!(t->flags & HEAP_F_MARK)) {
+					t->flags |= HEAP_F_MARK;
+					stack_push(h, x->out[i]);
+				}
+			}
+		}
+	}
+	for (uint32_t s = 0; s < h->slot_limit; s++) {
+		const struct heap_obj *o = &h->objs[s];
+
+		if (obj_live(o) && !(o->flags & HEAP_F_MARK)) {
+			count++;
+			sum += o->size;
+		}
+	}
+	if (count)
+		res = xreallocarray(NULL, (size_t)count, sizeof *res);
+	for (uint32_t s = 0; s < h->slot_limit; s++) {
+		struct heap_obj *o = &h->objs[s];
+
+		if (!obj_live(o))
+			continue;
+		if (o->flags & HEAP_F_MARK)
+			o->flags &= ~HEAP_F_MARK;
+		else
+			res[k++] = s;
+	}
+	*out = res;
+	if (bytes)
+		*bytes = sum;
+	return count;
+}
+
+uint64_t heap_live_objects(const struct heap *h)
+{
+	return h->live_objects;
+}
+
+uint64_t heap_live_bytes(const struct heap *h)
+{
+	return h->live_bytes;
+}
+
+uint32_t heap_slot_limit(const struct heap *h)
+{
+	return h->slot_limit;
+}
+
+#define CHECK_FAIL(...) \
+	do { \
+		free(in); \
+		return ms_error_set(err, MS_EXIT_SOFTWARE, "heap_check: " __VA_ARGS__); \
+	} while (0)
+
+int heap_check(const struct heap *h, struct ms_error *err)
+{
+	uint32_t *in = NULL;
+	uint64_t live = 0, bytes = 0, edges = 0, mapped = 0, dead = 0;
+
+	if (h->slot_limit > h->slot_cap)
+		CHECK_FAIL("slot limit %lu above capacity %lu",
+			   (unsigned long)h->slot_limit, (unsigned long)h->slot_cap);
+	if (h->stack_n != 0)
+		CHECK_FAIL("cascade stack not empty (%zu)", h->stack_n);
+	in = xcalloc(h->slot_limit ? h->slot_limit : 1, sizeof *in);
+
+	/* Objects and their edges; incoming counted from the edges. */
+	for (uint32_t s = 0; s < h->slot_limit; s++) {
+		const struct heap_obj *o = &h->objs[s];
+
+		if (!obj_live(o)) {
+			if (o->flags != 0 || o->out != NULL)
+				CHECK_FAIL("dead slot %lu has flags %#x or edges",
+					   (unsigned long)s, o->flags);
+			continue;
+		}
+		live++;
+		bytes += o->size;
+		if (o->flags != HEAP_F_LIVE)
+			CHECK_FAIL("object %llu has stray flags %#x",
+				   (unsigned long long)o->id, o->flags);
+		if (o->id == TRACE_ID_ROOT)
+			CHECK_FAIL("slot %lu holds ID 0", (unsigned long)s);
+		if (heap_lookup(h, o->id) != s)
+			CHECK_FAIL("ID map does not find object %llu in slot %lu",
+				   (unsigned long long)o->id, (unsigned long)s);
+		if (obj_refcount(o) == 0)
+			CHECK_FAIL("object %llu is live with refcount 0",
+				   (unsigned long long)o->id);
+		if (o->nout > o->capout || (o->capout == 0) != (o->out == NULL))
+			CHECK_FAIL("object %llu has %lu edges in capacity %lu",
+				   (unsigned long long)o->id, (unsigned long)o->nout,
+				   (unsigned long)o->capout);
+		edges += o->capout;
+		for (uint32_t i = 0; i < o->nout; i++) {
+			uint32_t t = o->out[i];
+
+			if (t >= h->slot_limit || !obj_live(&h->objs[t]))
+				CHECK_FAIL("object %llu has an edge to dead slot %lu",
+					   (unsigned long long)o->id, (unsigned long)t);
+			in[t]++;
+		}
+	}
+	if (live != h->live_objects)
+		CHECK_FAIL("%llu live objects counted, %llu recorded",
+			   (unsigned long long)live, (unsigned long long)h->live_objects);
+	if (bytes != h->live_bytes)
+		CHECK_FAIL("%llu live bytes counted, %llu recorded",
+			   (unsigned long long)bytes, (unsigned long long)h->live_bytes);
+	if (edges * sizeof(uint32_t) != h->edge_bytes)
+		CHECK_FAIL("edge vectors hold %llu bytes, %llu recorded",
+			   (unsigned long long)(edges * sizeof(uint32_t)),
+			   (unsigned long long)h->edge_bytes);
+	for (uint32_t s = 0; s < h->slot_limit; s++) {
+		const struct heap_obj *o = &h->objs[s];
+
+		if (obj_live(o) && o->incoming != in[s])
+			CHECK_FAIL("object %llu has incoming %lu but %lu edges point at it",
+				   (unsigned long long)o->id, (unsigned long)o->incoming,
+				   (unsigned long)in[s]);
+	}
+
+	/* Every map entry is a live object whose tag matches; with the
+	 * per-object lookups above this makes map and slots a bijection. */
+	for (uint64_t i = 0; i <= h->map_mask; i++) {
+		const struct map_entry *e = &h->map[i];
+
+		if (e->slot == HEAP_NONE)
+			continue;
+		mapped++;
+		if (e->slot >= h->slot_limit || !obj_live(&h->objs[e->slot]) ||
+		    id_tag(h->objs[e->slot].id) != e->tag)
+			CHECK_FAIL("ID map entry %llu names slot %lu wrongly",
+				   (unsigned long long)i, (unsigned long)e->slot);
+	}
+	if (mapped != live)
+		CHECK_FAIL("ID map has %llu entries for %llu live objects",
+			   (unsigned long long)mapped, (unsigned long long)live);
+	if (live * 4 > (h->map_mask + 1) * 3)
+		CHECK_FAIL("ID map load above 3/4");
+
+	/* The free list holds exactly the dead slots, without a cycle. */
+	for (uint32_t s = h->free_head; s != HEAP_NONE; s = FREE_NEXT(&h->objs[s])) {
+		if (s >= h->slot_limit || obj_live(&h->objs[s]) ||
+		    ++dead > h->slot_limit - live)
+			CHECK_FAIL("free-slot list is corrupt at slot %lu",
+				   (unsigned long)s);
+	}
+	if (dead != h->slot_limit - live)
+		CHECK_FAIL("free-slot list has %llu slots, %llu are dead",
+			   (unsigned long long)dead,
+			   (unsigned long long)(h->slot_limit - live));
+	free(in);
+	return 0;
+}
+
+uint64_t heap_own_bytes(const struct heap *h)
+{
+	return sizeof *h +
+	       (uint64_t)h->slot_cap * sizeof *h->objs +
+	       (h->map_mask + 1) * sizeof *h->map +
+	       (uint64_t)h->stack_cap * sizeof *h->stack +
+	       h->edge_bytes;
+}
