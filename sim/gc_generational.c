@@ -69,9 +69,9 @@
 
 /* Pause cost defaults, fitted by tools/calibrate-gc on CPython 3.11
  * (docs/gc.md has the machine and the command). */
-#define GEN_COST_OBJECT_NS 10.0 /* ns per examined object */
-#define GEN_COST_REF_NS 3.0     /* ns per traversed reference */
-#define GEN_COST_FIXED_NS 5000.0 /* ns per collection */
+#define GEN_COST_OBJECT_NS 32.3 /* ns per examined object */
+#define GEN_COST_REF_NS 5.03    /* ns per traversed reference */
+#define GEN_COST_FIXED_NS 318891.9 /* ns per collection */
 
 enum { UNTRACK_NEVER, UNTRACK_FULL, UNTRACK_EVERY };
 static const char *const untrack_choices[] = { "never", "full", "every", NULL };
