@@ -898,6 +898,9 @@ static int start(struct trace_reader *r, struct ms_error *err)
 	if (!is_header(r->pos, len))
 		return 0;
 	r->lineno = 1;
+	if (len > TRACE_LINE_MAX)
+		return line_fail(r, err, r->pos, "line longer than %zu bytes",
+				 TRACE_LINE_MAX);
 	if (parse_header(r, err, r->pos, len) < 0)
 		return -1;
 	r->pos = (char *)memchr(r->pos, '\n', (size_t)(r->lim - r->pos)) + 1;

@@ -672,6 +672,19 @@ static void test_long_lines(void)
 		CHECK_STR(msg, expected);
 	}
 
+	/* A header line over the limit fails trace_open. */
+	t = malloc(LINE_MAX_BYTES + 2);
+	memset(t, ' ', LINE_MAX_BYTES + 1);
+	memcpy(t, "#memsim-trace 1", 15);
+	t[LINE_MAX_BYTES + 1] = '\n';
+	write_file("t.trace", t, LINE_MAX_BYTES + 2);
+	free(t);
+	drain("t.trace", &status, msg, sizeof msg, &code);
+	snprintf(expected, sizeof expected,
+		 "t.trace:1: line longer than 16777216 bytes: \"#memsim-trace 1%77s...\"",
+		 "");
+	CHECK_STR(msg, expected);
+
 	/* An event line over the limit (blanks after the ID), found by the
 	 * per-line check since it fits the fully grown buffer. */
 	n = LINE_MAX_BYTES + 1;
