@@ -752,6 +752,24 @@ static void test_open_errors(void)
 	CHECK_I64(err.code, MS_EXIT_NOINPUT);
 }
 
+/* Reading /proc/self/mem at offset 0 (never mapped) fails with EIO on
+ * Linux: a real read error without special hardware. */
+static void test_read_error(void)
+{
+	struct ms_error err;
+	char msg[512];
+
+	if (access("/proc/self/mem", R_OK) != 0) {
+		TEST_SKIP("no /proc/self/mem");
+		return;
+	}
+	ms_error_clear(&err);
+	CHECK(trace_open("/proc/self/mem", &err) == NULL);
+	ms_error_format(&err, msg, sizeof msg);
+	CHECK_STR(msg, "/proc/self/mem: read error: Input/output error");
+	CHECK_I64(err.code, MS_EXIT_IOERR);
+}
+
 static void write_gzip(const char *name, const char *mode, const char *text)
 {
 	gzFile g = gzopen(name, mode);
@@ -1043,6 +1061,7 @@ int main(void)
 	TEST_RUN(test_long_lines);
 	TEST_RUN(test_locate_saved);
 	TEST_RUN(test_open_errors);
+	TEST_RUN(test_read_error);
 	TEST_RUN(test_gzip);
 	TEST_RUN(test_gzip_large);
 	TEST_RUN(test_gzip_damaged);
