@@ -28,7 +28,13 @@ static const struct preset presets[] = {
 	  " \"alignment\": 8, \"pool_size\": 4096, \"arena_size\": 262144,"
 	  " \"pool_header\": 48, \"arena_source\": \"malloc\", \"arena_release\": \"never\","
 	  " \"arena_selection\": \"current-arena\", \"arena_alignment\": \"address\"},"
-	  " \"system\": {\"policy\": \"glibc\"}}" },
+	  " \"system\": {\"policy\": \"glibc\"},"
+	  /* Modules/gcmodule.c 2.4: three generations at 700/10/10, no
+	   * 25% rule, no untracking, free lists not cleared. */
+	  " \"gc\": {\"policy\": \"generational\", \"threshold0\": 700,"
+	  " \"threshold1\": 10, \"threshold2\": 10, \"full_collection_rule\": false,"
+	  " \"deferred\": false, \"untrack_tuples\": false, \"untrack_dicts\": \"never\","
+	  " \"clear_freelists\": false}}" },
 	{ "cpython-2.5",
 	  "CPython 2.5/2.6: empty arenas are freed; fullest arenas serve first",
 	  /* Evan Jones' patch (Python 2.5, SF #1123430): usable_arenas sorted
@@ -42,7 +48,12 @@ static const struct preset presets[] = {
 	   * 2.7.18. Use alignment 8 for 2.7.0 .. 2.7.16. */
 	  "{\"base\": \"cpython-2.5\","
 	  " \"summary\": \"CPython 2.7.17+: the 2.5 allocator with 16-byte alignment\","
-	  " \"allocator\": {\"alignment\": 16}}" },
+	  " \"allocator\": {\"alignment\": 16},"
+	  /* 2.6 clears the free lists at full collections; 2.7 adds the 25%
+	   * rule for full collections and untracks tuples and dicts holding
+	   * only untracked items (issue #4688). */
+	  " \"gc\": {\"full_collection_rule\": true, \"untrack_tuples\": true,"
+	  " \"untrack_dicts\": \"every\", \"clear_freelists\": true}}" },
 	{ "cpython-3.6",
 	  "CPython 3.6: arenas from mmap; 16-byte classes up to 512 bytes",
 	  /* 3.4 (bpo-20494): arenas come from mmap, page-aligned, so with
@@ -51,7 +62,9 @@ static const struct preset presets[] = {
 	   * releases (measured on 3.6.15 and 3.7.16 with _debugmallocstats). */
 	  "{\"base\": \"cpython-2.7\","
 	  " \"summary\": \"CPython 3.6: arenas from mmap; 16-byte classes up to 512 bytes\","
-	  " \"allocator\": {\"arena_source\": \"mmap\", \"small_request_threshold\": 512}}" },
+	  " \"allocator\": {\"arena_source\": \"mmap\", \"small_request_threshold\": 512},"
+	  /* 3.x untracks dicts at full collections only (docs/gc.md). */
+	  " \"gc\": {\"untrack_dicts\": \"full\"}}" },
 	{ "cpython-3.7",
 	  "CPython 3.7: the 3.6 allocator",
 	  "{\"base\": \"cpython-3.6\", \"summary\": \"CPython 3.7: the 3.6 allocator\"}" },
@@ -77,17 +90,24 @@ static const struct preset presets[] = {
 	  "CPython 3.11: the 3.10 allocator",
 	  "{\"base\": \"cpython-3.10\", \"summary\": \"CPython 3.11: the 3.10 allocator\"}" },
 	{ "cpython-3.12",
-	  "CPython 3.12: the 3.10 allocator",
-	  "{\"base\": \"cpython-3.11\", \"summary\": \"CPython 3.12: the 3.10 allocator\"}" },
+	  "CPython 3.12: collections run at the next eval-breaker check",
+	  /* 3.12 (gh-97922): an allocation only schedules the collection;
+	   * it runs at the next safe point (`s`). */
+	  "{\"base\": \"cpython-3.11\","
+	  " \"summary\": \"CPython 3.12: collections run at the next eval-breaker check\","
+	  " \"gc\": {\"deferred\": true}}" },
 	{ "cpython-3.13",
-	  "CPython 3.13: the 3.10 allocator",
-	  "{\"base\": \"cpython-3.12\", \"summary\": \"CPython 3.13: the 3.10 allocator\"}" },
+	  "CPython 3.13: generation 0 threshold 2000",
+	  /* Python/gc.c 3.13: threshold 2000/10/10. */
+	  "{\"base\": \"cpython-3.12\","
+	  " \"summary\": \"CPython 3.13: generation 0 threshold 2000\","
+	  " \"gc\": {\"threshold0\": 2000}}" },
 	{ "malloc",
-	  "everything from the system allocator (PYTHONMALLOC=malloc)",
-	  "{\"summary\": \"everything from the system allocator (PYTHONMALLOC=malloc)\","
-	  " \"allocator\": {\"policy\": \"glibc\"}, \"system\": {\"policy\": \"glibc\"}}" },
+	  "CPython 3.11 with PYTHONMALLOC=malloc: every request to the system allocator",
+	  "{\"base\": \"cpython-3.11\","
+	  " \"summary\": \"CPython 3.11 with PYTHONMALLOC=malloc: every request to the system allocator\","
+	  " \"allocator\": {\"policy\": \"glibc\"}}" },
 };
-
 #define NPRESETS (sizeof presets / sizeof presets[0])
 
 const char *presets_find(const char *name)
