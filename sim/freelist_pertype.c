@@ -615,7 +615,8 @@ static void block_clear(struct pertype *s, int bk)
 			if (b->free[i])
 				fl_push(a, id * s->nobj + i);
 	}
-	memcpy(a->order, neworder, nnew * sizeof *neworder);
+	if (nnew)
+		memcpy(a->order, neworder, nnew * sizeof *neworder);
 	a->norder = nnew;
 	free(neworder);
 }
