@@ -45,7 +45,7 @@
  *     and floats are emptied to the allocator; with python2_blocks, int
  *     and float blocks whose objects are all free go back to the system
  *     and the free lists are rebuilt in PyInt_ClearFreeList's order
- *     (2.6+). gc_clears_containers (3.3+) also empties list, dict and
+ *     (2.6+). gc_clears_containers (3.x; not 2.7) also empties list, dict and
  *     dict-keys lists. 2.4 / 2.5 had no clear_freelists at all.
  *
  * Not modelled: the small-int cache (-5 .. 256) - its objects are never
@@ -79,7 +79,7 @@ struct pertype_params {
 	uint64_t block_header;      /* bytes; BHEAD_SIZE */
 	uint64_t object_size;       /* bytes; sizeof(PyIntObject) */
 	int gc_clears;              /* 2.6+: full gc clears tuple/frame/float */
-	int gc_clears_containers;   /* 3.3+: ... and list/dict/keys */
+	int gc_clears_containers;   /* 3.x: ... and list/dict/keys */
 };
 
 /* The defaults are CPython 3.11's (3.8+ tuple header). */
@@ -148,7 +148,7 @@ static const struct knob pertype_knobs[] = {
 	  .doc = "a full collection clears tuple, frame and float lists and frees empty int/float blocks (2.6+)" },
 	{ .name = "gc_clears_containers", .kind = KNOB_BOOL,
 	  .offset = PT_OFF(gc_clears_containers),
-	  .doc = "a full collection also clears list, dict and dict-keys lists (3.3+)" },
+	  .doc = "a full collection also clears list, dict and dict-keys lists (3.x)" },
 };
 
 /* Objects in one int/float block (N_INTOBJECTS, N_FLOATOBJECTS). */
