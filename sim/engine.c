@@ -67,7 +67,7 @@ int engine_replay(const char *path, struct policy *const *policies, size_t n,
 		out->metadata = trace_metadata(r) ? xstrdup(trace_metadata(r)) : NULL;
 		out->events = trace_event_count(r);
 	}
-	trace_close(r);
+	out->reader = r;
 	if (status != 0)
 		engine_run_free(out);
 	return status;
@@ -78,6 +78,7 @@ void engine_run_free(struct engine_run *run)
 	for (size_t i = 0; i < run->n; i++)
 		runtime_destroy(run->rt[i]);
 	free(run->rt);
+	trace_close(run->reader);
 	free(run->trace);
 	free(run->metadata);
 	memset(run, 0, sizeof *run);

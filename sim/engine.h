@@ -31,6 +31,9 @@ struct engine_run {
 	uint64_t events;
 	struct runtime **rt;    /* one per policy, in the order given */
 	size_t n;
+	/* Kept open until engine_run_free: the runtimes report type names
+	 * from its type table. */
+	struct trace_reader *reader;
 };
 
 /*

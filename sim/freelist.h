@@ -54,6 +54,7 @@ struct freelist_policy {
 	const void *defaults;
 	int (*validate)(const void *params, char *msg, size_t msglen);
 
+	/* `params` is copied; `env` is borrowed and must outlive the instance. */
 	void *(*create)(const void *params, const struct freelist_env *env);
 	void (*destroy)(void *state);   /* releases nothing to the allocator */
 	int (*take)(void *state, uint32_t type, uint64_t size, uint64_t *addr);

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "freelist.h"
 #include "gc.h"
 #include "presets.h"
 #include "xalloc.h"
@@ -75,6 +76,23 @@ static int system_impl_at(size_t i, struct policy_impl *out)
 	return -1;
 }
 
+static int freelist_impl_at(size_t i, struct policy_impl *out)
+{
+	for (size_t k = 0; freelist_policies[k]; k++) {
+		const struct freelist_policy *f = freelist_policies[k];
+
+		if (k != i)
+			continue;
+		*out = (struct policy_impl){
+			.name = f->name, .summary = f->summary, .knobs = f->knobs,
+			.nknobs = f->nknobs, .params_size = f->params_size,
+			.defaults = f->defaults, .validate = f->validate, .vtable = f,
+		};
+		return 0;
+	}
+	return -1;
+}
+
 static int gc_impl_at(size_t i, struct policy_impl *out)
 {
 	for (size_t k = 0; gc_policies[k]; k++) {
@@ -95,7 +113,7 @@ static int gc_impl_at(size_t i, struct policy_impl *out)
 static const struct section_desc sections[POLICY_SECTIONS] = {
 	[POLICY_ALLOCATOR] = { "allocator", "policy", alloc_impl_at },
 	[POLICY_SYSTEM] = { "system", "policy", system_impl_at },
-	[POLICY_FREELISTS] = { "freelists", "mode", NULL },
+	[POLICY_FREELISTS] = { "freelists", "mode", freelist_impl_at },
 	[POLICY_GC] = { "gc", "policy", gc_impl_at },
 };
 

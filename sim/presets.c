@@ -34,7 +34,11 @@ static const struct preset presets[] = {
 	  " \"gc\": {\"policy\": \"generational\", \"threshold0\": 700,"
 	  " \"threshold1\": 10, \"threshold2\": 10, \"full_collection_rule\": false,"
 	  " \"deferred\": false, \"untrack_tuples\": false, \"untrack_dicts\": \"never\","
-	  " \"clear_freelists\": false}}" },
+	  " \"clear_freelists\": false},"
+	  /* Objects/intobject.c, floatobject.c 2.4: private 1000-byte blocks
+	   * never freed; list, dict (80) and tuple (2000 per length < 20)
+	   * free lists; docs/freelists.md cites each. */
+	  " \"freelists\": {\"mode\": \"per-type\", \"python2_blocks\": true, \"list_limit\": 80, \"dict_limit\": 80, \"dict_keys_limit\": 0, \"tuple_limit\": 2000, \"tuple_max_length\": 19, \"tuple_base\": 56, \"frame_limit\": 200, \"gc_clears\": false, \"gc_clears_containers\": false}}" },
 	{ "cpython-2.5",
 	  "CPython 2.5/2.6: empty arenas are freed; fullest arenas serve first",
 	  /* Evan Jones' patch (Python 2.5, SF #1123430): usable_arenas sorted
@@ -53,7 +57,9 @@ static const struct preset presets[] = {
 	   * rule for full collections and untracks tuples and dicts holding
 	   * only untracked items (issue #4688). */
 	  " \"gc\": {\"full_collection_rule\": true, \"untrack_tuples\": true,"
-	  " \"untrack_dicts\": \"every\", \"clear_freelists\": true}}" },
+	  " \"untrack_dicts\": \"every\", \"clear_freelists\": true},"
+	  /* 2.6: a full collection frees int/float blocks left empty. */
+	  " \"freelists\": {\"gc_clears\": true}}" },
 	{ "cpython-3.6",
 	  "CPython 3.6: arenas from mmap; 16-byte classes up to 512 bytes",
 	  /* 3.4 (bpo-20494): arenas come from mmap, page-aligned, so with
@@ -64,7 +70,12 @@ static const struct preset presets[] = {
 	  " \"summary\": \"CPython 3.6: arenas from mmap; 16-byte classes up to 512 bytes\","
 	  " \"allocator\": {\"arena_source\": \"mmap\", \"small_request_threshold\": 512},"
 	  /* 3.x untracks dicts at full collections only (docs/gc.md). */
-	  " \"gc\": {\"untrack_dicts\": \"full\"}}" },
+	  " \"gc\": {\"untrack_dicts\": \"full\"},"
+	  /* Python 3: no int blocks; float free list of 100, dict keys of
+	   * 80; a full collection clears the container lists too. */
+	  " \"freelists\": {\"python2_blocks\": false, \"float_limit\": 100,"
+	  " \"dict_keys_limit\": 80, \"dict_keys_size\": 168, \"gc_clears\": true,"
+	  " \"gc_clears_containers\": true}}" },
 	{ "cpython-3.7",
 	  "CPython 3.7: the 3.6 allocator",
 	  "{\"base\": \"cpython-3.6\", \"summary\": \"CPython 3.7: the 3.6 allocator\"}" },
@@ -72,7 +83,10 @@ static const struct preset presets[] = {
 	  "CPython 3.8: the 3.6 allocator",
 	  /* 3.8 made 16-byte alignment and the 512-byte threshold official
 	   * (bpo-27987); the 3.6/3.7 releases here already had them. */
-	  "{\"base\": \"cpython-3.7\", \"summary\": \"CPython 3.8: the 3.6 allocator\"}" },
+	  "{\"base\": \"cpython-3.7\", \"summary\": \"CPython 3.8: the 3.6 allocator\","
+	  /* 3.8: PyGC_Head shrank to 16 bytes (bpo-33597), so a tuple's
+	   * recorded size starts at 40 bytes. */
+	  " \"freelists\": {\"tuple_base\": 40}}" },
 	{ "cpython-3.9",
 	  "CPython 3.9: keeps the last wholly free arena",
 	  /* bpo-37257: a free arena is kept while it is the only usable one. */
@@ -88,7 +102,11 @@ static const struct preset presets[] = {
 	  " \"arena_alignment\": \"unaligned\"}}" },
 	{ "cpython-3.11",
 	  "CPython 3.11: the 3.10 allocator",
-	  "{\"base\": \"cpython-3.10\", \"summary\": \"CPython 3.11: the 3.10 allocator\"}" },
+	  "{\"base\": \"cpython-3.10\", \"summary\": \"CPython 3.11: the 3.10 allocator\","
+	  /* 3.11: tuples up to length 20 cached, no frame free list (frames
+	   * live in the data stack), smaller dict keys objects. */
+	  " \"freelists\": {\"tuple_max_length\": 20, \"frame_limit\": 0,"
+	  " \"dict_keys_size\": 120}}" },
 	{ "cpython-3.12",
 	  "CPython 3.12: collections run at the next eval-breaker check",
 	  /* 3.12 (gh-97922): an allocation only schedules the collection;

@@ -16,9 +16,15 @@
 #include "gc.h"
 #include "stats.h"
 
+/* A counter a layer reports under a key the metric table also uses
+ * replaces it (they measure the same thing), so keys stay unique. */
 static void counter_cb(void *ctx, const char *key, uint64_t value)
 {
-	cJSON_AddNumberToObject(ctx, key, (double)value);
+	if (cJSON_GetObjectItemCaseSensitive(ctx, key))
+		cJSON_ReplaceItemInObjectCaseSensitive(ctx, key,
+						       cJSON_CreateNumber((double)value));
+	else
+		cJSON_AddNumberToObject(ctx, key, (double)value);
 }
 
 static void table_cb(void *ctx, const char *name, const char *const *columns,
@@ -81,6 +87,13 @@ static cJSON *policy_json(const struct runtime *rt)
 	cJSON_AddStringToObject(o, "name", p->name);
 	cJSON_AddStringToObject(o, "summary", p->summary);
 	runtime_metrics(rt, v);
+	cJSON_AddStringToObject(group_of(o, "freelists"), "mode",
+				p->part[POLICY_FREELISTS].impl.name);
+	{
+		struct alloc_sink fs = { group_of(o, "freelists"), counter_cb, table_cb };
+
+		runtime_freelist_details(rt, &fs);
+	}
 	gc_arrays(o, rt);
 	for (int m = 0; m < STATS_COUNT_; m++)
 		cJSON_AddNumberToObject(group_of(o, stats_defs[m].group),

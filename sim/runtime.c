@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "freelist.h"
 #include "gc.h"
 #include "heap.h"
 #include "xalloc.h"
@@ -17,6 +18,10 @@ struct runtime {
 	struct alloc_inst sys;          /* the system allocator */
 	struct alloc_inst top;          /* what objects are served from */
 	int top_is_sys;
+	const struct freelist_policy *fl;
+	struct freelist_env fenv;       /* borrowed by the free-list instance */
+	void *fl_state;
+	uint64_t fl_peak_held;          /* bytes */
 	const struct gc_policy *gc;
 	void *gc_state;
 	struct gc_clock clock;
@@ -31,24 +36,46 @@ struct runtime {
 	struct stats_frag frag_events;  /* steps of one event */
 	struct stats_frag frag_time;    /* steps of trace nanoseconds */
 	struct alloc_stats last;        /* allocator statistics after the last event */
+	struct freelist_stats fl_last;  /* free-list statistics after the last event */
 };
+
+/* heap_obj.user_flags: the block came from a free list, which may own it
+ * outright (Python 2's int and float blocks). */
+#define RT_F_CACHED 0x01u
 
 static void on_alloc(void *ctx, struct heap *h, uint32_t slot)
 {
 	struct runtime *rt = ctx;
 	struct heap_obj *o = heap_obj(h, slot);
 
+	if (rt->fl->take(rt->fl_state, o->type, o->size, &o->addr)) {
+		o->user_flags |= RT_F_CACHED;
+		rt->served_by_allocator = 0;
+		return;
+	}
 	o->addr = rt->top.policy->alloc(rt->top.state, o->size);
 	rt->served_by_allocator = 1;
 }
 
+/* A dying object's block goes to a free list if one takes it, else back
+ * to the allocator; the collector hears which (gen 0's count moves only
+ * on allocator traffic). */
 static void on_free(void *ctx, struct heap *h, uint32_t slot)
 {
 	struct runtime *rt = ctx;
 	struct heap_obj *o = heap_obj(h, slot);
+	int parked = rt->fl->give(rt->fl_state, o->type, o->size, o->addr);
 
-	rt->top.policy->free(rt->top.state, o->addr, o->size);
-	rt->gc->on_free(rt->gc_state, slot, 1);
+	if (!parked)
+		rt->top.policy->free(rt->top.state, o->addr, o->size);
+	rt->gc->on_free(rt->gc_state, slot, !parked);
+}
+
+static void clear_freelists(void *ctx)
+{
+	struct runtime *rt = ctx;
+
+	rt->fl->clear(rt->fl_state);
 }
 
 static void on_ref(void *ctx, struct heap *h, uint32_t src, uint32_t dst, int delta)
@@ -64,6 +91,17 @@ static void on_resize(void *ctx, struct heap *h, uint32_t slot, uint64_t old_siz
 	struct runtime *rt = ctx;
 	struct heap_obj *o = heap_obj(h, slot);
 
+	if (o->user_flags & RT_F_CACHED) {
+		/* A cached block may belong to the free list itself: move the
+		 * object to a fresh allocator block and hand the old one back. */
+		uint64_t old = o->addr;
+
+		o->addr = rt->top.policy->alloc(rt->top.state, o->size);
+		if (!rt->fl->give(rt->fl_state, o->type, old_size, old))
+			rt->top.policy->free(rt->top.state, old, old_size);
+		o->user_flags &= (uint8_t)~RT_F_CACHED;
+		return;
+	}
 	o->addr = rt->top.policy->resize(rt->top.state, o->addr, old_size, o->size);
 }
 
@@ -92,13 +130,16 @@ struct runtime *runtime_create(const struct policy *p, const struct typetab *typ
 		rt->top.policy = ap;
 		rt->top.state = ap->create(p->part[POLICY_ALLOCATOR].params, &rt->sys);
 	}
+	rt->fenv = (struct freelist_env){ .types = types, .alloc = &rt->top, .sys = &rt->sys };
+	rt->fl = p->part[POLICY_FREELISTS].impl.vtable;
+	rt->fl_state = rt->fl->create(p->part[POLICY_FREELISTS].params, &rt->fenv);
 	rt->gc = p->part[POLICY_GC].impl.vtable;
 	if (rt->gc->on_ref)
 		hooks.on_ref = on_ref;
 	rt->heap = heap_create(&hooks);
 	env = (struct gc_env){
 		.heap = rt->heap, .types = types, .clock = &rt->clock, .ctx = rt,
-		.clear_freelists = NULL,
+		.clear_freelists = clear_freelists,
 	};
 	rt->gc_state = rt->gc->create(p->part[POLICY_GC].params, &env);
 	return rt;
@@ -109,6 +150,7 @@ void runtime_destroy(struct runtime *rt)
 	if (!rt)
 		return;
 	rt->gc->destroy(rt->gc_state);
+	rt->fl->destroy(rt->fl_state);
 	heap_destroy(rt->heap);
 	if (!rt->top_is_sys)
 		rt->top.policy->destroy(rt->top.state);
@@ -129,6 +171,9 @@ static void measure(struct runtime *rt)
 	stats_peak_note(&rt->peak_live, live, rt->events);
 	stats_peak_note(&rt->peak_objects, heap_live_objects(rt->heap), rt->events);
 	stats_frag_step(&rt->frag_events, live, s->footprint, 1.0);
+	rt->fl->stats(rt->fl_state, &rt->fl_last);
+	if (rt->fl_last.held_bytes > rt->fl_peak_held)
+		rt->fl_peak_held = rt->fl_last.held_bytes;
 }
 
 static void advance_time(struct runtime *rt, uint64_t t)
@@ -183,6 +228,7 @@ int runtime_apply(struct runtime *rt, const struct trace_event *ev,
 void runtime_finish(struct runtime *rt)
 {
 	rt->clock.event = rt->events;
+	rt->fl->stats(rt->fl_state, &rt->fl_last);
 	rt->top.policy->stats(rt->top.state, &rt->last);
 }
 
@@ -234,6 +280,11 @@ void runtime_metrics(const struct runtime *rt, double v[STATS_COUNT_])
 	v[STATS_JW3] = stats_jw3(&rt->frag_events);
 	v[STATS_JW4] = stats_jw4(&rt->frag_events);
 	gc_metrics(rt, v);
+	v[STATS_FL_HELD_PEAK] = (double)rt->fl_peak_held;
+	v[STATS_FL_HELD_FINAL] = (double)rt->fl_last.held_bytes;
+	v[STATS_FL_HITS] = (double)rt->fl_last.hits;
+	v[STATS_FL_MISSES] = (double)rt->fl_last.misses;
+	v[STATS_FL_BLOCKED] = (double)rt->fl_last.blocked_bytes;
 }
 
 const struct policy *runtime_policy(const struct runtime *rt)
@@ -244,6 +295,12 @@ const struct policy *runtime_policy(const struct runtime *rt)
 void runtime_gc_stats(const struct runtime *rt, struct gc_stats *out)
 {
 	rt->gc->stats(rt->gc_state, out);
+}
+
+void runtime_freelist_details(const struct runtime *rt, const struct alloc_sink *sink)
+{
+	if (rt->fl->details)
+		rt->fl->details(rt->fl_state, sink);
 }
 
 const struct alloc_inst *runtime_allocator(const struct runtime *rt)

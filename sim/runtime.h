@@ -50,6 +50,9 @@ struct gc_stats;
 /* The collector's statistics (gc.h). */
 void runtime_gc_stats(const struct runtime *rt, struct gc_stats *out);
 
+/* The free-list layer's own counters (per-type hits and misses). */
+void runtime_freelist_details(const struct runtime *rt, const struct alloc_sink *sink);
+
 /* The top allocator instance (for its details() counters). */
 const struct alloc_inst *runtime_allocator(const struct runtime *rt);
 

@@ -40,6 +40,11 @@ enum stats_kind {
 	X(JW2, "fragmentation", "jw2", "frag #2 at peak live", STATS_RATIO) \
 	X(JW3, "fragmentation", "jw3", "frag #3 at peak footprint", STATS_RATIO) \
 	X(JW4, "fragmentation", "jw4", "frag #4 max vs max", STATS_RATIO) \
+	X(FL_HELD_PEAK, "freelists", "held_bytes_peak", "free lists, peak held", STATS_BYTES) \
+	X(FL_HELD_FINAL, "freelists", "held_bytes_final", "free lists, final held", STATS_BYTES) \
+	X(FL_HITS, "freelists", "hits", "free-list hits", STATS_COUNT) \
+	X(FL_MISSES, "freelists", "misses", "free-list misses", STATS_COUNT) \
+	X(FL_BLOCKED, "freelists", "blocked_bytes", "new memory beside idle caches", STATS_BYTES) \
 	X(GC_COLL0, "gc", "collections_gen0", "gc collections, gen 0", STATS_COUNT) \
 	X(GC_COLL1, "gc", "collections_gen1", "gc collections, gen 1", STATS_COUNT) \
 	X(GC_COLL2, "gc", "collections_gen2", "gc collections, gen 2", STATS_COUNT) \

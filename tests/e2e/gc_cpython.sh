@@ -25,24 +25,32 @@ check() { # loop version preset fallback-json
 	python3 "$GEN" "$loop" --version "$ver" >"$T/$loop-$ver.trace"
 	t_run replay --format json -p "$preset" "$T/$loop-$ver.trace"
 	t_is "$loop $ver: replay exit status" "$T_STATUS" 0
-	exp=$(python3 - "$ver" "$real" <<'PY'
+	got_coll=$(jqv .traces[0].policies[0].gc.collections | tr -d ' ')
+	got_coll_d=$(jqv .traces[0].policies[0].gc.collected | tr -d ' ')
+	python3 - "$ver" "$real" "$got_coll" "$got_coll_d" >"$T/verdict" <<'PY'
 import json, sys
 ver, real = sys.argv[1], json.loads(sys.argv[2])
-sys.path.insert(0, "")
+got_c, got_d = json.loads(sys.argv[3]), json.loads(sys.argv[4])
+# Long-lived tracked objects of a fresh interpreter (gc.get_objects()
+# after gc.collect(), measured per version; docs/gc.md).
 startup = {"3.6": 4923, "3.7": 4332, "3.8": 5975, "3.9": 4597, "3.10": 4720,
            "3.11": 11236, "3.12": 6782, "3.13": 6882}[ver]
 t0 = 2000 if ver == "3.13" else 700
 deferred = ver in ("3.12", "3.13")
 T = (startup - 1) // (t0 + 1) if deferred else startup // (t0 + 1)
 g1 = T // 11
-col = [real["collections"][0] + T - g1, real["collections"][1] + g1,
-       real["collections"][2] + 1]
-print(json.dumps(col), json.dumps(real["collected"]))
+want = [real["collections"][0] + T - g1, real["collections"][1] + g1,
+        real["collections"][2] + 1]
+print("collections", "ok" if got_c == want else "got %s want %s" % (got_c, want))
+# Collected: CPython's counts exclude the prologue's collections, which
+# find nothing; docs/gc.md explains the small known difference (at most
+# 2 objects per collection of that generation, plus one cycle).
+bad = [g for g in range(3)
+       if abs(got_d[g] - real["collected"][g]) > 2 * real["collections"][g] + 2]
+print("collected", "ok" if not bad else "got %s real %s" % (got_d, real["collected"]))
 PY
-)
-	t_is "$loop $ver: collections" "$(jqv .traces[0].policies[0].gc.collections | tr -d ' ')" "$(echo "$exp" | cut -d' ' -f1 | tr -d ' ')"
-	got=$(jqv .traces[0].policies[0].gc.collected | tr -d ' ')
-	t_like "$loop $ver: collected (real $(echo "$exp" | cut -d' ' -f2-))" "$got" "["
+	t_is "$loop $ver: collections" "$(sed -n 's/^collections //p' "$T/verdict")" ok
+	t_is "$loop $ver: collected within the documented bound" "$(sed -n 's/^collected //p' "$T/verdict")" ok
 }
 check keep 3.11 cpython-3.11 '{"collections":[1300,118,8],"collected":[0,0,0]}'
 check keep 3.13 cpython-3.13 '{"collections":[455,41,3],"collected":[0,0,0]}'
