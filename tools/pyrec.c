@@ -312,7 +312,11 @@ struct rec {
 	int logging;               /* 1 between hook install and restore */
 	int oom;                   /* our own table could not grow */
 	uint64_t n_alloc, n_realloc, n_free, n_unknown;
-	uint64_t n_arena_alloc, n_arena_free;
+	/* Calls to the arena allocator, by size. Since 3.11 it also serves
+	 * _PyObject_VirtualAlloc() for the frame data stack (Python/pystate.c
+	 * allocate_chunk), so not every call is a pymalloc arena. */
+	struct { size_t size; uint64_t allocs, frees; } vsize[8];
+	uint64_t n_vother;
 	const char *trace_path, *stats_path;
 };
 
@@ -394,6 +398,22 @@ static void hook_free(void *ctx, void *ptr)
 
 /* Arenas aligned to their own size (rounded up to a power of two): map
  * twice the size and unmap the slack on both sides. */
+static void arena_count(struct rec *r, size_t size, int is_free)
+{
+	for (int i = 0; i < 8; i++) {
+		if (r->vsize[i].size == 0)
+			r->vsize[i].size = size;
+		if (r->vsize[i].size == size) {
+			if (is_free)
+				r->vsize[i].frees++;
+			else
+				r->vsize[i].allocs++;
+			return;
+		}
+	}
+	r->n_vother++;
+}
+
 static void *arena_alloc(void *ctx, size_t size)
 {
 	struct rec *r = ctx;
@@ -412,14 +432,14 @@ static void *arena_alloc(void *ctx, size_t size)
 		munmap(p, lead);
 	if (tail)
 		munmap(a + size, tail);
-	r->n_arena_alloc++;
+	arena_count(r, size, 0);
 	return a;
 }
 
 static void arena_free(void *ctx, void *ptr, size_t size)
 {
 	struct rec *r = ctx;
-	r->n_arena_free++;
+	arena_count(r, size, 1);
 	munmap(ptr, size);
 }
 
@@ -631,11 +651,15 @@ static int stats_write(const char *path, const struct stats *st, const struct re
 			st->cls[i].in_use, st->cls[i].avail);
 	fprintf(f, "\n  ],\n  \"recorder\": {\"allocs\": %llu, \"reallocs\": %llu, "
 		"\"frees\": %llu, \"live\": %llu, \"unknown_pointers\": %llu, "
-		"\"arena_allocs\": %llu, \"arena_frees\": %llu}\n}\n",
+		"\"virtual_allocs\": [",
 		(unsigned long long)r->n_alloc, (unsigned long long)r->n_realloc,
 		(unsigned long long)r->n_free, (unsigned long long)r->ids.used,
-		(unsigned long long)r->n_unknown, (unsigned long long)r->n_arena_alloc,
-		(unsigned long long)r->n_arena_free);
+		(unsigned long long)r->n_unknown);
+	for (int i = 0; i < 8 && r->vsize[i].size; i++)
+		fprintf(f, "%s{\"size\": %llu, \"allocs\": %llu, \"frees\": %llu}", i ? ", " : "",
+			(unsigned long long)r->vsize[i].size, (unsigned long long)r->vsize[i].allocs,
+			(unsigned long long)r->vsize[i].frees);
+	fprintf(f, "]}\n}\n");
 	return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -907,6 +931,14 @@ int main(int argc, char **argv)
 		return EXIT_NOINPUT;
 	}
 	LOAD(Py_GetVersion);
+	/* Py_GetVersion formats into a static buffer: safe before init. */
+	snprintf(version, sizeof version, "%.*s", (int)strcspn(api.Py_GetVersion(), " "),
+		 api.Py_GetVersion());
+	if (version[0] != '3' || version[1] != '.') {
+		fprintf(stderr, "pyrec: %s is Python %s; pyrec needs 3.6 or later "
+			"(2.7 has no PyMem_SetAllocator)\n", libpath, version);
+		return EXIT_NOINPUT;
+	}
 	LOAD(PyMem_GetAllocator);
 	LOAD(PyMem_SetAllocator);
 	LOAD(PyObject_GetArenaAllocator);
@@ -929,14 +961,6 @@ int main(int argc, char **argv)
 	LOAD(PyRun_SimpleStringFlags);
 	LOAD(PyExc_SystemExit);
 
-	/* Py_GetVersion formats into a static buffer: safe before init. */
-	snprintf(version, sizeof version, "%.*s", (int)strcspn(api.Py_GetVersion(), " "),
-		 api.Py_GetVersion());
-	if (version[0] != '3' || version[1] != '.') {
-		fprintf(stderr, "pyrec: %s is Python %s; pyrec needs 3.6 or later "
-			"(2.7 has no PyMem_SetAllocator)\n", libpath, version);
-		return EXIT_NOINPUT;
-	}
 
 	if (idmap_init(&rec.ids, (size_t)1 << 16) < 0 || out_open(&rec.out, rec.trace_path) < 0) {
 		fprintf(stderr, "pyrec: cannot open %s: %s\n", rec.trace_path, strerror(errno));
@@ -1044,6 +1068,10 @@ int main(int argc, char **argv)
 	}
 	if (rec.oom) {
 		fprintf(stderr, "pyrec: out of memory in the address table; the trace is wrong\n");
+		return EXIT_SOFTWARE;
+	}
+	if (rec.n_vother) {
+		fprintf(stderr, "pyrec: the arena allocator saw more than 8 sizes\n");
 		return EXIT_SOFTWARE;
 	}
 	if (rec.n_unknown) {

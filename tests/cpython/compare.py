@@ -135,6 +135,15 @@ def check(trace_path, stats_path):
             bad += 1
             print("size class %-3d live in trace %-8d cpython blocks in use %-8d (%+d)"
                   % (c, got.get(c, 0), want.get(c, 0), got.get(c, 0) - want.get(c, 0)))
+    # Every arena pymalloc asked for went through pyrec's arena allocator
+    # (other sizes there are 3.11+ frame data-stack chunks).
+    va = [v for v in st["recorder"]["virtual_allocs"] if v["size"] == st["arena_size"]]
+    got_arenas = (va[0]["allocs"], va[0]["frees"]) if va else (0, 0)
+    want_arenas = (st["arenas_allocated_total"], st["arenas_reclaimed"])
+    if got_arenas != want_arenas:
+        bad += 1
+        print("arena allocator saw %d allocs/%d frees of %d bytes; cpython counts "
+              "%d allocated/%d reclaimed" % (got_arenas + (st["arena_size"],) + want_arenas))
     total = sum(r["blocks_in_use"] * r["size"] for r in rows)
     if total != st["bytes_in_allocated_blocks"]:
         bad += 1
