@@ -114,6 +114,7 @@ struct py_api {
 	void (*Py_DecRef)(py_object *);
 	int (*PyRun_SimpleStringFlags)(const char *, void *);
 	py_object **PyExc_SystemExit;
+	int *Py_NoSiteFlag;
 };
 
 /* ---- output: a buffered plain or gzip writer ---------------------------- */
@@ -772,7 +773,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: tools/pyrec --python PREFIX|LIBPYTHON|PYTHON_BINARY -o OUT.trace[.gz]\n"
-"                   --stats OUT.json [--home DIR] SCRIPT.py [ARGS...]\n"
+"                   --stats OUT.json [--home DIR] [--site] SCRIPT.py [ARGS...]\n"
 "\n"
 "Runs SCRIPT.py in a real CPython 3.6+ (loaded from its shared library) and\n"
 "records every PyMem_*/PyObject_* allocator request as a memsim trace, then\n"
@@ -785,6 +786,8 @@ static void usage(FILE *f)
 "  -o FILE      the trace; gzip-compressed when FILE ends in .gz\n"
 "  --stats FILE the counters as JSON\n"
 "  --home DIR   PYTHONHOME (default: the prefix of the library)\n"
+"  --site       import site at startup (default: no, like python -S, because\n"
+"               .pth files run machine-dependent code)\n"
 "\n"
 "The environment is made deterministic: PYTHON* variables are cleared, then\n"
 "PYTHONHASHSEED=0, PYTHONNOUSERSITE=1, PYTHONDONTWRITEBYTECODE=1 and\n"
@@ -829,6 +832,7 @@ static void clean_environment(const char *home)
 int main(int argc, char **argv)
 {
 	const char *python = NULL, *home_opt = NULL, *script;
+	int use_site = 0;
 	char *libpath = NULL, *prefix = NULL, *src;
 	char err[1024], version[64], *stats_buf = NULL;
 	struct py_api api;
@@ -850,6 +854,10 @@ int main(int argc, char **argv)
 		}
 		if (a[0] != '-')
 			break;
+		if (strcmp(a, "--site") == 0) {
+			use_site = 1;
+			continue;
+		}
 		if (i + 1 >= argc) {
 			fprintf(stderr, "pyrec: %s needs a value\n", a);
 			return EXIT_USAGE;
@@ -960,6 +968,7 @@ int main(int argc, char **argv)
 	LOAD(Py_DecRef);
 	LOAD(PyRun_SimpleStringFlags);
 	LOAD(PyExc_SystemExit);
+	LOAD(Py_NoSiteFlag);
 
 
 	if (idmap_init(&rec.ids, (size_t)1 << 16) < 0 || out_open(&rec.out, rec.trace_path) < 0) {
@@ -1005,6 +1014,11 @@ int main(int argc, char **argv)
 	atexit(guard_atexit);
 
 	/* 4. */
+	/* Like python -S: .pth files in site-packages run arbitrary,
+	 * machine-dependent code at startup (seen: a pyenv 3.11 whose .pth
+	 * reads files whose size varies, giving different traces). The legacy
+	 * flag is deprecated since 3.12 but still read by Py_InitializeEx. */
+	*api.Py_NoSiteFlag = !use_site;
 	api.Py_InitializeEx(0);
 	{
 		/* Initialization must not have replaced our hooks (it would if
