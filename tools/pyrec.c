@@ -760,9 +760,8 @@ static void guard_atexit(void)
 	struct rec *r = exit_guard;
 	if (!r)
 		return;
-	fprintf(stderr, "pyrec: the interpreter exited the process before the end of the "
-		"script (os._exit? a C extension calling exit()?); the trace is incomplete "
-		"and has been removed\n");
+	fprintf(stderr, "pyrec: the process exited before the end of the script (a C "
+		"extension calling exit()?); the trace is incomplete and has been removed\n");
 	r->logging = 0;
 	out_close(&r->out);
 	unlink(r->trace_path);
@@ -942,9 +941,12 @@ int main(int argc, char **argv)
 	/* Py_GetVersion formats into a static buffer: safe before init. */
 	snprintf(version, sizeof version, "%.*s", (int)strcspn(api.Py_GetVersion(), " "),
 		 api.Py_GetVersion());
-	if (version[0] != '3' || version[1] != '.') {
+	/* 3.6 is the first where PYMEM_DOMAIN_MEM is pymalloc too (3.5 and
+	 * earlier: C malloc), so the stream would not be pymalloc's. */
+	if (version[0] != '3' || version[1] != '.' || atoi(version + 2) < 6) {
 		fprintf(stderr, "pyrec: %s is Python %s; pyrec needs 3.6 or later "
-			"(2.7 has no PyMem_SetAllocator)\n", libpath, version);
+			"(2.7 has no PyMem_SetAllocator; before 3.6 PyMem_Malloc is not pymalloc)\n",
+			libpath, version);
 		return EXIT_NOINPUT;
 	}
 	LOAD(PyMem_GetAllocator);
@@ -971,6 +973,12 @@ int main(int argc, char **argv)
 	LOAD(Py_NoSiteFlag);
 
 
+	/* A stats file is the sign of a complete recording: never leave an
+	 * old one beside a new, possibly truncated, trace. */
+	if (unlink(rec.stats_path) < 0 && errno != ENOENT) {
+		fprintf(stderr, "pyrec: cannot replace %s: %s\n", rec.stats_path, strerror(errno));
+		return EXIT_SOFTWARE;
+	}
 	if (idmap_init(&rec.ids, (size_t)1 << 16) < 0 || out_open(&rec.out, rec.trace_path) < 0) {
 		fprintf(stderr, "pyrec: cannot open %s: %s\n", rec.trace_path, strerror(errno));
 		return EXIT_SOFTWARE;
