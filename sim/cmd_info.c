@@ -175,17 +175,34 @@ static void append_json(struct strbuf *sb, cJSON *doc)
 	free(s);
 }
 
+struct info_progress {
+	struct progress bar;
+	const char *label;
+};
+
+static void tick(void *ctx, const struct trace_reader *r)
+{
+	struct info_progress *p = ctx;
+
+	if (progress_due(&p->bar, trace_event_count(r)))
+		progress_draw(&p->bar, p->label, trace_event_count(r),
+			      trace_bytes_read(r), trace_file_size(r));
+}
+
 static int info_one(const char *path, enum cli_format fmt, int quiet,
 		    struct strbuf *sb, cJSON *all, struct ms_error *err)
 {
+	struct info_progress prog = { .label = path };
+	struct info_observer obs = { &prog, tick };
 	struct info_result res;
 	struct trace_reader *r = trace_open(path, err);
 	int status;
 
-	(void)quiet;
 	if (!r)
 		return err->code;
-	status = info_run(r, &res, err);
+	progress_start(&prog.bar, cli_want_progress(quiet));
+	status = info_run(r, prog.bar.enabled ? &obs : NULL, &res, err);
+	progress_end(&prog.bar);
 	if (status == 0) {
 		if (fmt == CLI_FORMAT_JSON)
 			cJSON_AddItemToArray(all, json_report(trace_name(r), &res,

@@ -103,7 +103,10 @@ static void track_peaks(struct info_result *res, const struct heap *h, uint64_t 
 	}
 }
 
-int info_run(struct trace_reader *r, struct info_result *res, struct ms_error *err)
+#define INFO_TICK 65536u       /* events between observer calls */
+
+int info_run(struct trace_reader *r, const struct info_observer *obs,
+	     struct info_result *res, struct ms_error *err)
 {
 	struct info_ctx ctx = { .res = res };
 	struct heap_hooks hooks = {
@@ -121,6 +124,8 @@ int info_run(struct trace_reader *r, struct info_result *res, struct ms_error *e
 	while ((rc = trace_next(r, &ev, err)) > 0) {
 		res->events[ev.kind]++;
 		res->events_total++;
+		if (obs && res->events_total % INFO_TICK == 0)
+			obs->tick(obs->ctx, r);
 		switch (ev.kind) {
 		case TRACE_ALLOC:
 			res->objects_allocated++;

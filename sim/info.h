@@ -46,10 +46,16 @@ struct info_result {
 	uint32_t ntypes;
 };
 
+/* Called every so often while reading (for a progress line); may be NULL. */
+struct info_observer {
+	void *ctx;
+	void (*tick)(void *ctx, const struct trace_reader *r);
+};
+
 /* Reads the whole trace. Returns 0, or an exit status with err filled and
  * located (file:line). The result owns `types`: release with info_free. */
-int info_run(struct trace_reader *r, struct info_result *res,
-	     struct ms_error *err);
+int info_run(struct trace_reader *r, const struct info_observer *obs,
+	     struct info_result *res, struct ms_error *err);
 void info_free(struct info_result *res);
 
 /* Bucket of a request size: 0 for 0, else 1 + floor(log2(size)); and the
