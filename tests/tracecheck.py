@@ -49,12 +49,14 @@ class Heap:
         return self.live[i][1] + sum(self.inc.get(i, {}).values())
 
     def kill(self, i):
+        """Frees i and whatever only it kept alive; returns the bytes."""
+        freed = 0
         stack = [i]
         while stack:
             o = stack.pop()
             if o not in self.live:
                 continue
-            del self.live[o]
+            freed += self.live.pop(o)[0]
             for dst, n in self.out.pop(o, {}).items():
                 d = self.inc.get(dst)
                 if d is not None:
@@ -62,6 +64,7 @@ class Heap:
                 if dst in self.live and self.count(dst) == 0:
                     stack.append(dst)
             self.inc.pop(o, None)
+        return freed
 
 
 def check(path):
@@ -127,9 +130,7 @@ def check(path):
                 else:
                     if any(n for s, n in heap.inc.get(i, {}).items() if s in heap.live):
                         raise TraceError("f of ID %d still referenced" % i)
-                    before = dict((k, v[0]) for k, v in heap.live.items())
-                    heap.kill(i)
-                    live_bytes -= sum(s for k, s in before.items() if k not in heap.live)
+                    live_bytes -= heap.kill(i)
             elif ev in ("+", "-"):
                 if len(args) != 2:
                     raise TraceError("malformed %s" % ev)
@@ -159,9 +160,7 @@ def check(path):
                         heap.out[src][dst] -= 1
                         heap.inc[dst][src] -= 1
                     if heap.count(dst) == 0:
-                        before = dict((k, v[0]) for k, v in heap.live.items())
-                        heap.kill(dst)
-                        live_bytes -= sum(s for k, s in before.items() if k not in heap.live)
+                        live_bytes -= heap.kill(dst)
             elif ev == "c":
                 if len(args) > 1:
                     raise TraceError("malformed c")
