@@ -109,6 +109,7 @@ static struct recorder {
 	uint64_t events, unknown_frees;
 	int children;
 	int failed;
+	pid_t owner;                     /* the process writing R.fd */
 	char path[PATH_BYTES];
 } R = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
 
@@ -548,6 +549,7 @@ static int open_output(const char *parent_pid)
 		}
 		R.zready = 1;
 	}
+	R.owner = getpid();
 	R.len = 0;
 	R.start_ns = now_ns();
 	R.last_t = 0;
@@ -582,6 +584,11 @@ static void finish(void)
 {
 	char *p;
 
+	/* A vfork child (e.g. Python's subprocess calling _exit after a
+	 * failed exec) shares our memory: finishing here would end the
+	 * parent's trace. Only the process that opened the file finishes. */
+	if (getpid() != R.owner)
+		return;
 	lock();
 	if (R.state == ST_ON && !R.failed) {
 		if (R.cap - R.len >= 256) {
@@ -890,7 +897,8 @@ MEMREC_ALIGNED(pvalloc, (size_t n), (n),
 
 MEMREC_EXPORT void _exit(int status)
 {
-	in_rec++;
+	/* Not in_rec++ here: a vfork child shares the parent's thread-local
+	 * flag, and finish() neither allocates nor acts in such a child. */
 	finish();
 	if (!real__exit)
 		real__exit = (void (*)(int))sym("_exit");
@@ -900,7 +908,8 @@ MEMREC_EXPORT void _exit(int status)
 
 MEMREC_EXPORT void _Exit(int status)
 {
-	in_rec++;
+	/* Not in_rec++ here: a vfork child shares the parent's thread-local
+	 * flag, and finish() neither allocates nor acts in such a child. */
 	finish();
 	if (!real__Exit)
 		real__Exit = (void (*)(int))sym("_Exit");

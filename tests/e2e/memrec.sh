@@ -86,6 +86,17 @@ int main(int argc, char **argv)
 		_exit(0);
 	}
 	waitpid(pid, NULL, 0);
+
+	/* vfork + failed exec + _exit (what Python's subprocess does): the
+	 * child shares the parent's memory, the trace must go on. */
+	pid = vfork();
+	if (pid == 0) {
+		execl("/nonexistent/prog", "x", (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, NULL, 0);
+	for (int i = 0; i < 3; i++)
+		free(malloc(23456));
 	printf("hello from prog\n");
 	fflush(stdout);
 	if (argc > 1 && strcmp(argv[1], "_exit") == 0)
@@ -128,6 +139,8 @@ done
 cid=$(awk '$1=="a" && $3==12333 {print $2}' "$T/p.trace")
 t_is "calloc recorded with n*size" "$(grep -c "^a $cid 12333\$" "$T/p.trace")" 1
 t_is "reallocarray resizes the calloc block" "$(grep -c "^r $cid 7007\$" "$T/p.trace")" 1
+t_is "recording goes on after a vfork child's _exit" \
+	"$(grep -c '^a [0-9]* 23456$' "$T/p.trace")" 3
 t_is "malloc(0) recorded" "$(grep -c '^a [0-9]* 0$' "$T/p.trace")" 1
 t_is "huge failed malloc not recorded" \
 	"$(awk '$1=="a" && $3 > 1000000000 {n++} END {print n+0}' "$T/p.trace")" 0
