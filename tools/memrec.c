@@ -43,7 +43,8 @@
  *     parent's trace is unaffected.
  *  7. exit (destructor) and _exit/_Exit flush and finish the trace, with a
  *     closing comment. Killed by a signal: the file holds the chunks
- *     written so far (whole lines; a gzip stream without its trailer).
+ *     written so far (a gzip stream without its trailer; a kill during
+ *     write(2) can cut the last line).
  *
  * Globals: this is the one place in the project with process-wide state,
  * because malloc has no context argument; it all lives in `R` below.
