@@ -83,6 +83,29 @@ static uint64_t map_remove(struct addr_map *m, uint64_t addr)
 	return id;
 }
 
+/*
+ * The map's invariants: count equals the occupied slots, at most half of
+ * cap, and every entry sits on the probe run from its home slot (no empty
+ * slot in between), which backward-shift deletion must preserve. O(cap):
+ * run in debug builds (MEMSIM_DEBUG) at the end of a conversion.
+ */
+#ifdef MEMSIM_DEBUG
+static int map_check(const struct addr_map *m)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->slot[i].addr)
+			continue;
+		used++;
+		for (size_t s = map_home(m->slot[i].addr, m->cap); s != i; s = (s + 1) & (m->cap - 1))
+			if (!m->slot[s].addr)
+				return 0;
+	}
+	return used == m->count && m->count * 2 <= m->cap;
+}
+#endif
+
 /* One parsed line. */
 struct mline {
 	char op;             /* '+', '-', '<', '>', '!', '=' */
@@ -394,6 +417,12 @@ int mtrace_convert(FILE *in, const char *in_name, struct tracewrite *out,
 		if (r)
 			ms_error_at(err, in_name, cv.pending_line);
 	}
+#ifdef MEMSIM_DEBUG
+	if (!r && !map_check(&cv.map)) {
+		ms_error_at(err, in_name, 0);
+		r = ms_error_set(err, MS_EXIT_SOFTWARE, "mtrace: address map invariant broken");
+	}
+#endif
 	counts->live_at_end = cv.map.count;
 	free(line);
 	free(cv.map.slot);

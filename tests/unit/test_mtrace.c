@@ -15,7 +15,7 @@
 #include "test.h"
 
 static char out_path[64];
-static char result[8192];
+static char result[1 << 17];
 static struct mtrace_counts counts;
 static struct ms_error err;
 
@@ -213,6 +213,34 @@ static void test_lenient(void)
 			"3 blocks live at the end");
 }
 
+/* 5000 blocks 16 bytes apart grow the map from 1024 slots to 16384
+ * (half full at most); freeing them in the order i*7 mod 5000 (7 is
+ * prime to 5000, so every block once) exercises backward-shift deletion
+ * across collisions. Block i has ID i+1, so the frees must name
+ * (i*7 mod 5000) + 1 in turn. */
+static void test_many_blocks(void)
+{
+	static char log[5000 * 48];
+	static char want[5000 * 24];
+	size_t o = 0, w = 0;
+
+	for (int i = 0; i < 5000; i++) {
+		o += (size_t)snprintf(log + o, sizeof log - o, "+ 0x%x 0x%x\n", 0x10000 + 16 * i, i);
+		w += (size_t)snprintf(want + w, sizeof want - w, "a %d %d\n", i + 1, i);
+	}
+	for (int i = 0; i < 5000; i++) {
+		int b = i * 7 % 5000;
+
+		o += (size_t)snprintf(log + o, sizeof log - o, "- 0x%x\n", 0x10000 + 16 * b);
+		w += (size_t)snprintf(want + w, sizeof want - w, "f %d\n", b + 1);
+	}
+	CHECK_I64(convert(log, 0), 0);
+	CHECK(strcmp(result, want) == 0);
+	CHECK_U64(counts.live_at_end, 0);
+	CHECK_U64(counts.allocs, 5000);
+	CHECK_U64(counts.frees, 5000);
+}
+
 static void test_metadata(void)
 {
 	char buf[128];
@@ -229,6 +257,7 @@ int main(void)
 	TEST_RUN(test_errors);
 	TEST_RUN(test_malformed);
 	TEST_RUN(test_lenient);
+	TEST_RUN(test_many_blocks);
 	TEST_RUN(test_metadata);
 	return test_done();
 }
