@@ -108,6 +108,16 @@ if ! cc -O0 -fno-builtin -pthread -o "$T/prog" "$T/prog.c" 2>"$T/cc.err"; then
 	t_fail "compile the test program"; sed 's/^/# /' "$T/cc.err"; t_done; exit
 fi
 
+# 0. The wrapper's own statuses (tools/memrec's header).
+"$MEMREC" -o "$T/x.trace" >/dev/null 2>&1
+t_is "no command: usage status 64" "$?" 64
+"$MEMREC" -o "$T/no/such/dir/x.trace" -- true 2>"$T/err"
+t_is "OUT cannot be created: status 73" "$?" 73
+t_is "OUT cannot be created: message" "$(cat "$T/err")" \
+	"memrec: cannot create $T/no/such/dir/x.trace"
+"$MEMREC" -o "$T/x.trace" -- sh -c 'exit 3'
+t_is "the command's exit status is passed on" "$?" 3
+
 # 1. Default: gzip, children not recorded.
 "$MEMREC" -o "$T/p.trace.gz" -- "$T/prog" >"$T/stdout" 2>"$T/stderr"
 t_is "program exit status" "$?" 0
