@@ -433,6 +433,44 @@ static int map_take(uintptr_t addr, struct map_entry *out)
 	return 1;
 }
 
+/*
+ * Ends the trace (caller holds R.lock): a closing comment, the rest of
+ * the buffer, the gzip trailer. `why` NULL: normal end; otherwise why the
+ * recording stopped early (the trace is still complete up to here).
+ */
+static void close_trace(const char *why)
+{
+	char *p;
+
+	if (R.state == ST_ON && !R.failed) {
+		if (R.cap - R.len >= 256) {
+			p = R.buf + R.len;
+			p = put_str(p, "# memrec: ");
+			if (why) {
+				p = put_str(p, "recording stopped: ");
+				p = put_str(p, why);
+				p = put_str(p, "; ");
+			}
+			p = put_u64(p, R.events);
+			p = put_str(p, " events; ");
+			p = put_u64(p, R.mcount);
+			p = put_str(p, why ? " blocks live; " : " blocks live at exit; ");
+			p = put_u64(p, R.unknown_frees);
+			p = put_str(p, " frees of blocks allocated before recording or by the recorder, not recorded\n");
+			R.len = (size_t)(p - R.buf);
+		}
+		flush_out(Z_FINISH);
+		if (R.zready)
+			deflateEnd(&R.zs);
+		R.zready = 0;
+		close(R.fd);
+		R.fd = -1;
+		if (why)
+			say("memrec: recording stopped early: ", why);
+	}
+	__atomic_store_n(&R.state, ST_OFF, __ATOMIC_RELEASE);
+}
+
 /* ---- recording (step 4) ---- */
 
 static void lock(void)
@@ -452,7 +490,7 @@ static void rec_alloc(void *p, uint64_t size)
 		uint64_t id = ++R.next_id;
 
 		if (map_put((uintptr_t)p, id, size)) {
-			stop_recording("out of memory for the address map");
+			close_trace("out of memory for the address map");
 		} else {
 			put_time();
 			put_line('a', id, 1, size);
@@ -583,34 +621,13 @@ static int choose_path(void)
 
 static void finish(void)
 {
-	char *p;
-
 	/* A vfork child (e.g. Python's subprocess calling _exit after a
 	 * failed exec) shares our memory: finishing here would end the
 	 * parent's trace. Only the process that opened the file finishes. */
 	if (getpid() != R.owner)
 		return;
 	lock();
-	if (R.state == ST_ON && !R.failed) {
-		if (R.cap - R.len >= 256) {
-			p = R.buf + R.len;
-			p = put_str(p, "# memrec: ");
-			p = put_u64(p, R.events);
-			p = put_str(p, " events; ");
-			p = put_u64(p, R.mcount);
-			p = put_str(p, " blocks live at exit; ");
-			p = put_u64(p, R.unknown_frees);
-			p = put_str(p, " frees of blocks allocated before recording or by the recorder, not recorded\n");
-			R.len = (size_t)(p - R.buf);
-		}
-		flush_out(Z_FINISH);
-		if (R.zready)
-			deflateEnd(&R.zs);
-		R.zready = 0;
-		close(R.fd);
-		R.fd = -1;
-	}
-	__atomic_store_n(&R.state, ST_OFF, __ATOMIC_RELEASE);
+	close_trace(NULL);
 	unlock();
 }
 
@@ -827,7 +844,7 @@ MEMREC_EXPORT void *realloc(void *p, size_t n)
 			uint64_t id = known ? e.id : ++R.next_id;
 
 			if (map_put((uintptr_t)q, id, n)) {
-				stop_recording("out of memory for the address map");
+				close_trace("out of memory for the address map");
 			} else {
 				put_time();
 				put_line(known ? 'r' : 'a', id, 1, n);
