@@ -399,10 +399,13 @@ int mtrace_convert(FILE *in, const char *in_name, struct tracewrite *out,
 			r = apply(&cv, &ml);
 		}
 		if (r) {
-			/* A '<' left without its '>' is reported at the line
-			 * that came instead of the '>'. */
-			ms_error_at(err, in_name, counts->lines);
-			ms_error_text(err, line, (size_t)len);
+			/* Input errors point at the line (a '<' left without
+			 * its '>' at the line that came instead of the '>');
+			 * the writer's errors already name the output file. */
+			if (r == MS_EXIT_DATAERR) {
+				ms_error_at(err, in_name, counts->lines);
+				ms_error_text(err, line, (size_t)len);
+			}
 			break;
 		}
 		if (cv.pending)

@@ -65,7 +65,9 @@ struct mtrace_counts {
  *      "realloc '>' line without the '<' line before it"
  *      "not a glibc mtrace line"
  *      "size does not fit in 48 bits"
- *   74 for a read error (or the writer's error code and message).
+ *   74 for a read error; a write error is the writer's record as it is
+ *      (its file is the output's, e.g. "cannot write: No space left on
+ *      device", code 74).
  * With `lenient`, the inconsistencies and malformed lines are skipped and
  * counted instead: a free of an unknown address is dropped; a realloc of
  * one becomes an allocation; allocating a live address first frees the

@@ -241,6 +241,33 @@ static void test_many_blocks(void)
 	CHECK_U64(counts.frees, 5000);
 }
 
+/* The writer's error comes back unchanged, naming the output file:
+ * 40000 allocations "a N 1" of 5-11 bytes each overflow the writer's
+ * 256 KiB buffer, so /dev/full fails during the conversion. */
+static void test_write_error(void)
+{
+	static char log[40000 * 24];
+	struct ms_error werr;
+	struct tracewrite *w;
+	size_t o = 0;
+	FILE *in;
+
+	if (access("/dev/full", W_OK) != 0) {
+		TEST_SKIP("no /dev/full");
+		return;
+	}
+	for (int i = 0; i < 40000; i++)
+		o += (size_t)snprintf(log + o, sizeof log - o, "+ 0x%x 0x1\n", 0x10000 + 16 * i);
+	in = fmemopen(log, o, "r");
+	w = tracewrite_open("/dev/full", 0, NULL, &werr);
+	CHECK_I64(mtrace_convert(in, "t.log", w, 0, &counts, &err), MS_EXIT_IOERR);
+	CHECK_STR(err.file, "/dev/full");
+	CHECK_U64(err.line, 0);
+	CHECK_STR(err.msg, "cannot write: No space left on device");
+	tracewrite_close(w, NULL);
+	fclose(in);
+}
+
 static void test_metadata(void)
 {
 	char buf[128];
@@ -258,6 +285,7 @@ int main(void)
 	TEST_RUN(test_malformed);
 	TEST_RUN(test_lenient);
 	TEST_RUN(test_many_blocks);
+	TEST_RUN(test_write_error);
 	TEST_RUN(test_metadata);
 	return test_done();
 }
