@@ -67,11 +67,17 @@
 #define REFS_REACHED UINT32_MAX /* gc_refs of a member found reachable */
 #define TYPES_MAX 1024          /* bytes of a type-name list knob */
 
-/* Pause cost defaults, fitted by tools/calibrate-gc on CPython 3.11
- * (docs/gc.md has the machine and the command). */
-#define GEN_COST_OBJECT_NS 32.3 /* ns per examined object */
-#define GEN_COST_REF_NS 5.03    /* ns per traversed reference */
-#define GEN_COST_FIXED_NS 318891.9 /* ns per collection */
+/* Pause cost defaults: tools/calibrate-gc's fit for CPython 3.11.7 over
+ * generation-0/1 collections (docs/gc.md has the machine, the command
+ * and the fit quality). */
+#define GEN_COST_OBJECT_NS 13.47        /* ns per examined object */
+#define GEN_COST_REF_NS 2.25            /* ns per traversed reference */
+#define GEN_COST_FIXED_NS 755.0         /* ns per collection */
+/* Mutator time per trace event without `@` times: CPython 3.11's keep
+ * and churn loops, ns per iteration / events per iteration of their
+ * tools/gen-gc-traces traces, measured by tools/calibrate-gc (docs/gc.md:
+ * 9-21 ns over 3.6-3.13 and runs; 3.11 about 15). */
+#define GEN_MUTATOR_NS_PER_EVENT 15.0
 
 enum { UNTRACK_NEVER, UNTRACK_FULL, UNTRACK_EVERY };
 static const char *const untrack_choices[] = { "never", "full", "every", NULL };
@@ -153,7 +159,7 @@ static const struct gen_params gen_defaults = {
 	.cost_object_ns = GEN_COST_OBJECT_NS,
 	.cost_ref_ns = GEN_COST_REF_NS,
 	.cost_fixed_ns = GEN_COST_FIXED_NS,
-	.mutator_ns_per_event = 50.0,
+	.mutator_ns_per_event = GEN_MUTATOR_NS_PER_EVENT,
 	.tracked_types = "list,dict,tuple,set,frozenset,object,instance,"
 		"function,cell,frame,generator,coroutine,async_generator,"
 		"method,builtin_function_or_method,instancemethod,classobj,"

@@ -27,7 +27,7 @@ static const struct knob none_knobs[] = {
 };
 
 static const struct none_params none_defaults = {
-	.mutator_ns_per_event = 50.0,
+	.mutator_ns_per_event = 15.0,   /* as gc_generational.c (docs/gc.md) */
 };
 
 struct none_state {

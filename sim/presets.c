@@ -5,7 +5,9 @@
  * the preset it differs from as its "base", so the table below reads as
  * the history of CPython's memory policies, one change at a time. The
  * sources of every value are cited in docs/policies.md, knob by knob;
- * the comments here name the change each step makes.
+ * the comments here name the change each step makes. The gc sections'
+ * cost_* knobs are tools/calibrate-gc's fits for each version on the
+ * machine docs/gc.md names.
  */
 #include "presets.h"
 
@@ -34,7 +36,9 @@ static const struct preset presets[] = {
 	  " \"gc\": {\"policy\": \"generational\", \"threshold0\": 700,"
 	  " \"threshold1\": 10, \"threshold2\": 10, \"full_collection_rule\": false,"
 	  " \"deferred\": false, \"untrack_tuples\": false, \"untrack_dicts\": \"never\","
-	  " \"clear_freelists\": false},"
+	  " \"clear_freelists\": false,"
+	  /* pause costs: tools/calibrate-gc on 2.7.18 (docs/gc.md). */
+	  " \"cost_object_ns\": 17.95, \"cost_ref_ns\": 3.34, \"cost_fixed_ns\": 500},"
 	  /* Objects/intobject.c, floatobject.c 2.4: private 1000-byte blocks
 	   * never freed; list, dict (80) and tuple (2000 per length < 20)
 	   * free lists; docs/freelists.md cites each. */
@@ -70,7 +74,8 @@ static const struct preset presets[] = {
 	  " \"summary\": \"CPython 3.6: arenas from mmap; 16-byte classes up to 512 bytes\","
 	  " \"allocator\": {\"arena_source\": \"mmap\", \"small_request_threshold\": 512},"
 	  /* 3.x untracks dicts at full collections only (docs/gc.md). */
-	  " \"gc\": {\"untrack_dicts\": \"full\"},"
+	  " \"gc\": {\"untrack_dicts\": \"full\", \"cost_object_ns\": 8.72,"
+	  " \"cost_ref_ns\": 2.58, \"cost_fixed_ns\": 1388},"
 	  /* Python 3: no int blocks; float free list of 100, dict keys of
 	   * 80; a full collection clears the container lists too. */
 	  " \"freelists\": {\"python2_blocks\": false, \"float_limit\": 100,"
@@ -78,7 +83,8 @@ static const struct preset presets[] = {
 	  " \"gc_clears_containers\": true}}" },
 	{ "cpython-3.7",
 	  "CPython 3.7: the 3.6 allocator",
-	  "{\"base\": \"cpython-3.6\", \"summary\": \"CPython 3.7: the 3.6 allocator\"}" },
+	  "{\"base\": \"cpython-3.6\", \"summary\": \"CPython 3.7: the 3.6 allocator\","
+	  " \"gc\": {\"cost_object_ns\": 9.68, \"cost_ref_ns\": 2.44, \"cost_fixed_ns\": 678}}" },
 	{ "cpython-3.8",
 	  "CPython 3.8: the 3.6 allocator",
 	  /* 3.8 made 16-byte alignment and the 512-byte threshold official
@@ -86,12 +92,14 @@ static const struct preset presets[] = {
 	  "{\"base\": \"cpython-3.7\", \"summary\": \"CPython 3.8: the 3.6 allocator\","
 	  /* 3.8: PyGC_Head shrank to 16 bytes (bpo-33597), so a tuple's
 	   * recorded size starts at 40 bytes. */
-	  " \"freelists\": {\"tuple_base\": 40}}" },
+	  " \"freelists\": {\"tuple_base\": 40},"
+	  " \"gc\": {\"cost_object_ns\": 14.03, \"cost_ref_ns\": 2.16, \"cost_fixed_ns\": 739}}" },
 	{ "cpython-3.9",
 	  "CPython 3.9: keeps the last wholly free arena",
 	  /* bpo-37257: a free arena is kept while it is the only usable one. */
 	  "{\"base\": \"cpython-3.8\", \"summary\": \"CPython 3.9: keeps the last wholly free arena\","
-	  " \"allocator\": {\"arena_release\": \"keep-one\"}}" },
+	  " \"allocator\": {\"arena_release\": \"keep-one\"},"
+	  " \"gc\": {\"cost_object_ns\": 14.21, \"cost_ref_ns\": 2.13, \"cost_fixed_ns\": 787}}" },
 	{ "cpython-3.10",
 	  "CPython 3.10: 1 MiB arenas of 16 KiB pools (radix tree)",
 	  /* bpo-37448: with the radix tree, ARENA_BITS 20 and POOL_BITS 14;
@@ -99,27 +107,31 @@ static const struct preset presets[] = {
 	  "{\"base\": \"cpython-3.9\","
 	  " \"summary\": \"CPython 3.10: 1 MiB arenas of 16 KiB pools (radix tree)\","
 	  " \"allocator\": {\"pool_size\": 16384, \"arena_size\": 1048576,"
-	  " \"arena_alignment\": \"unaligned\"}}" },
+	  " \"arena_alignment\": \"unaligned\"},"
+	  " \"gc\": {\"cost_object_ns\": 13.65, \"cost_ref_ns\": 2.31, \"cost_fixed_ns\": 752}}" },
 	{ "cpython-3.11",
 	  "CPython 3.11: the 3.10 allocator",
 	  "{\"base\": \"cpython-3.10\", \"summary\": \"CPython 3.11: the 3.10 allocator\","
 	  /* 3.11: tuples up to length 20 cached, no frame free list (frames
 	   * live in the data stack), smaller dict keys objects. */
 	  " \"freelists\": {\"tuple_max_length\": 20, \"frame_limit\": 0,"
-	  " \"dict_keys_size\": 120}}" },
+	  " \"dict_keys_size\": 120},"
+	  " \"gc\": {\"cost_object_ns\": 13.47, \"cost_ref_ns\": 2.25, \"cost_fixed_ns\": 755}}" },
 	{ "cpython-3.12",
 	  "CPython 3.12: collections run at the next eval-breaker check",
 	  /* 3.12 (gh-97922): an allocation only schedules the collection;
 	   * it runs at the next safe point (`s`). */
 	  "{\"base\": \"cpython-3.11\","
 	  " \"summary\": \"CPython 3.12: collections run at the next eval-breaker check\","
-	  " \"gc\": {\"deferred\": true}}" },
+	  " \"gc\": {\"deferred\": true, \"cost_object_ns\": 12.79, \"cost_ref_ns\": 2.28,"
+	  " \"cost_fixed_ns\": 681}}" },
 	{ "cpython-3.13",
 	  "CPython 3.13: generation 0 threshold 2000",
 	  /* Python/gc.c 3.13: threshold 2000/10/10. */
 	  "{\"base\": \"cpython-3.12\","
 	  " \"summary\": \"CPython 3.13: generation 0 threshold 2000\","
-	  " \"gc\": {\"threshold0\": 2000}}" },
+	  " \"gc\": {\"threshold0\": 2000, \"cost_object_ns\": 12.98,"
+	  " \"cost_ref_ns\": 2.25, \"cost_fixed_ns\": 690}}" },
 	{ "malloc",
 	  "CPython 3.11 with PYTHONMALLOC=malloc: every request to the system allocator",
 	  "{\"base\": \"cpython-3.11\","

@@ -486,6 +486,53 @@ static void pause_formula(void)
 	free(p);
 }
 
+/* The calibration's counting (tools/calibrate-gc: examined = tracked
+ * members, traversed = every referent a member's tp_traverse visits,
+ * untracked ones included, plus once more for reachable members) on a
+ * hand-built graph, with non-integer coefficients a 1.5, b 0.25, c 7.
+ *   root -> list 1 -> list 2 -> int 3 (untracked), list 2 -> list 4;
+ *   garbage cycle list 5 <-> list 6, and 5 -> int 3.
+ * examined = 1, 2, 4, 5, 6 = 5 (the int is no member);
+ * traversed: subtract phase 1->2, 2->3, 2->4, 5->6, 6->5, 5->3 = 6;
+ * reachable 1, 2, 4 once more: 1 + 2 + 0 = 3; total 9.
+ * pause = 1.5*5 + 0.25*9 + 7 = 7.5 + 2.25 + 7 = 16.75 -> 17 ns. */
+static void pause_formula_mixed(void)
+{
+	struct rt r;
+	const struct gc_pause *pz;
+	size_t n;
+	void *p = params_copy(&gc_generational);
+
+	set_dbl(p, "cost_object_ns", 1.5);
+	set_dbl(p, "cost_ref_ns", 0.25);
+	set_dbl(p, "cost_fixed_ns", 7);
+	rt_init(&r, &gc_generational, p, 0);
+	rt_alloc(&r, 1, 56, "list");
+	rt_alloc(&r, 2, 56, "list");
+	rt_alloc(&r, 3, 28, "int");
+	rt_alloc(&r, 4, 56, "list");
+	rt_ref(&r, 1, 1, 2);
+	rt_ref(&r, 1, 2, 3);
+	rt_ref(&r, 1, 2, 4);
+	rt_alloc(&r, 5, 56, "list");
+	rt_alloc(&r, 6, 56, "list");
+	rt_ref(&r, 1, 5, 6);
+	rt_ref(&r, 1, 6, 5);
+	rt_ref(&r, 1, 5, 3);
+	for (uint64_t id = 2; id <= 6; id++)
+		rt_ref(&r, 0, 0, id);
+	rt_collect(&r, 0);
+	pz = gc_generational.pauses(r.gc, &n);
+	CHECK_U64(n, 1);
+	CHECK_U64(pz[0].examined, 5);
+	CHECK_U64(pz[0].traversed, 9);
+	CHECK_U64(pz[0].unreachable, 2);
+	CHECK_U64(pz[0].pause_ns, 17);
+	CHECK_U64(heap_live_objects(r.h), 4);
+	rt_fini(&r);
+	free(p);
+}
+
 /* Objects outside the collected set that hold references (an older
  * generation, an untracked object) keep their targets alive. */
 static void external_references(void)
@@ -642,6 +689,7 @@ int main(void)
 	TEST_RUN(full_collection_rule);
 	TEST_RUN(deferred_vs_immediate);
 	TEST_RUN(pause_formula);
+	TEST_RUN(pause_formula_mixed);
 	TEST_RUN(external_references);
 	TEST_RUN(untracking);
 	TEST_RUN(bad_generation);
