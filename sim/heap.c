@@ -668,10 +668,12 @@ uint32_t heap_slot_limit(const struct heap *h)
 	return h->slot_limit;
 }
 
+/* The message may read `in`, so it is formatted before `in` goes. */
 #define CHECK_FAIL(...) \
 	do { \
+		ms_error_set(err, MS_EXIT_SOFTWARE, "heap_check: " __VA_ARGS__); \
 		free(in); \
-		return ms_error_set(err, MS_EXIT_SOFTWARE, "heap_check: " __VA_ARGS__); \
+		return MS_EXIT_SOFTWARE; \
 	} while (0)
 
 int heap_check(const struct heap *h, struct ms_error *err)

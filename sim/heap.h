@@ -14,11 +14,14 @@
  *
  * Semantics are exactly those of the trace format's "Reference
  * semantics": `f` frees regardless of roots but is an error while another
- * live object holds an edge to it. Deaths cascade through outgoing edges
+ * live object holds an edge to it; edges from the object to itself do not
+ * block `f` (they die with it, as a list containing itself can be freed). Deaths cascade through outgoing edges
  * iteratively (an explicit stack, never the C stack), in CPython's order:
  * an object's referents are released last to first and any that die are
  * fully released before the object's own memory goes (list_dealloc in
  * Objects/listobject.c drops items from the end, then frees the list).
+ * CPython's trashcan (deferral of deallocations nested deeper than ~50)
+ * is not modelled: docs/heap.md says how the order differs.
  *
  * The heap knows nothing of allocators, free lists or collectors. It tells
  * one listener (struct heap_hooks) what happens; the listener stores its
@@ -42,8 +45,9 @@
 
 /* Object flags. */
 #define HEAP_F_LIVE   0x01u     /* slot holds a live object */
-#define HEAP_F_MARK   0x02u     /* scratch bit for traversals (heap_check,
-                                 * heap_find_garbage); clear between them */
+#define HEAP_F_MARK   0x02u     /* scratch bit for traversals
+                                 * (heap_find_garbage); clear between them */
+/* Other bits of `flags` are private to heap.c (cascade state). */
 
 struct heap_obj {
 	uint64_t id;
@@ -76,7 +80,10 @@ struct heap;
  *              the listener are still valid here.
  *   on_resize  after `r` changed the size; old_size is the size before.
  *   on_ref     after an edge is added (+1) or dropped (-1); src HEAP_NONE
- *              is the root set.
+ *              is the root set. Edges dropped by a cascade are reported
+ *              too (before the referent's death); the root given by `a`
+ *              and roots that go with `f` are not.
+ * Callbacks may call heap_lookup, heap_obj and the read-only queries.
  */
 struct heap_hooks {
 	void *ctx;
@@ -93,16 +100,18 @@ void heap_destroy(struct heap *h);
 /*
  * Applies one trace event of kind ALLOC, FREE, RESIZE, REF_ADD or
  * REF_DROP (other kinds are the caller's). Returns 0, or MS_EXIT_DATAERR
- * with err->msg saying what is wrong (e.g. "object 7 is already live",
- * "edge 3 -> 9 does not exist"); the caller adds the location. On error
- * the heap is unchanged.
+ * with err->msg saying what is wrong (the table of messages is in
+ * docs/heap.md, e.g. "object 7 is already live", "object 3 holds no
+ * reference to object 9"); the caller adds the location. On error the
+ * heap is unchanged. Another kind returns MS_EXIT_SOFTWARE.
  */
 int heap_apply(struct heap *h, const struct trace_event *ev, struct ms_error *err);
 
 /* The slot of a live ID, or HEAP_NONE. */
 uint32_t heap_lookup(const struct heap *h, uint64_t id);
 
-/* The object in a slot (live, or being freed inside on_free). */
+/* The object in a slot (live, or being freed inside on_free). The pointer
+ * is valid until the next `a` event (the slot array may move). */
 struct heap_obj *heap_obj(const struct heap *h, uint32_t slot);
 
 /*
@@ -114,6 +123,9 @@ struct heap_obj *heap_obj(const struct heap *h, uint32_t slot);
  * set whose members free each other. Objects still referenced after all
  * edges are cleared (not garbage after all) stay live and are counted in
  * the return value's complement; the caller decides whether that is a bug.
+ * As CPython's delete_garbage does, each object is held by a temporary
+ * reference while its edges go, so it dies (if at all) after them. The
+ * count includes objects freed by the cascades, listed or not.
  */
 uint64_t heap_release(struct heap *h, const uint32_t *slots, size_t n);
 

@@ -18,6 +18,9 @@ enum knob_kind {
 	KNOB_BOOL,      /* int, 0 or 1; JSON true/false */
 	KNOB_ENUM,      /* int index into choices; JSON string */
 	KNOB_DOUBLE,    /* double within [min, max] (as doubles) */
+	KNOB_STRING,    /* char array of `max` bytes (NUL included); JSON
+	                 * string; a policy parses its contents (e.g. a
+	                 * comma-separated list of type names) in validate() */
 };
 
 struct knob {
@@ -44,6 +47,11 @@ static inline int *knob_int(void *params, const struct knob *k)
 static inline double *knob_double(void *params, const struct knob *k)
 {
 	return (double *)(void *)((char *)params + k->offset);
+}
+
+static inline char *knob_str(void *params, const struct knob *k)
+{
+	return (char *)params + k->offset;
 }
 
 #endif

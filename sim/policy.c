@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "gc.h"
 #include "presets.h"
 #include "xalloc.h"
 
@@ -74,11 +75,28 @@ static int system_impl_at(size_t i, struct policy_impl *out)
 	return -1;
 }
 
+static int gc_impl_at(size_t i, struct policy_impl *out)
+{
+	for (size_t k = 0; gc_policies[k]; k++) {
+		const struct gc_policy *g = gc_policies[k];
+
+		if (k != i)
+			continue;
+		*out = (struct policy_impl){
+			.name = g->name, .summary = g->summary, .knobs = g->knobs,
+			.nknobs = g->nknobs, .params_size = g->params_size,
+			.defaults = g->defaults, .validate = g->validate, .vtable = g,
+		};
+		return 0;
+	}
+	return -1;
+}
+
 static const struct section_desc sections[POLICY_SECTIONS] = {
 	[POLICY_ALLOCATOR] = { "allocator", "policy", alloc_impl_at },
 	[POLICY_SYSTEM] = { "system", "policy", system_impl_at },
 	[POLICY_FREELISTS] = { "freelists", "mode", NULL },
-	[POLICY_GC] = { "gc", "policy", NULL },
+	[POLICY_GC] = { "gc", "policy", gc_impl_at },
 };
 
 const char *policy_section_key(enum policy_section s)
@@ -209,6 +227,16 @@ static int set_knob(struct policy_part *part, const struct knob *k, const cJSON 
 		return set_double(part, k, v, where, err);
 	case KNOB_ENUM:
 		return set_enum(part, k, v, where, err);
+	case KNOB_STRING:
+		if (!cJSON_IsString(v))
+			return ms_error_set(err, MS_EXIT_CONFIG, "%s: expected a string, not %s",
+					    where, json_type_name(v));
+		if (strlen(v->valuestring) >= k->max)
+			return ms_error_set(err, MS_EXIT_CONFIG,
+					    "%s: longer than %" PRIu64 " characters", where,
+					    k->max - 1);
+		strcpy(knob_str(part->params, k), v->valuestring);
+		return 0;
 	case KNOB_BOOL:
 		if (!cJSON_IsBool(v))
 			return ms_error_set(err, MS_EXIT_CONFIG,
@@ -538,6 +566,9 @@ static cJSON *part_to_json(enum policy_section s, const struct policy_part *part
 		case KNOB_ENUM:
 			cJSON_AddStringToObject(o, k->name,
 						k->choices[*knob_int(part->params, k)]);
+			break;
+		case KNOB_STRING:
+			cJSON_AddStringToObject(o, k->name, knob_str(part->params, k));
 			break;
 		}
 	}

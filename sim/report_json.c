@@ -11,7 +11,9 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "gc.h"
 #include "stats.h"
 
 static void counter_cb(void *ctx, const char *key, uint64_t value)
@@ -33,14 +35,40 @@ static void table_cb(void *ctx, const char *name, const char *const *columns,
 	}
 }
 
+/* The object for a dotted group path ("gc.pauses"), made on first use. */
 static cJSON *group_of(cJSON *pol, const char *group)
 {
-	cJSON *g;
+	char part[64];
 
-	if (!group)
-		return pol;
-	g = cJSON_GetObjectItemCaseSensitive(pol, group);
-	return g ? g : cJSON_AddObjectToObject(pol, group);
+	while (group && *group) {
+		size_t n = strcspn(group, ".");
+		cJSON *g;
+
+		snprintf(part, sizeof part, "%.*s", (int)n, group);
+		g = cJSON_GetObjectItemCaseSensitive(pol, part);
+		pol = g ? g : cJSON_AddObjectToObject(pol, part);
+		group += n + (group[n] == '.');
+	}
+	return pol;
+}
+
+static void gc_arrays(cJSON *pol, const struct runtime *rt)
+{
+	const struct policy *p = runtime_policy(rt);
+	cJSON *gc = group_of(pol, "gc");
+	struct gc_stats g;
+	cJSON *c, *d, *n;
+
+	runtime_gc_stats(rt, &g);
+	cJSON_AddStringToObject(gc, "policy", p->part[POLICY_GC].impl.name);
+	c = cJSON_AddArrayToObject(gc, "collections");
+	d = cJSON_AddArrayToObject(gc, "collected");
+	n = cJSON_AddArrayToObject(gc, "count");
+	for (uint32_t i = 0; i < g.generations; i++) {
+		cJSON_AddItemToArray(c, cJSON_CreateNumber((double)g.collections[i]));
+		cJSON_AddItemToArray(d, cJSON_CreateNumber((double)g.collected[i]));
+		cJSON_AddItemToArray(n, cJSON_CreateNumber((double)g.count[i]));
+	}
 }
 
 static cJSON *policy_json(const struct runtime *rt)
@@ -53,6 +81,7 @@ static cJSON *policy_json(const struct runtime *rt)
 	cJSON_AddStringToObject(o, "name", p->name);
 	cJSON_AddStringToObject(o, "summary", p->summary);
 	runtime_metrics(rt, v);
+	gc_arrays(o, rt);
 	for (int m = 0; m < STATS_COUNT_; m++)
 		cJSON_AddNumberToObject(group_of(o, stats_defs[m].group),
 					stats_defs[m].key, v[m]);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gc.h"
 #include "heap.h"
 #include "xalloc.h"
 
@@ -16,6 +17,10 @@ struct runtime {
 	struct alloc_inst sys;          /* the system allocator */
 	struct alloc_inst top;          /* what objects are served from */
 	int top_is_sys;
+	const struct gc_policy *gc;
+	void *gc_state;
+	struct gc_clock clock;
+	int served_by_allocator;        /* how the object being born was served */
 
 	uint64_t events;                /* events fed so far */
 	uint64_t now, last_time;        /* trace time (ns) */
@@ -34,6 +39,7 @@ static void on_alloc(void *ctx, struct heap *h, uint32_t slot)
 	struct heap_obj *o = heap_obj(h, slot);
 
 	o->addr = rt->top.policy->alloc(rt->top.state, o->size);
+	rt->served_by_allocator = 1;
 }
 
 static void on_free(void *ctx, struct heap *h, uint32_t slot)
@@ -42,6 +48,15 @@ static void on_free(void *ctx, struct heap *h, uint32_t slot)
 	struct heap_obj *o = heap_obj(h, slot);
 
 	rt->top.policy->free(rt->top.state, o->addr, o->size);
+	rt->gc->on_free(rt->gc_state, slot, 1);
+}
+
+static void on_ref(void *ctx, struct heap *h, uint32_t src, uint32_t dst, int delta)
+{
+	struct runtime *rt = ctx;
+
+	(void)h;
+	rt->gc->on_ref(rt->gc_state, src, dst, delta);
 }
 
 static void on_resize(void *ctx, struct heap *h, uint32_t slot, uint64_t old_size)
@@ -61,6 +76,7 @@ struct runtime *runtime_create(const struct policy *p, const struct typetab *typ
 		.ctx = rt, .on_alloc = on_alloc, .on_free = on_free,
 		.on_resize = on_resize,
 	};
+	struct gc_env env;
 
 	rt->policy = p;
 	rt->types = types;
@@ -76,7 +92,15 @@ struct runtime *runtime_create(const struct policy *p, const struct typetab *typ
 		rt->top.policy = ap;
 		rt->top.state = ap->create(p->part[POLICY_ALLOCATOR].params, &rt->sys);
 	}
+	rt->gc = p->part[POLICY_GC].impl.vtable;
+	if (rt->gc->on_ref)
+		hooks.on_ref = on_ref;
 	rt->heap = heap_create(&hooks);
+	env = (struct gc_env){
+		.heap = rt->heap, .types = types, .clock = &rt->clock, .ctx = rt,
+		.clear_freelists = NULL,
+	};
+	rt->gc_state = rt->gc->create(p->part[POLICY_GC].params, &env);
 	return rt;
 }
 
@@ -84,6 +108,7 @@ void runtime_destroy(struct runtime *rt)
 {
 	if (!rt)
 		return;
+	rt->gc->destroy(rt->gc_state);
 	heap_destroy(rt->heap);
 	if (!rt->top_is_sys)
 		rt->top.policy->destroy(rt->top.state);
@@ -114,14 +139,23 @@ static void advance_time(struct runtime *rt, uint64_t t)
 	rt->last_time = t;
 	rt->now = t;
 	rt->has_time = 1;
+	rt->clock.time_ns = t;
+	rt->clock.timed = 1;
 }
 
 int runtime_apply(struct runtime *rt, const struct trace_event *ev,
 		  struct ms_error *err)
 {
-	rt->events++;
+	rt->clock.event = rt->events++;
 	switch (ev->kind) {
 	case TRACE_ALLOC:
+		/* The collector hears of a birth last, once the heap is done
+		 * with the event: it may collect (and free) right away. */
+		if (heap_apply(rt->heap, ev, err) != 0)
+			return err->code;
+		rt->gc->on_alloc(rt->gc_state, heap_lookup(rt->heap, ev->id),
+				 rt->served_by_allocator);
+		break;
 	case TRACE_FREE:
 	case TRACE_RESIZE:
 	case TRACE_REF_ADD:
@@ -133,7 +167,12 @@ int runtime_apply(struct runtime *rt, const struct trace_event *ev,
 		advance_time(rt, ev->u.time);
 		break;
 	case TRACE_COLLECT:
+		if (rt->gc->collect(rt->gc_state, ev->u.gen, err) != 0)
+			return err->code;
+		break;
 	case TRACE_SAFEPOINT:
+		rt->gc->safepoint(rt->gc_state);
+		break;
 	case TRACE_KIND_COUNT:
 		break;
 	}
@@ -143,7 +182,32 @@ int runtime_apply(struct runtime *rt, const struct trace_event *ev,
 
 void runtime_finish(struct runtime *rt)
 {
+	rt->clock.event = rt->events;
 	rt->top.policy->stats(rt->top.state, &rt->last);
+}
+
+static void gc_metrics(const struct runtime *rt, double v[STATS_COUNT_])
+{
+	struct gc_stats g;
+
+	rt->gc->stats(rt->gc_state, &g);
+	v[STATS_GC_COLL0] = (double)g.collections[0];
+	v[STATS_GC_COLL1] = (double)g.collections[1];
+	v[STATS_GC_COLL2] = (double)g.collections[2];
+	v[STATS_GC_COLLECTED] = (double)(g.collected[0] + g.collected[1] + g.collected[2]);
+	v[STATS_GC_PAUSES] = (double)g.pauses;
+	v[STATS_GC_PAUSE_TOTAL] = (double)g.pause_total_ns;
+	v[STATS_GC_PAUSE_MEAN] = (double)g.pause_mean_ns;
+	v[STATS_GC_PAUSE_P50] = (double)g.pause_p50_ns;
+	v[STATS_GC_PAUSE_P95] = (double)g.pause_p95_ns;
+	v[STATS_GC_PAUSE_P99] = (double)g.pause_p99_ns;
+	v[STATS_GC_PAUSE_MAX] = (double)g.pause_max_ns;
+	v[STATS_GC_SHARE] = g.gc_share;
+	v[STATS_GC_RUN] = (double)g.run_ns;
+	v[STATS_MMU_1MS] = g.mmu[0];
+	v[STATS_MMU_10MS] = g.mmu[1];
+	v[STATS_MMU_100MS] = g.mmu[2];
+	v[STATS_MMU_1S] = g.mmu[3];
 }
 
 void runtime_metrics(const struct runtime *rt, double v[STATS_COUNT_])
@@ -169,11 +233,17 @@ void runtime_metrics(const struct runtime *rt, double v[STATS_COUNT_])
 	v[STATS_JW2] = stats_jw2(&rt->frag_events);
 	v[STATS_JW3] = stats_jw3(&rt->frag_events);
 	v[STATS_JW4] = stats_jw4(&rt->frag_events);
+	gc_metrics(rt, v);
 }
 
 const struct policy *runtime_policy(const struct runtime *rt)
 {
 	return rt->policy;
+}
+
+void runtime_gc_stats(const struct runtime *rt, struct gc_stats *out)
+{
+	rt->gc->stats(rt->gc_state, out);
 }
 
 const struct alloc_inst *runtime_allocator(const struct runtime *rt)
@@ -190,6 +260,8 @@ int runtime_check(const struct runtime *rt, struct ms_error *err)
 	if (rt->top.policy->check && rt->top.policy->check(rt->top.state, msg, sizeof msg))
 		return ms_error_set(err, MS_EXIT_SOFTWARE, "%s: %s",
 				    rt->top.policy->name, msg);
+	if (rt->gc->check && rt->gc->check(rt->gc_state, msg, sizeof msg))
+		return ms_error_set(err, MS_EXIT_SOFTWARE, "gc %s: %s", rt->gc->name, msg);
 	if (!rt->top_is_sys && rt->sys.policy->check &&
 	    rt->sys.policy->check(rt->sys.state, msg, sizeof msg))
 		return ms_error_set(err, MS_EXIT_SOFTWARE, "%s: %s",

@@ -46,6 +46,10 @@ void runtime_metrics(const struct runtime *rt, double out[STATS_COUNT_]);
 /* The policy this runtime simulates. */
 const struct policy *runtime_policy(const struct runtime *rt);
 
+struct gc_stats;
+/* The collector's statistics (gc.h). */
+void runtime_gc_stats(const struct runtime *rt, struct gc_stats *out);
+
 /* The top allocator instance (for its details() counters). */
 const struct alloc_inst *runtime_allocator(const struct runtime *rt);
 

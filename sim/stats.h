@@ -39,7 +39,24 @@ enum stats_kind {
 	X(JW1, "fragmentation", "jw1", "frag #1 time-averaged", STATS_RATIO) \
 	X(JW2, "fragmentation", "jw2", "frag #2 at peak live", STATS_RATIO) \
 	X(JW3, "fragmentation", "jw3", "frag #3 at peak footprint", STATS_RATIO) \
-	X(JW4, "fragmentation", "jw4", "frag #4 max vs max", STATS_RATIO)
+	X(JW4, "fragmentation", "jw4", "frag #4 max vs max", STATS_RATIO) \
+	X(GC_COLL0, "gc", "collections_gen0", "gc collections, gen 0", STATS_COUNT) \
+	X(GC_COLL1, "gc", "collections_gen1", "gc collections, gen 1", STATS_COUNT) \
+	X(GC_COLL2, "gc", "collections_gen2", "gc collections, gen 2", STATS_COUNT) \
+	X(GC_COLLECTED, "gc", "collected_total", "gc objects collected", STATS_COUNT) \
+	X(GC_PAUSES, "gc.pauses", "count", "gc pauses", STATS_COUNT) \
+	X(GC_PAUSE_TOTAL, "gc.pauses", "total_ns", "gc pause total", STATS_NS) \
+	X(GC_PAUSE_MEAN, "gc.pauses", "mean_ns", "gc pause mean", STATS_NS) \
+	X(GC_PAUSE_P50, "gc.pauses", "p50_ns", "gc pause p50", STATS_NS) \
+	X(GC_PAUSE_P95, "gc.pauses", "p95_ns", "gc pause p95", STATS_NS) \
+	X(GC_PAUSE_P99, "gc.pauses", "p99_ns", "gc pause p99", STATS_NS) \
+	X(GC_PAUSE_MAX, "gc.pauses", "max_ns", "gc pause max", STATS_NS) \
+	X(GC_SHARE, "gc", "gc_share", "gc share of run time", STATS_RATIO) \
+	X(GC_RUN, "gc", "run_ns", "run time (modelled)", STATS_NS) \
+	X(MMU_1MS, "gc.mmu", "1ms", "MMU, 1 ms window", STATS_RATIO) \
+	X(MMU_10MS, "gc.mmu", "10ms", "MMU, 10 ms window", STATS_RATIO) \
+	X(MMU_100MS, "gc.mmu", "100ms", "MMU, 100 ms window", STATS_RATIO) \
+	X(MMU_1S, "gc.mmu", "1s", "MMU, 1 s window", STATS_RATIO)
 
 enum stats_metric {
 #define STATS_ENUM(id, group, key, label, kind) STATS_##id,

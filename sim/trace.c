@@ -53,6 +53,14 @@
 
 enum reader_state { READ_ON, READ_END, READ_FAILED };
 
+#define TRACE_TYPE_CACHE 256   /* entries, a power of two */
+
+struct type_cache {
+	unsigned char len;      /* 0: empty */
+	char name[TYPETAB_NAME_MAX];
+	uint32_t index;
+};
+
 struct trace_reader {
 	/* Buffer: buf[0, cap) holds data, buf[cap] is the spare byte for a
 	 * newline supplied after an unterminated last line. Invariants:
@@ -89,6 +97,7 @@ struct trace_reader {
 	uint64_t last_time;     /* ns */
 	int has_time;
 	struct typetab *types;
+	struct type_cache type_cache[TRACE_TYPE_CACHE];
 	char *metadata;
 };
 
@@ -452,27 +461,14 @@ static inline int is_type_char(unsigned char c)
 /* What a field is, for range messages. */
 enum field_role { ROLE_ID, ROLE_SIZE, ROLE_TIME, ROLE_GEN };
 
-/*
- * Parses one number field at *pp (after the previous field). Returns 1 and
- * moves *pp past it; 0 if the line ends first (the caller reports the
- * field count); -1 after reporting a bad or out-of-range number.
- */
-static inline int number_field(struct trace_reader *r, struct ms_error *err,
-			       const char *line, const char **pp,
-			       enum field_role role, uint64_t *out)
+/* Reports a number field that is not a valid value for its role. Kept out
+ * of line so that the callers' fast paths stay small enough to inline. */
+static int __attribute__((noinline, cold))
+number_error(struct trace_reader *r, struct ms_error *err, const char *line,
+	     const char *start, enum scan s, enum field_role role)
 {
-	const char *p = skip_blanks(*pp);
-	const char *start = p;
 	char q[TRACE_QUOTE_MAX * 4 + 8];
-	enum scan s;
 
-	if (at_eol(p))
-		return 0;
-	s = scan_u64(&p, out);
-	if (s == SCAN_OK && (role != ROLE_SIZE || *out <= TRACE_SIZE_MAX)) {
-		*pp = p;
-		return 1;
-	}
 	quote_field(q, sizeof q, start, (size_t)(field_end(start) - start));
 	if (s == SCAN_BAD)
 		return line_fail(r, err, line, "bad number '%s'", q);
@@ -490,35 +486,89 @@ static inline int number_field(struct trace_reader *r, struct ms_error *err,
 	return line_fail(r, err, line, "generation %s does not fit in 64 bits", q);
 }
 
-/* Parses the optional TYPE of `a` at *pp. Returns 1 (type or none), -1
- * after reporting a bad name. */
-static inline int type_field(struct trace_reader *r, struct ms_error *err,
-			     const char *line, const char **pp, uint32_t *type)
+/*
+ * Parses one number field at *pp (after the previous field). Returns 1 and
+ * moves *pp past it; 0 if the line ends first (the caller reports the
+ * field count); -1 after reporting a bad or out-of-range number.
+ */
+static inline __attribute__((always_inline)) int
+number_field(struct trace_reader *r, struct ms_error *err, const char *line,
+	     const char **pp, enum field_role role, uint64_t *out)
 {
 	const char *p = skip_blanks(*pp);
 	const char *start = p;
+	enum scan s;
+
+	if (at_eol(p))
+		return 0;
+	s = scan_u64(&p, out);
+	if (s == SCAN_OK && (role != ROLE_SIZE || *out <= TRACE_SIZE_MAX)) {
+		*pp = p;
+		return 1;
+	}
+	return number_error(r, err, line, start, s, role);
+}
+
+static int __attribute__((noinline, cold))
+type_error(struct trace_reader *r, struct ms_error *err, const char *line,
+	   const char *start, size_t len)
+{
 	char q[TRACE_QUOTE_MAX * 4 + 8];
+
+	if (len > TYPETAB_NAME_MAX)
+		return line_fail(r, err, line,
+				 "type name longer than %d characters",
+				 TYPETAB_NAME_MAX);
+	quote_field(q, sizeof q, start, (size_t)(field_end(start) - start));
+	return line_fail(r, err, line, "bad type name '%s'", q);
+}
+
+/*
+ * Interns a type name through a small direct-mapped cache: a trace names
+ * a few dozen types millions of times, and the cache answers with a short
+ * memcmp where typetab_intern would hash and compare every time.
+ */
+static inline uint32_t intern_type(struct trace_reader *r, const char *name,
+				   size_t len, uint32_t hash)
+{
+	struct type_cache *c = &r->type_cache[(hash ^ (uint32_t)len) &
+					      (TRACE_TYPE_CACHE - 1)];
+
+	if (c->len == len && memcmp(c->name, name, len) == 0)
+		return c->index;
+	c->index = typetab_intern(r->types, name, len);
+	c->len = (unsigned char)len;
+	memcpy(c->name, name, len);
+	return c->index;
+}
+
+/* Parses the optional TYPE of `a` at *pp. Returns 1 (type or none), -1
+ * after reporting a bad name. */
+static inline __attribute__((always_inline)) int
+type_field(struct trace_reader *r, struct ms_error *err, const char *line,
+	   const char **pp, uint32_t *type)
+{
+	const char *p = skip_blanks(*pp);
+	const char *start = p;
+	uint32_t hash = 0;
 
 	*type = TYPETAB_UNTYPED;
 	if (at_eol(p))
 		return 1;
 	if (is_type_start((unsigned char)*p)) {
 		do
-			p++;
+			hash = hash * 33 + (unsigned char)*p++;
 		while (is_type_char((unsigned char)*p));
-		if (at_stop(p)) {
-			if (p - start > TYPETAB_NAME_MAX)
-				return line_fail(r, err, line,
-						 "type name longer than %d characters",
-						 TYPETAB_NAME_MAX);
-			*type = typetab_intern(r->types, start,
-					       (size_t)(p - start));
+		if (at_stop(p) && p - start <= TYPETAB_NAME_MAX) {
+			*type = intern_type(r, start, (size_t)(p - start), hash);
 			*pp = p;
 			return 1;
 		}
+		if (at_stop(p))
+			return type_error(r, err, line, start,
+					  (size_t)(p - start));
 	}
-	quote_field(q, sizeof q, start, (size_t)(field_end(start) - start));
-	return line_fail(r, err, line, "bad type name '%s'", q);
+	return type_error(r, err, line, start, 0);
 }
 
 /* Usage of each event letter, for field-count messages. */
@@ -545,7 +595,7 @@ static int is_header(const char *line, size_t len)
  * the line's end ('\r' or '\n') on success, NULL after reporting an error.
  * `p` is the first non-blank character of the line.
  */
-static inline const char *parse_event(struct trace_reader *r,
+static inline __attribute__((always_inline)) const char *parse_event(struct trace_reader *r,
 				      struct ms_error *err, const char *line,
 				      const char *p, struct trace_event *ev)
 {
@@ -848,6 +898,9 @@ static int start(struct trace_reader *r, struct ms_error *err)
 	if (!is_header(r->pos, len))
 		return 0;
 	r->lineno = 1;
+	if (len > TRACE_LINE_MAX)
+		return line_fail(r, err, r->pos, "line longer than %zu bytes",
+				 TRACE_LINE_MAX);
 	if (parse_header(r, err, r->pos, len) < 0)
 		return -1;
 	r->pos = (char *)memchr(r->pos, '\n', (size_t)(r->lim - r->pos)) + 1;

@@ -35,7 +35,8 @@ enum trace_kind {
 
 #define TRACE_ID_ROOT 0u                        /* the root set */
 #define TRACE_SIZE_MAX ((UINT64_C(1) << 48) - 1) /* bytes */
-#define TRACE_GEN_DEFAULT UINT64_MAX            /* `c` without GEN */
+#define TRACE_GEN_DEFAULT UINT64_MAX            /* `c` without GEN (so
+                                                 * `c 2^64-1` reads the same) */
 
 /*
  * One event. Field use by kind:
@@ -61,16 +62,20 @@ char trace_kind_letter(enum trace_kind kind);
 struct trace_reader;
 
 /*
- * Opens `path` ("-" for standard input). On failure returns NULL and fills
- * `err` (66 when the file cannot be opened or is a directory, 65 for a bad
- * header, 74 for a read error).
+ * Opens `path` ("-" for standard input) and reads up to the end of the
+ * first line, to tell gzip from text and to check a header. On failure
+ * returns NULL and fills `err` (66 when the file cannot be opened or is a
+ * directory, 65 for a bad header or undecodable gzip data, 74 for a read
+ * error). Messages: docs/trace-format.md.
  */
 struct trace_reader *trace_open(const char *path, struct ms_error *err);
 
 /*
  * Reads the next event into *ev. Returns 1 for an event, 0 at the end of
- * the trace, -1 on error with `err` filled and located (file, line, text).
- * After an error or the end, further calls return the same result.
+ * the trace, -1 on error with `err` filled and located (file, line, text;
+ * read and gzip errors have no line). Codes: 65 for bad data, including a
+ * truncated or corrupt gzip stream, 74 for a read error. After an error or
+ * the end, further calls return the same result (the same error).
  */
 int trace_next(struct trace_reader *r, struct trace_event *ev, struct ms_error *err);
 

@@ -1,5 +1,5 @@
 # tools/tools.mk - small C tools built with the simulator.
-TOOLS_BINS := $(O)/tools/gen-bench
+TOOLS_BINS := $(O)/tools/gen-bench $(O)/tools/gen-scenario
 
 tools: $(TOOLS_BINS)
 

@@ -60,7 +60,8 @@ t_is "cascade: peak live bytes" "$(jqv .peak_live_bytes) at $(jqv .peak_live_byt
 t_is "cascade: peak live objects" "$(jqv .peak_live_objects) at $(jqv .peak_live_objects_event) t=$(jqv .peak_live_objects_time_ns)" "3 at 3 t=0"
 t_is "cascade: final live" "$(jqv .final_live_bytes) $(jqv .final_live_objects)" "0 0"
 t_is "cascade: no garbage" "$(jqv .cyclic_garbage_objects) $(jqv .cyclic_garbage_bytes)" "0 0"
-t_is "cascade: types" "$(jqv .types)" '[{"name": "dict", "objects": 1, "bytes": 100, "peak_live_bytes": 100}, {"name": "list", "objects": 2, "bytes": 500, "peak_live_bytes": 500}, {"name": "(untyped)", "objects": 1, "bytes": 5050, "peak_live_bytes": 5000}]'
+# Types are listed untyped first, then in order of first appearance.
+t_is "cascade: types" "$(jqv .types)" '[{"name": "(untyped)", "objects": 1, "bytes": 5050, "peak_live_bytes": 5000}, {"name": "dict", "objects": 1, "bytes": 100, "peak_live_bytes": 100}, {"name": "list", "objects": 2, "bytes": 500, "peak_live_bytes": 500}]'
 t_is "cascade: histogram" "$(jqv .size_histogram)" '[{"min": 32, "max": 63, "count": 1}, {"min": 64, "max": 127, "count": 1}, {"min": 128, "max": 255, "count": 1}, {"min": 256, "max": 511, "count": 1}]'
 
 # The same trace read from standard input and gzip-compressed gives the

@@ -1050,6 +1050,31 @@ static void test_random_vs_model(void)
 	heap_destroy(h);
 }
 
+static void test_check_detects(void)
+{
+	struct heap *h = heap_create(NULL);
+	struct heap_obj *o;
+	struct ms_error err;
+
+	DO(h, "a 1 8", "a 2 8", "+ 1 2");
+	CHECK_HEAP(h);
+	o = heap_obj(h, heap_lookup(h, 2));
+	o->incoming = 5;        /* one edge points at it, not 5 */
+	CHECK_I64(heap_check(h, &err), MS_EXIT_SOFTWARE);
+	CHECK_STR(err.msg, "heap_check: object 2 has incoming 5 but 1 edges point at it");
+	o->incoming = 1;
+	o->flags |= HEAP_F_MARK;        /* marks must be clear between uses */
+	CHECK_I64(heap_check(h, &err), MS_EXIT_SOFTWARE);
+	CHECK_STR(err.msg, "heap_check: object 2 has stray flags 0x3");
+	o->flags = HEAP_F_LIVE;
+	o->size = 9;                    /* live_bytes no longer the sum */
+	CHECK_I64(heap_check(h, &err), MS_EXIT_SOFTWARE);
+	CHECK_STR(err.msg, "heap_check: 17 live bytes counted, 16 recorded");
+	o->size = 8;
+	CHECK_HEAP(h);
+	heap_destroy(h);
+}
+
 static void test_own_bytes(void)
 {
 	struct heap *h = heap_create(NULL);
@@ -1081,6 +1106,7 @@ int main(void)
 	TEST_RUN(test_extreme_ids);
 	TEST_RUN(test_address_ids);
 	TEST_RUN(test_random_vs_model);
+	TEST_RUN(test_check_detects);
 	TEST_RUN(test_own_bytes);
 	TEST_RUN(test_cycle_1m);
 	TEST_RUN(test_chain_10m_small_stack);

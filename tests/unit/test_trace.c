@@ -355,6 +355,55 @@ static void test_size_limits(void)
 		     "\"a 1 99999999999999999999999\"");
 }
 
+/* More names than the reader's type cache has slots, revisited in another
+ * order: every event must still carry its own name. */
+static void test_many_types(void)
+{
+	FILE *f = fopen("t.trace", "w");
+	struct trace_reader *r;
+	struct trace_event ev;
+	struct ms_error err;
+	char want[32];
+	int bad = 0;
+
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < 1000; i++)
+			fprintf(f, "a %d 8 T%d\n", pass * 1000 + i + 1,
+				pass ? 999 - i : i);
+	fclose(f);
+	r = open_ok("t.trace");
+	ms_error_clear(&err);
+	for (int n = 0; n < 2000; n++) {
+		CHECK_I64(trace_next(r, &ev, &err), 1);
+		snprintf(want, sizeof want, "T%d", n < 1000 ? n : 1999 - n);
+		bad += strcmp(typetab_name(trace_types(r), ev.type), want) != 0;
+	}
+	CHECK_I64(bad, 0);
+	/* Untyped, then 1000 names numbered by first appearance. */
+	CHECK_U64(typetab_count(trace_types(r)), 1001);
+	CHECK_U64(typetab_find(trace_types(r), "T0"), 1);
+	CHECK_U64(typetab_find(trace_types(r), "T999"), 1000);
+	expect_end(r);
+	trace_close(r);
+}
+
+/* "-" reads standard input and says "<stdin>" in messages. */
+static void test_stdin_name(void)
+{
+	int saved = dup(STDIN_FILENO), fd;
+	char msg[512];
+	int status, code;
+
+	write_str("t.trace", "f 1\nx\n");
+	fd = open("t.trace", O_RDONLY);
+	dup2(fd, STDIN_FILENO);
+	close(fd);
+	CHECK_U64(drain("-", &status, msg, sizeof msg, &code), 1);
+	CHECK_STR(msg, "<stdin>:2: unknown event 'x': \"x\"");
+	dup2(saved, STDIN_FILENO);
+	close(saved);
+}
+
 /* ---- one test per error class ---- */
 
 static void test_error_unknown_event(void)
@@ -623,6 +672,19 @@ static void test_long_lines(void)
 		CHECK_STR(msg, expected);
 	}
 
+	/* A header line over the limit fails trace_open. */
+	t = malloc(LINE_MAX_BYTES + 2);
+	memset(t, ' ', LINE_MAX_BYTES + 1);
+	memcpy(t, "#memsim-trace 1", 15);
+	t[LINE_MAX_BYTES + 1] = '\n';
+	write_file("t.trace", t, LINE_MAX_BYTES + 2);
+	free(t);
+	drain("t.trace", &status, msg, sizeof msg, &code);
+	snprintf(expected, sizeof expected,
+		 "t.trace:1: line longer than 16777216 bytes: \"#memsim-trace 1%77s...\"",
+		 "");
+	CHECK_STR(msg, expected);
+
 	/* An event line over the limit (blanks after the ID), found by the
 	 * per-line check since it fits the fully grown buffer. */
 	n = LINE_MAX_BYTES + 1;
@@ -688,6 +750,24 @@ static void test_open_errors(void)
 	ms_error_format(&err, msg, sizeof msg);
 	CHECK_STR(msg, "missing.trace: cannot open: No such file or directory");
 	CHECK_I64(err.code, MS_EXIT_NOINPUT);
+}
+
+/* Reading /proc/self/mem at offset 0 (never mapped) fails with EIO on
+ * Linux: a real read error without special hardware. */
+static void test_read_error(void)
+{
+	struct ms_error err;
+	char msg[512];
+
+	if (access("/proc/self/mem", R_OK) != 0) {
+		TEST_SKIP("no /proc/self/mem");
+		return;
+	}
+	ms_error_clear(&err);
+	CHECK(trace_open("/proc/self/mem", &err) == NULL);
+	ms_error_format(&err, msg, sizeof msg);
+	CHECK_STR(msg, "/proc/self/mem: read error: Input/output error");
+	CHECK_I64(err.code, MS_EXIT_IOERR);
 }
 
 static void write_gzip(const char *name, const char *mode, const char *text)
@@ -967,6 +1047,8 @@ int main(void)
 	TEST_RUN(test_empty_and_header_only);
 	TEST_RUN(test_id_limits);
 	TEST_RUN(test_size_limits);
+	TEST_RUN(test_many_types);
+	TEST_RUN(test_stdin_name);
 	TEST_RUN(test_error_unknown_event);
 	TEST_RUN(test_error_field_count);
 	TEST_RUN(test_error_bad_number);
@@ -979,6 +1061,7 @@ int main(void)
 	TEST_RUN(test_long_lines);
 	TEST_RUN(test_locate_saved);
 	TEST_RUN(test_open_errors);
+	TEST_RUN(test_read_error);
 	TEST_RUN(test_gzip);
 	TEST_RUN(test_gzip_large);
 	TEST_RUN(test_gzip_damaged);

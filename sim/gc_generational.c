@@ -1,0 +1,749 @@
+/*
+ * gc_generational.c - CPython's three-generation cycle collector.
+ *
+ * Modelled on Modules/gcmodule.c of CPython 2.7 and 3.6-3.12 and
+ * Python/gc.c of 3.13 (the 3.13 release, before the incremental
+ * collector of 3.14). docs/gc.md has the long version with every source.
+ *
+ * 1. Counting. Allocating an object of a collector-visible type FROM THE
+ *    ALLOCATOR adds 1 to generation 0's count (gc_alloc /
+ *    _PyObject_GC_Link / _PyObject_GC_Alloc); releasing one TO THE
+ *    ALLOCATOR subtracts 1 if the count is above 0 (PyObject_GC_Del).
+ *    Objects served from or parked in a type free list do not move it.
+ *    Untyped objects and the untracked type names (int, float, str, ...)
+ *    are invisible to the collector.
+ * 2. Triggering. After the increment, count0 > threshold0 (threshold0 !=
+ *    0, no collection running) starts a collection: at once, before the
+ *    new object joins generation 0 (up to 3.11), or, with `deferred`
+ *    (3.12+: _Py_ScheduleGC sets an eval-breaker bit, _Py_RunGC runs at
+ *    the next check), at the next safe point `s`; in a trace without safe
+ *    points, before the next collector-visible allocation.
+ * 3. Choosing (collect_generations / gc_select_generation): the oldest
+ *    generation g whose count exceeds its threshold, except that the
+ *    oldest one is skipped while long_lived_pending < long_lived_total / 4
+ *    (integer division; issue #4074, CPython 2.7 and 3.1+). None: nothing.
+ * 4. Collecting g (collect / gc_collect_main): count[g+1] += 1 (g < 2);
+ *    count[0..g] = 0; generations 0..g-1 are appended to g's list; for
+ *    each member gc_refs = refcount (roots + incoming edges); every edge
+ *    between members subtracts 1 from its target (subtract_refs); members
+ *    with gc_refs > 0 and everything reachable from them through members
+ *    are reachable (move_unreachable); the rest is unreachable.
+ *    Surviving tuples whose referents are all untracked are untracked
+ *    (untrack_tuples); in a full collection, such dicts too
+ *    (untrack_dicts, issue #14775; 2.7: every collection). Survivors move
+ *    to g+1; g == 1 adds their number to long_lived_pending; g == 2 sets
+ *    long_lived_pending = 0 and long_lived_total = their number.
+ *    The unreachable objects are released (heap_release: tp_clear drops
+ *    their edges, deaths cascade, each death comes back through on_free).
+ *    A full collection then clears the type free lists.
+ * 5. Cost. examined = members; traversed = the edges of every member
+ *    (subtract_refs) plus the edges of every reachable member
+ *    (move_unreachable visits each reachable object once); pause_ns =
+ *    cost_object_ns * examined + cost_ref_ns * traversed + cost_fixed_ns.
+ *
+ * Invariants (gen_check): lists 0..2 are well linked, hold live objects
+ * whose gc_gen names the list, and their sizes are right; untracked
+ * objects (gc_gen GEN_UNTRACKED) are in no list.
+ *
+ * Not modelled: finalizers (__del__, tp_finalize), weak references and
+ * their callbacks, uncollectable garbage, gc.freeze(), dicts and tuples
+ * born untracked (CPython leaves dicts with only atomic values untracked
+ * from creation; here every object of a visible type is tracked from its
+ * allocation until a collection untracks it).
+ */
+#include "gc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pause.h"
+#include "xalloc.h"
+
+#define NGEN GC_GENERATIONS_MAX
+#define GEN_UNREACH 3u          /* the list of objects found unreachable */
+#define GEN_LISTS 4u
+#define GEN_UNTRACKED 0xffu     /* heap_obj.gc_gen of untracked objects */
+#define REFS_REACHED UINT32_MAX /* gc_refs of a member found reachable */
+#define TYPES_MAX 1024          /* bytes of a type-name list knob */
+
+/* Pause cost defaults, fitted by tools/calibrate-gc on CPython 3.11
+ * (docs/gc.md has the machine and the command). */
+#define GEN_COST_OBJECT_NS 32.3 /* ns per examined object */
+#define GEN_COST_REF_NS 5.03    /* ns per traversed reference */
+#define GEN_COST_FIXED_NS 318891.9 /* ns per collection */
+
+enum { UNTRACK_NEVER, UNTRACK_FULL, UNTRACK_EVERY };
+static const char *const untrack_choices[] = { "never", "full", "every", NULL };
+
+struct gen_params {
+	uint64_t threshold0, threshold1, threshold2;    /* objects / count */
+	int full_collection_rule;       /* the 25% rule (bool) */
+	int deferred;                   /* 3.12+ scheduling (bool) */
+	int untrack_tuples;             /* bool */
+	int untrack_dicts;              /* UNTRACK_* */
+	int clear_freelists;            /* full collections clear them (bool) */
+	int other_types_tracked;        /* typed names on neither list (bool) */
+	double cost_object_ns;          /* ns per examined object */
+	double cost_ref_ns;             /* ns per traversed reference */
+	double cost_fixed_ns;           /* ns per collection */
+	double mutator_ns_per_event;    /* ns */
+	char tracked_types[TYPES_MAX];  /* comma-separated type names */
+	char untracked_types[TYPES_MAX];
+};
+
+#define P_(f) offsetof(struct gen_params, f)
+static const struct knob gen_knobs[] = {
+	{ .name = "threshold0", .kind = KNOB_UINT, .offset = P_(threshold0),
+	  .min = 0, .max = UINT32_MAX, .unit = "objects",
+	  .doc = "allocations minus deallocations of visible objects that start a collection (0: never automatically)" },
+	{ .name = "threshold1", .kind = KNOB_UINT, .offset = P_(threshold1),
+	  .min = 0, .max = UINT32_MAX,
+	  .doc = "generation-0 collections before generation 1 is collected" },
+	{ .name = "threshold2", .kind = KNOB_UINT, .offset = P_(threshold2),
+	  .min = 0, .max = UINT32_MAX,
+	  .doc = "generation-1 collections before generation 2 is collected" },
+	{ .name = "full_collection_rule", .kind = KNOB_BOOL,
+	  .offset = P_(full_collection_rule),
+	  .doc = "skip full collections while long_lived_pending < long_lived_total / 4" },
+	{ .name = "deferred", .kind = KNOB_BOOL, .offset = P_(deferred),
+	  .doc = "an allocation only schedules the collection; it runs at the next safe point (3.12+)" },
+	{ .name = "untrack_tuples", .kind = KNOB_BOOL, .offset = P_(untrack_tuples),
+	  .doc = "collections untrack surviving tuples that hold no trackable object" },
+	{ .name = "untrack_dicts", .kind = KNOB_ENUM, .offset = P_(untrack_dicts),
+	  .choices = untrack_choices,
+	  .doc = "when surviving dicts that hold no trackable object are untracked" },
+	{ .name = "clear_freelists", .kind = KNOB_BOOL, .offset = P_(clear_freelists),
+	  .doc = "a full collection empties the type free lists" },
+	{ .name = "other_types_tracked", .kind = KNOB_BOOL,
+	  .offset = P_(other_types_tracked),
+	  .doc = "typed objects named in neither list (class instances) are collector-visible" },
+	{ .name = "cost_object_ns", .kind = KNOB_DOUBLE, .offset = P_(cost_object_ns),
+	  .min = 0, .max = 1000000, .unit = "ns",
+	  .doc = "pause cost per examined object" },
+	{ .name = "cost_ref_ns", .kind = KNOB_DOUBLE, .offset = P_(cost_ref_ns),
+	  .min = 0, .max = 1000000, .unit = "ns",
+	  .doc = "pause cost per traversed reference" },
+	{ .name = "cost_fixed_ns", .kind = KNOB_DOUBLE, .offset = P_(cost_fixed_ns),
+	  .min = 0, .max = 1000000000, .unit = "ns",
+	  .doc = "pause cost per collection" },
+	{ .name = "mutator_ns_per_event", .kind = KNOB_DOUBLE,
+	  .offset = P_(mutator_ns_per_event), .min = 0, .max = 1000000000,
+	  .unit = "ns",
+	  .doc = "mutator time per trace event when the trace has no `@` times" },
+	{ .name = "tracked_types", .kind = KNOB_STRING, .offset = P_(tracked_types),
+	  .max = TYPES_MAX,
+	  .doc = "comma-separated type names the collector tracks" },
+	{ .name = "untracked_types", .kind = KNOB_STRING,
+	  .offset = P_(untracked_types), .max = TYPES_MAX,
+	  .doc = "comma-separated type names the collector never sees" },
+};
+#undef P_
+
+/* CPython 3.11 defaults (docs/gc.md lists every preset). The cost
+ * coefficients come from tools/calibrate-gc (docs/gc.md). */
+static const struct gen_params gen_defaults = {
+	.threshold0 = 700, .threshold1 = 10, .threshold2 = 10,
+	.full_collection_rule = 1,
+	.deferred = 0,
+	.untrack_tuples = 1,
+	.untrack_dicts = UNTRACK_FULL,
+	.clear_freelists = 1,
+	.other_types_tracked = 1,
+	.cost_object_ns = GEN_COST_OBJECT_NS,
+	.cost_ref_ns = GEN_COST_REF_NS,
+	.cost_fixed_ns = GEN_COST_FIXED_NS,
+	.mutator_ns_per_event = 50.0,
+	.tracked_types = "list,dict,tuple,set,frozenset,object,instance,"
+		"function,cell,frame,generator,coroutine,async_generator,"
+		"method,builtin_function_or_method,instancemethod,classobj,"
+		"classmethod,staticmethod,property,module,type,deque,"
+		"defaultdict,OrderedDict,weakref,super,enumerate,zip,map,filter",
+	.untracked_types = "int,long,float,complex,bool,str,unicode,bytes,"
+		"bytearray,NoneType,range,memoryview",
+};
+
+/* How the collector sees a type (cached per typetab index). */
+enum kind { K_UNKNOWN, K_INVISIBLE, K_VISIBLE, K_TUPLE, K_DICT };
+
+struct gen_state {
+	struct gen_params p;
+	struct gc_env env;
+	uint64_t count[NGEN];
+	uint64_t long_lived_pending, long_lived_total;
+	uint32_t head[GEN_LISTS], tail[GEN_LISTS];
+	uint64_t size[GEN_LISTS];
+	int pending;            /* a deferred collection is scheduled */
+	int seen_safepoint;     /* the trace has had an `s` */
+	int collecting;
+	uint64_t last_mutator_ns;
+	uint8_t *kinds;         /* enum kind by type index */
+	uint32_t nkinds;
+	uint32_t *stack;        /* scratch for one collection */
+	size_t stack_cap;
+	uint64_t collections[NGEN], collected[NGEN];
+	uint64_t examined, traversed, freed;
+	struct pause_log log;
+};
+
+/* ---- type names ---------------------------------------------------- */
+
+/* Whether the comma-separated list contains `name` exactly. */
+static int list_has(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+
+	while (*list) {
+		const char *end = strchr(list, ',');
+		size_t n = end ? (size_t)(end - list) : strlen(list);
+
+		if (n == len && memcmp(list, name, n) == 0)
+			return 1;
+		if (!end)
+			break;
+		list = end + 1;
+	}
+	return 0;
+}
+
+/* Checks a list's syntax: names as in the trace format, comma-separated,
+ * no empty entries (an empty list is ""). */
+static int list_check(const char *knob, const char *list, size_t cap,
+		      char *msg, size_t msglen)
+{
+	size_t i = 0, start = 0;
+
+	if (memchr(list, '\0', cap) == NULL) {
+		snprintf(msg, msglen, "%s: longer than %zu bytes", knob, cap - 1);
+		return -1;
+	}
+	if (!*list)
+		return 0;
+	for (;; i++) {
+		char c = list[i];
+		if (c == ',' || c == '\0') {
+			size_t n = i - start;
+			if (n == 0 || n > TYPETAB_NAME_MAX) {
+				snprintf(msg, msglen, "%s: empty or too long type name at byte %zu",
+					 knob, start);
+				return -1;
+			}
+			if (c == '\0')
+				return 0;
+			start = i + 1;
+		} else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			     c == '_' || (i > start && ((c >= '0' && c <= '9') || c == '.')))) {
+			snprintf(msg, msglen, "%s: bad character '%c' in a type name", knob, c);
+			return -1;
+		}
+	}
+}
+
+static int gen_validate(const void *params, char *msg, size_t msglen)
+{
+	const struct gen_params *p = params;
+	char name[TYPETAB_NAME_MAX + 1];
+	const char *l;
+
+	if (list_check("tracked_types", p->tracked_types, TYPES_MAX, msg, msglen) ||
+	    list_check("untracked_types", p->untracked_types, TYPES_MAX, msg, msglen))
+		return -1;
+	for (l = p->tracked_types; *l;) {
+		const char *end = strchr(l, ',');
+		size_t n = end ? (size_t)(end - l) : strlen(l);
+
+		memcpy(name, l, n);
+		name[n] = '\0';
+		if (list_has(p->untracked_types, name)) {
+			snprintf(msg, msglen, "type '%s' is in both tracked_types and untracked_types",
+				 name);
+			return -1;
+		}
+		if (!end)
+			break;
+		l = end + 1;
+	}
+	if (p->untrack_dicts < UNTRACK_NEVER || p->untrack_dicts > UNTRACK_EVERY) {
+		snprintf(msg, msglen, "untrack_dicts: not one of never, full, every");
+		return -1;
+	}
+	return 0;
+}
+
+static enum kind type_kind(struct gen_state *s, uint32_t type)
+{
+	const char *name;
+	enum kind k;
+
+	if (type == TYPETAB_UNTYPED)
+		return K_INVISIBLE;
+	if (type >= s->nkinds) {
+		uint32_t n = s->nkinds ? s->nkinds : 16;
+		while (n <= type)
+			n *= 2;
+		s->kinds = xrealloc(s->kinds, n);
+		memset(s->kinds + s->nkinds, K_UNKNOWN, n - s->nkinds);
+		s->nkinds = n;
+	}
+	if (s->kinds[type] != K_UNKNOWN)
+		return (enum kind)s->kinds[type];
+	name = s->env.types ? typetab_name(s->env.types, type) : "";
+	if (list_has(s->p.tracked_types, name))
+		k = strcmp(name, "tuple") == 0 ? K_TUPLE
+			: strcmp(name, "dict") == 0 ? K_DICT : K_VISIBLE;
+	else if (list_has(s->p.untracked_types, name) || !*name)
+		k = K_INVISIBLE;
+	else
+		k = s->p.other_types_tracked ? K_VISIBLE : K_INVISIBLE;
+	s->kinds[type] = (uint8_t)k;
+	return k;
+}
+
+/* ---- generation lists ---------------------------------------------- */
+
+static struct heap_obj *obj(const struct gen_state *s, uint32_t slot)
+{
+	return heap_obj(s->env.heap, slot);
+}
+
+static void list_append(struct gen_state *s, uint32_t list, uint32_t slot)
+{
+	struct heap_obj *o = obj(s, slot);
+
+	o->gc_gen = (uint8_t)list;
+	o->gc_prev = s->tail[list];
+	o->gc_next = HEAP_NONE;
+	if (s->tail[list] == HEAP_NONE)
+		s->head[list] = slot;
+	else
+		obj(s, s->tail[list])->gc_next = slot;
+	s->tail[list] = slot;
+	s->size[list]++;
+}
+
+static void list_unlink(struct gen_state *s, uint32_t slot)
+{
+	struct heap_obj *o = obj(s, slot);
+	uint32_t list = o->gc_gen;
+
+	if (o->gc_prev == HEAP_NONE)
+		s->head[list] = o->gc_next;
+	else
+		obj(s, o->gc_prev)->gc_next = o->gc_next;
+	if (o->gc_next == HEAP_NONE)
+		s->tail[list] = o->gc_prev;
+	else
+		obj(s, o->gc_next)->gc_prev = o->gc_prev;
+	o->gc_prev = o->gc_next = HEAP_NONE;
+	o->gc_gen = GEN_UNTRACKED;
+	s->size[list]--;
+}
+
+/* Appends list `from` to list `to` (gc_list_merge), relabelling. */
+static void list_merge(struct gen_state *s, uint32_t from, uint32_t to)
+{
+	for (uint32_t x = s->head[from]; x != HEAP_NONE; x = obj(s, x)->gc_next)
+		obj(s, x)->gc_gen = (uint8_t)to;
+	if (s->head[from] == HEAP_NONE)
+		return;
+	if (s->tail[to] == HEAP_NONE) {
+		s->head[to] = s->head[from];
+	} else {
+		obj(s, s->tail[to])->gc_next = s->head[from];
+		obj(s, s->head[from])->gc_prev = s->tail[to];
+	}
+	s->tail[to] = s->tail[from];
+	s->size[to] += s->size[from];
+	s->head[from] = s->tail[from] = HEAP_NONE;
+	s->size[from] = 0;
+}
+
+/* _PyObject_GC_MAY_BE_TRACKED: a visible object, unless it is a tuple
+ * that was untracked. */
+static int may_be_tracked(struct gen_state *s, uint32_t slot)
+{
+	struct heap_obj *o = obj(s, slot);
+	enum kind k = type_kind(s, o->type);
+
+	if (k == K_INVISIBLE)
+		return 0;
+	return k != K_TUPLE || o->gc_gen != GEN_UNTRACKED;
+}
+
+/* Untracks the container if none of its referents may be tracked
+ * (_PyTuple_MaybeUntrack, _PyDict_MaybeUntrack). */
+static void maybe_untrack(struct gen_state *s, uint32_t slot)
+{
+	struct heap_obj *o = obj(s, slot);
+
+	for (uint32_t i = 0; i < o->nout; i++)
+		if (may_be_tracked(s, o->out[i]))
+			return;
+	list_unlink(s, slot);
+}
+
+/* Untracks the qualifying members of list `gen` of kind `k`, in list
+ * order (a tuple holding a tuple untracked later stays tracked, as in
+ * CPython). */
+static void untrack_kind(struct gen_state *s, uint32_t gen, enum kind k)
+{
+	uint32_t x = s->head[gen];
+
+	while (x != HEAP_NONE) {
+		uint32_t next = obj(s, x)->gc_next;
+		if (type_kind(s, obj(s, x)->type) == k)
+			maybe_untrack(s, x);
+		x = next;
+	}
+}
+
+/* ---- collection ---------------------------------------------------- */
+
+static uint64_t mutator_now(struct gen_state *s)
+{
+	const struct gc_clock *c = s->env.clock;
+	uint64_t m = 0;
+
+	if (c)
+		m = c->timed ? c->time_ns
+			: (uint64_t)((double)c->event * s->p.mutator_ns_per_event + 0.5);
+	/* a trace whose first `@` comes late must not move time backwards */
+	if (m < s->last_mutator_ns)
+		m = s->last_mutator_ns;
+	s->last_mutator_ns = m;
+	return m;
+}
+
+static void push(struct gen_state *s, size_t *n, uint32_t slot)
+{
+	if (*n == s->stack_cap) {
+		s->stack_cap = s->stack_cap ? s->stack_cap * 2 : 256;
+		s->stack = xreallocarray(s->stack, s->stack_cap, sizeof *s->stack);
+	}
+	s->stack[(*n)++] = slot;
+}
+
+/* Collects generation g (and the younger ones): step 4 of the header. */
+static void collect_gen(struct gen_state *s, uint32_t g, int explicit_)
+{
+	struct gc_pause pause = { 0 };
+	uint64_t examined = 0, traversed = 0, nunreach, freed;
+	uint32_t old = g + 1 < NGEN ? g + 1 : g;
+	uint32_t *garbage;
+	size_t sp = 0;
+
+	s->collecting = 1;
+	pause.event = s->env.clock ? s->env.clock->event : 0;
+	pause.start_ns = mutator_now(s) + s->log.total_ns;
+	pause.generation = g;
+	pause.explicit_ = (uint32_t)explicit_;
+
+	if (g + 1 < NGEN)
+		s->count[g + 1]++;
+	for (uint32_t i = 0; i <= g; i++)
+		s->count[i] = 0;
+	for (uint32_t i = 0; i < g; i++)
+		list_merge(s, i, g);
+
+	/* update_refs + subtract_refs */
+	for (uint32_t x = s->head[g]; x != HEAP_NONE; x = obj(s, x)->gc_next) {
+		struct heap_obj *o = obj(s, x);
+		o->gc_refs = o->roots + o->incoming;
+		examined++;
+	}
+	for (uint32_t x = s->head[g]; x != HEAP_NONE; x = obj(s, x)->gc_next) {
+		struct heap_obj *o = obj(s, x);
+		for (uint32_t i = 0; i < o->nout; i++) {
+			struct heap_obj *d = obj(s, o->out[i]);
+			traversed++;
+			if (d->gc_gen == g && d->gc_refs > 0)
+				d->gc_refs--;
+		}
+	}
+	/* move_unreachable: members referenced from outside, and all they
+	 * reach through members, are reachable */
+	for (uint32_t x = s->head[g]; x != HEAP_NONE; x = obj(s, x)->gc_next) {
+		struct heap_obj *o = obj(s, x);
+		if (o->gc_refs > 0) {
+			o->gc_refs = REFS_REACHED;
+			push(s, &sp, x);
+		}
+	}
+	while (sp > 0) {
+		struct heap_obj *o = obj(s, s->stack[--sp]);
+		for (uint32_t i = 0; i < o->nout; i++) {
+			uint32_t y = o->out[i];
+			struct heap_obj *d = obj(s, y);
+			traversed++;
+			if (d->gc_gen == g && d->gc_refs != REFS_REACHED) {
+				d->gc_refs = REFS_REACHED;
+				push(s, &sp, y);
+			}
+		}
+	}
+	garbage = xcalloc(s->size[g] ? s->size[g] : 1, sizeof *garbage);
+	nunreach = 0;
+	for (uint32_t x = s->head[g]; x != HEAP_NONE;) {
+		uint32_t next = obj(s, x)->gc_next;
+		if (obj(s, x)->gc_refs != REFS_REACHED) {
+			list_unlink(s, x);
+			list_append(s, GEN_UNREACH, x);
+			garbage[nunreach++] = x;
+		}
+		obj(s, x)->gc_refs = 0;
+		x = next;
+	}
+
+	/* survivors: untracking, promotion, the 25% rule's bookkeeping */
+	if (s->p.untrack_tuples)
+		untrack_kind(s, g, K_TUPLE);
+	if (s->p.untrack_dicts == UNTRACK_EVERY)
+		untrack_kind(s, g, K_DICT);
+	if (old != g) {
+		if (g == NGEN - 2)
+			s->long_lived_pending += s->size[g];
+		list_merge(s, g, old);
+	} else {
+		if (s->p.untrack_dicts == UNTRACK_FULL)
+			untrack_kind(s, g, K_DICT);
+		s->long_lived_pending = 0;
+		s->long_lived_total = s->size[g];
+	}
+
+	/* delete_garbage: each death comes back through gen_on_free */
+	freed = heap_release(s->env.heap, garbage, (size_t)nunreach);
+	free(garbage);
+	/* Anything still live was not garbage after all (it cannot happen
+	 * with a consistent heap); keep it like CPython keeps resurrected
+	 * objects, in the older generation. */
+	while (s->head[GEN_UNREACH] != HEAP_NONE) {
+		uint32_t x = s->head[GEN_UNREACH];
+		list_unlink(s, x);
+		list_append(s, old, x);
+		nunreach--;
+	}
+	if (g == NGEN - 1 && s->p.clear_freelists && s->env.clear_freelists)
+		s->env.clear_freelists(s->env.ctx);
+
+	pause.examined = examined;
+	pause.traversed = traversed;
+	pause.unreachable = nunreach;
+	pause.freed = freed;
+	pause.pause_ns = pause_cost(s->p.cost_object_ns, s->p.cost_ref_ns,
+				    s->p.cost_fixed_ns, examined, traversed);
+	pause_log_add(&s->log, &pause);
+	s->collections[g]++;
+	s->collected[g] += nunreach;
+	s->examined += examined;
+	s->traversed += traversed;
+	s->freed += freed;
+	s->collecting = 0;
+}
+
+/* collect_generations / gc_select_generation: step 3. */
+static void collect_auto(struct gen_state *s)
+{
+	const uint64_t th[NGEN] = { s->p.threshold0, s->p.threshold1, s->p.threshold2 };
+
+	for (int i = NGEN - 1; i >= 0; i--) {
+		if (s->count[i] > th[i]) {
+			if (i == NGEN - 1 && s->p.full_collection_rule &&
+			    s->long_lived_pending < s->long_lived_total / 4)
+				continue;
+			collect_gen(s, (uint32_t)i, 0);
+			return;
+		}
+	}
+}
+
+/* ---- hooks --------------------------------------------------------- */
+
+static void gen_on_alloc(void *state, uint32_t slot, int from_allocator)
+{
+	struct gen_state *s = state;
+	struct heap_obj *o = obj(s, slot);
+
+	o->gc_prev = o->gc_next = HEAP_NONE;
+	o->gc_refs = 0;
+	if (type_kind(s, o->type) == K_INVISIBLE) {
+		o->gc_gen = GEN_UNTRACKED;
+		return;
+	}
+	o->gc_gen = GEN_UNTRACKED;      /* not yet in generation 0 */
+	if (s->pending && !s->seen_safepoint && !s->collecting) {
+		/* trace-format.md: without safe points, deferred work runs
+		 * before the next collector-visible allocation */
+		s->pending = 0;
+		collect_auto(s);
+	}
+	if (from_allocator) {
+		s->count[0]++;
+		if (s->count[0] > s->p.threshold0 && s->p.threshold0 != 0 &&
+		    !s->collecting) {
+			if (s->p.deferred)
+				s->pending = 1;
+			else
+				collect_auto(s);
+		}
+	}
+	list_append(s, 0, slot);
+}
+
+static void gen_on_free(void *state, uint32_t slot, int to_allocator)
+{
+	struct gen_state *s = state;
+	struct heap_obj *o = obj(s, slot);
+
+	if (o->gc_gen != GEN_UNTRACKED)
+		list_unlink(s, slot);
+	if (to_allocator && s->count[0] > 0 &&
+	    type_kind(s, o->type) != K_INVISIBLE)
+		s->count[0]--;
+}
+
+static void gen_on_ref(void *state, uint32_t src, uint32_t dst, int delta)
+{
+	struct gen_state *s = state;
+	struct heap_obj *o;
+
+	if (delta <= 0 || src == HEAP_NONE || s->collecting)
+		return;
+	o = obj(s, src);
+	/* A container a collection untracked is tracked again when it gains
+	 * a trackable referent (dicts: MAINTAIN_TRACKING in dictobject.c;
+	 * CPython never adds items to an existing tuple). It joins
+	 * generation 0; the count does not move (_PyObject_GC_TRACK). */
+	if (o->gc_gen == GEN_UNTRACKED && type_kind(s, o->type) != K_INVISIBLE &&
+	    may_be_tracked(s, dst))
+		list_append(s, 0, src);
+}
+
+static void gen_safepoint(void *state)
+{
+	struct gen_state *s = state;
+
+	s->seen_safepoint = 1;
+	if (s->pending && !s->collecting) {
+		s->pending = 0;
+		collect_auto(s);        /* _Py_RunGC re-selects the generation */
+	}
+}
+
+static int gen_collect(void *state, uint64_t gen, struct ms_error *err)
+{
+	struct gen_state *s = state;
+
+	if (gen == TRACE_GEN_DEFAULT)
+		gen = NGEN - 1;
+	if (gen >= NGEN)
+		return ms_error_set(err, MS_EXIT_DATAERR,
+				    "collection of generation %llu: the collector has generations 0..%d",
+				    (unsigned long long)gen, NGEN - 1);
+	if (!s->collecting)
+		collect_gen(s, (uint32_t)gen, 1);
+	return 0;
+}
+
+/* ---- life cycle, statistics, check --------------------------------- */
+
+static void *gen_create(const void *params, const struct gc_env *env)
+{
+	struct gen_state *s = xcalloc(1, sizeof *s);
+
+	s->p = *(const struct gen_params *)params;
+	s->env = *env;
+	for (uint32_t i = 0; i < GEN_LISTS; i++)
+		s->head[i] = s->tail[i] = HEAP_NONE;
+	pause_log_init(&s->log);
+	return s;
+}
+
+static void gen_destroy(void *state)
+{
+	struct gen_state *s = state;
+
+	if (!s)
+		return;
+	pause_log_free(&s->log);
+	free(s->kinds);
+	free(s->stack);
+	free(s);
+}
+
+static void gen_stats(void *state, struct gc_stats *out)
+{
+	struct gen_state *s = state;
+
+	*out = (struct gc_stats){0};
+	out->generations = NGEN;
+	for (int i = 0; i < NGEN; i++) {
+		out->collections[i] = s->collections[i];
+		out->collected[i] = s->collected[i];
+		out->count[i] = s->count[i];
+	}
+	out->examined = s->examined;
+	out->traversed = s->traversed;
+	out->freed = s->freed;
+	out->tracked = s->size[0] + s->size[1] + s->size[2];
+	pause_summary(&s->log, mutator_now(s), out);
+}
+
+static const struct gc_pause *gen_pauses(void *state, size_t *n)
+{
+	struct gen_state *s = state;
+
+	*n = s->log.n;
+	return s->log.v;
+}
+
+static int gen_check(void *state, char *msg, size_t msglen)
+{
+	struct gen_state *s = state;
+
+	for (uint32_t g = 0; g < GEN_LISTS; g++) {
+		uint64_t n = 0;
+		uint32_t prev = HEAP_NONE;
+
+		for (uint32_t x = s->head[g]; x != HEAP_NONE; x = obj(s, x)->gc_next) {
+			struct heap_obj *o = obj(s, x);
+			if (!(o->flags & HEAP_F_LIVE) || o->gc_gen != g || o->gc_prev != prev) {
+				snprintf(msg, msglen, "generation list %u is broken at slot %u",
+					 g, x);
+				return -1;
+			}
+			prev = x;
+			if (++n > s->size[g])
+				break;
+		}
+		if (n != s->size[g] || s->tail[g] != prev) {
+			snprintf(msg, msglen, "generation list %u: %llu objects linked, size says %llu",
+				 g, (unsigned long long)n, (unsigned long long)s->size[g]);
+			return -1;
+		}
+	}
+	if (s->size[GEN_UNREACH] != 0) {
+		snprintf(msg, msglen, "unreachable list not empty outside a collection");
+		return -1;
+	}
+	return 0;
+}
+
+const struct gc_policy gc_generational = {
+	.name = "generational",
+	.summary = "CPython's three-generation cycle collector (gcmodule.c, gc.c)",
+	.knobs = gen_knobs,
+	.nknobs = sizeof gen_knobs / sizeof gen_knobs[0],
+	.params_size = sizeof(struct gen_params),
+	.defaults = &gen_defaults,
+	.validate = gen_validate,
+	.create = gen_create,
+	.destroy = gen_destroy,
+	.on_alloc = gen_on_alloc,
+	.on_free = gen_on_free,
+	.on_ref = gen_on_ref,
+	.safepoint = gen_safepoint,
+	.collect = gen_collect,
+	.stats = gen_stats,
+	.pauses = gen_pauses,
+	.check = gen_check,
+};

@@ -1,0 +1,134 @@
+/*
+ * presets.c - built-in policies named after the runtimes they model.
+ *
+ * Each preset is the JSON form of a policy (docs/policies.md) and names
+ * the preset it differs from as its "base", so the table below reads as
+ * the history of CPython's memory policies, one change at a time. The
+ * sources of every value are cited in docs/policies.md, knob by knob;
+ * the comments here name the change each step makes.
+ */
+#include "presets.h"
+
+#include <string.h>
+
+struct preset {
+	const char *name;
+	const char *summary;
+	const char *json;
+};
+
+static const struct preset presets[] = {
+	{ "cpython-2.4",
+	  "CPython 2.3/2.4: pymalloc arenas from malloc, never released",
+	  /* Objects/obmalloc.c 2.4: 256 KiB arenas, 4 KiB pools, 8-byte
+	   * classes up to 256 bytes; new pools from the current arena and a
+	   * global free-pool list; arenas are never freed. */
+	  "{\"summary\": \"CPython 2.3/2.4: pymalloc arenas from malloc, never released\","
+	  " \"allocator\": {\"policy\": \"pymalloc\", \"small_request_threshold\": 256,"
+	  " \"alignment\": 8, \"pool_size\": 4096, \"arena_size\": 262144,"
+	  " \"pool_header\": 48, \"arena_source\": \"malloc\", \"arena_release\": \"never\","
+	  " \"arena_selection\": \"current-arena\", \"arena_alignment\": \"address\"},"
+	  " \"system\": {\"policy\": \"glibc\"},"
+	  /* Modules/gcmodule.c 2.4: three generations at 700/10/10, no
+	   * 25% rule, no untracking, free lists not cleared. */
+	  " \"gc\": {\"policy\": \"generational\", \"threshold0\": 700,"
+	  " \"threshold1\": 10, \"threshold2\": 10, \"full_collection_rule\": false,"
+	  " \"deferred\": false, \"untrack_tuples\": false, \"untrack_dicts\": \"never\","
+	  " \"clear_freelists\": false}}" },
+	{ "cpython-2.5",
+	  "CPython 2.5/2.6: empty arenas are freed; fullest arenas serve first",
+	  /* Evan Jones' patch (Python 2.5, SF #1123430): usable_arenas sorted
+	   * by free pools, wholly free arenas returned to the system. */
+	  "{\"base\": \"cpython-2.4\","
+	  " \"summary\": \"CPython 2.5/2.6: empty arenas are freed; fullest arenas serve first\","
+	  " \"allocator\": {\"arena_release\": \"empty\", \"arena_selection\": \"fullest-first\"}}" },
+	{ "cpython-2.7",
+	  "CPython 2.7.17+: the 2.5 allocator with 16-byte alignment",
+	  /* GH-13319 (2.7.17) backported the 16-byte ALIGNMENT; measured on
+	   * 2.7.18. Use alignment 8 for 2.7.0 .. 2.7.16. */
+	  "{\"base\": \"cpython-2.5\","
+	  " \"summary\": \"CPython 2.7.17+: the 2.5 allocator with 16-byte alignment\","
+	  " \"allocator\": {\"alignment\": 16},"
+	  /* 2.6 clears the free lists at full collections; 2.7 adds the 25%
+	   * rule for full collections and untracks tuples and dicts holding
+	   * only untracked items (issue #4688). */
+	  " \"gc\": {\"full_collection_rule\": true, \"untrack_tuples\": true,"
+	  " \"untrack_dicts\": \"every\", \"clear_freelists\": true}}" },
+	{ "cpython-3.6",
+	  "CPython 3.6: arenas from mmap; 16-byte classes up to 512 bytes",
+	  /* 3.4 (bpo-20494): arenas come from mmap, page-aligned, so with
+	   * 4 KiB pools no pool is lost. bpo-27987's 16-byte ALIGNMENT and
+	   * the 512-byte SMALL_REQUEST_THRESHOLD are in the last 3.6/3.7
+	   * releases (measured on 3.6.15 and 3.7.16 with _debugmallocstats). */
+	  "{\"base\": \"cpython-2.7\","
+	  " \"summary\": \"CPython 3.6: arenas from mmap; 16-byte classes up to 512 bytes\","
+	  " \"allocator\": {\"arena_source\": \"mmap\", \"small_request_threshold\": 512},"
+	  /* 3.x untracks dicts at full collections only (docs/gc.md). */
+	  " \"gc\": {\"untrack_dicts\": \"full\"}}" },
+	{ "cpython-3.7",
+	  "CPython 3.7: the 3.6 allocator",
+	  "{\"base\": \"cpython-3.6\", \"summary\": \"CPython 3.7: the 3.6 allocator\"}" },
+	{ "cpython-3.8",
+	  "CPython 3.8: the 3.6 allocator",
+	  /* 3.8 made 16-byte alignment and the 512-byte threshold official
+	   * (bpo-27987); the 3.6/3.7 releases here already had them. */
+	  "{\"base\": \"cpython-3.7\", \"summary\": \"CPython 3.8: the 3.6 allocator\"}" },
+	{ "cpython-3.9",
+	  "CPython 3.9: keeps the last wholly free arena",
+	  /* bpo-37257: a free arena is kept while it is the only usable one. */
+	  "{\"base\": \"cpython-3.8\", \"summary\": \"CPython 3.9: keeps the last wholly free arena\","
+	  " \"allocator\": {\"arena_release\": \"keep-one\"}}" },
+	{ "cpython-3.10",
+	  "CPython 3.10: 1 MiB arenas of 16 KiB pools (radix tree)",
+	  /* bpo-37448: with the radix tree, ARENA_BITS 20 and POOL_BITS 14;
+	   * mmap'd arenas are page- but not pool-aligned: one pool lost. */
+	  "{\"base\": \"cpython-3.9\","
+	  " \"summary\": \"CPython 3.10: 1 MiB arenas of 16 KiB pools (radix tree)\","
+	  " \"allocator\": {\"pool_size\": 16384, \"arena_size\": 1048576,"
+	  " \"arena_alignment\": \"unaligned\"}}" },
+	{ "cpython-3.11",
+	  "CPython 3.11: the 3.10 allocator",
+	  "{\"base\": \"cpython-3.10\", \"summary\": \"CPython 3.11: the 3.10 allocator\"}" },
+	{ "cpython-3.12",
+	  "CPython 3.12: collections run at the next eval-breaker check",
+	  /* 3.12 (gh-97922): an allocation only schedules the collection;
+	   * it runs at the next safe point (`s`). */
+	  "{\"base\": \"cpython-3.11\","
+	  " \"summary\": \"CPython 3.12: collections run at the next eval-breaker check\","
+	  " \"gc\": {\"deferred\": true}}" },
+	{ "cpython-3.13",
+	  "CPython 3.13: generation 0 threshold 2000",
+	  /* Python/gc.c 3.13: threshold 2000/10/10. */
+	  "{\"base\": \"cpython-3.12\","
+	  " \"summary\": \"CPython 3.13: generation 0 threshold 2000\","
+	  " \"gc\": {\"threshold0\": 2000}}" },
+	{ "malloc",
+	  "CPython 3.11 with PYTHONMALLOC=malloc: every request to the system allocator",
+	  "{\"base\": \"cpython-3.11\","
+	  " \"summary\": \"CPython 3.11 with PYTHONMALLOC=malloc: every request to the system allocator\","
+	  " \"allocator\": {\"policy\": \"glibc\"}}" },
+};
+#define NPRESETS (sizeof presets / sizeof presets[0])
+
+const char *presets_find(const char *name)
+{
+	for (size_t i = 0; i < NPRESETS; i++)
+		if (strcmp(presets[i].name, name) == 0)
+			return presets[i].json;
+	return NULL;
+}
+
+size_t presets_count(void)
+{
+	return NPRESETS;
+}
+
+const char *presets_name(size_t i)
+{
+	return i < NPRESETS ? presets[i].name : NULL;
+}
+
+const char *presets_summary(size_t i)
+{
+	return i < NPRESETS ? presets[i].summary : NULL;
+}
