@@ -6,15 +6,16 @@
 #
 # Left out: adversarial.sh (10^7-object traces, hours under memcheck) and
 # resources.sh (its RLIMIT_AS guard and signal timing are not meaningful
-# under valgrind). Both run under ASan in `make asan`.
+# under valgrind). Both run under ASan in `make asan`. The binary is the
+# release build (-O2 -g): memcheck on -O0 is several times slower.
 VALGRIND_SKIP ?= adversarial.sh resources.sh
 VALGRIND_SCRIPTS = $(filter-out $(VALGRIND_SKIP),$(notdir $(wildcard tests/e2e/*.sh)))
 
 valgrind:
-	@$(MAKE) --no-print-directory BUILD=check test-build
+	@$(MAKE) --no-print-directory BUILD=release test-build
 	@rm -rf build/valgrind && mkdir -p build/valgrind
 	@fail=0; for s in $(VALGRIND_SCRIPTS); do \
-		VG_MEMSIM=$(CURDIR)/build/check/memsim VG_LOGDIR=$(CURDIR)/build/valgrind \
+		VG_MEMSIM=$(CURDIR)/bin/memsim VG_LOGDIR=$(CURDIR)/build/valgrind \
 		MEMSIM=$(CURDIR)/tests/valgrind/memsim-vg UNIT_DIR=/nonexistent \
 		TEST_FILTER=e2e/$$s sh tests/run.sh || fail=1; \
 	done; \
