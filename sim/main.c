@@ -4,11 +4,17 @@
  * The only place that prints errors and picks the exit status: commands
  * return an enum ms_exit value and fill a struct ms_error.
  */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli.h"
 #include "error.h"
+#include "xalloc.h"
 
 #define MEMSIM_VERSION "0.1.0"
 
@@ -34,17 +40,96 @@ static void usage(FILE *out)
 		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(out,
 		"\n"
+		"Global options (before COMMAND):\n"
+		"  --max-memory SIZE  stop with status 71 when memsim itself would use more\n"
+		"                     than SIZE bytes of address space (K, M, G, T suffixes;\n"
+		"                     also the environment variable MEMSIM_MAX_MEMORY)\n"
+		"\n"
 		"Examples:\n"
 		"  memsim info traces/cycle.trace\n"
 		"  memsim replay -p cpython-2.4 -p cpython-2.5 traces/seed-arenas.trace.gz\n"
 		"  memsim replay -p cpython-3.11:allocator.arena_size=262144 --format json x.trace\n"
 		"  memsim policies --show cpython-3.12\n"
+		"  memsim --max-memory 2G replay -p cpython-3.11 big.trace.gz\n"
 		"\n"
 		"Run 'memsim COMMAND --help' for a command's options.\n"
 		"\n"
 		"Exit status: 0 success, 64 bad command line, 65 bad trace or data,\n"
 		"66 input cannot be opened, 70 internal error, 71 out of memory,\n"
 		"74 I/O error, 78 bad policy.\n");
+}
+
+/* Parses SIZE for --max-memory: a whole number of bytes with an optional
+ * K, M, G or T suffix (powers of 1024). Returns 0, or -1 when malformed,
+ * zero or too large. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	switch (*p) {
+	case 'k': case 'K': shift = 10; p++; break;
+	case 'm': case 'M': shift = 20; p++; break;
+	case 'g': case 'G': shift = 30; p++; break;
+	case 't': case 'T': shift = 40; p++; break;
+	default: break;
+	}
+	if (*p || v == 0 || v > (UINT64_MAX >> shift))
+		return -1;
+	*out = v << shift;
+	return 0;
+}
+
+/*
+ * The --max-memory guard: a soft RLIMIT_AS, so that memsim's own
+ * allocations fail (and xalloc stops with status 71 naming the size and
+ * this limit) before the machine swaps. RLIMIT_AS counts address space,
+ * not resident pages, which over-counts a little (mapped libraries,
+ * reserved but untouched buffers); the limit is a ceiling, not a target.
+ * AddressSanitizer reserves terabytes of shadow address space at start,
+ * so under it the guard is ignored with a warning.
+ */
+static int set_max_memory(const char *value, const char *source, struct ms_error *err)
+{
+	static char note[160];  /* read by xalloc until exit */
+	struct rlimit rl;
+	uint64_t bytes;
+
+	if (parse_size(value, &bytes) != 0)
+		return ms_error_set(err, MS_EXIT_USAGE,
+				    "%s wants a size like 512M or 2G, not '%s'", source, value);
+#if defined(__SANITIZE_ADDRESS__)
+#define MEMSIM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MEMSIM_ASAN 1
+#endif
+#endif
+#ifdef MEMSIM_ASAN
+	fprintf(stderr, "memsim: %s is ignored under AddressSanitizer\n", source);
+	return 0;
+#else
+	if (getrlimit(RLIMIT_AS, &rl) != 0)
+		return ms_error_set(err, MS_EXIT_OSERR, "%s: getrlimit: %s", source,
+				    strerror(errno));
+	if (rl.rlim_max != RLIM_INFINITY && bytes > rl.rlim_max)
+		bytes = rl.rlim_max;
+	rl.rlim_cur = (rlim_t)bytes;
+	if (setrlimit(RLIMIT_AS, &rl) != 0)
+		return ms_error_set(err, MS_EXIT_OSERR, "%s: setrlimit: %s", source,
+				    strerror(errno));
+	snprintf(note, sizeof note, "(limit %s=%s)", source, value);
+	xalloc_set_note(note);
+	return 0;
+#endif
 }
 
 static const struct cli_command *find_command(const char *name)
@@ -60,8 +145,29 @@ int main(int argc, char **argv)
 	const struct cli_command *cmd;
 	struct ms_error err;
 	char line[1024];
+	const char *env = getenv("MEMSIM_MAX_MEMORY");
 	int status;
 
+	/* cJSON's memory is memsim's own memory too: it fails the same way. */
+	cJSON_InitHooks(&(cJSON_Hooks){ .malloc_fn = xmalloc, .free_fn = free });
+	ms_error_clear(&err);
+	if (env && *env && set_max_memory(env, "MEMSIM_MAX_MEMORY", &err) != 0)
+		goto fail;
+	while (argc >= 2 && strncmp(argv[1], "--max-memory", 12) == 0 &&
+	       (argv[1][12] == '\0' || argv[1][12] == '=')) {
+		const char *value = argv[1][12] == '=' ? argv[1] + 13 : argv[2];
+		int used = argv[1][12] == '=' ? 1 : 2;
+
+		if (!value) {
+			ms_error_set(&err, MS_EXIT_USAGE, "--max-memory needs a SIZE, e.g. 2G");
+			goto fail;
+		}
+		if (set_max_memory(value, "--max-memory", &err) != 0)
+			goto fail;
+		argv[used] = argv[0];
+		argv += used;
+		argc -= used;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return MS_EXIT_USAGE;
@@ -92,4 +198,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "memsim: see 'memsim %s --help'\n", cmd->name);
 	}
 	return status;
+fail:
+	ms_error_format(&err, line, sizeof line);
+	fprintf(stderr, "memsim: %s\n", line);
+	return err.code;
 }

@@ -1,0 +1,48 @@
+#!/bin/bash
+# Replays the fuzz seed corpora and every recorded fuzz finding
+# (tests/fuzz/regressions/) through memsim: each run must end with status
+# 0 or 65 (trace inputs) / 0, 66 or 78 (policy inputs), never a crash,
+# print nothing on stdout when it fails, and match NAME.expect (exact
+# stderr) when there is one. Under `make asan` the sanitizers watch.
+. "$ROOT/tests/lib.sh"
+
+trace_input() { # FILE
+	local f=$1 name=${1#"$ROOT"/tests/fuzz/} status
+	t_run info -q "$f"
+	case $T_STATUS in
+	0) t_pass "$name: status 0" ;;
+	65) if [ -z "$T_OUT" ]; then t_pass "$name: status 65, stdout empty"
+	    else t_fail "$name: status 65 with output on stdout"; fi ;;
+	*) t_fail "$name: status $T_STATUS"; printf '# %s\n' "$T_ERR" | head -5 ;;
+	esac
+	if [ -f "$f.expect" ]; then
+		t_is "$name: stderr" "${T_ERR//$f/FILE}" "$(cat "$f.expect")"
+	fi
+}
+
+for f in "$ROOT"/tests/fuzz/corpus/trace/* "$ROOT"/tests/fuzz/corpus/replay/* \
+	"$ROOT"/tests/fuzz/regressions/trace/* "$ROOT"/tests/fuzz/regressions/replay/*; do
+	[ -f "$f" ] || continue
+	case $f in *.expect) continue ;; esac
+	trace_input "$f"
+done
+
+# Policy inputs: the JSON documents as files, the rest as -p specifications.
+printf 'a 1 8\n' >"$T/one.trace"
+for f in "$ROOT"/tests/fuzz/corpus/policy/* "$ROOT"/tests/fuzz/regressions/policy/*; do
+	[ -f "$f" ] || continue
+	case $f in *.expect) continue ;; esac
+	name=${f#"$ROOT"/tests/fuzz/}
+	if [ "$(head -c 1 "$f")" = "{" ] || [ "$(head -c 1 "$f")" = "[" ]; then
+		cp "$f" "$T/p.json"; spec=$T/p.json
+	else
+		spec=$(cat "$f")
+	fi
+	t_run policies --show "$spec"
+	case $T_STATUS in
+	0|66|78) t_pass "$name: status $T_STATUS" ;;
+	*) t_fail "$name: status $T_STATUS"; printf '# %s\n' "$T_ERR" | head -5 ;;
+	esac
+done
+
+t_done
