@@ -25,8 +25,11 @@ print("# real: ints +%d, floats +%d, total +%d; model peak RSS %d (%+.2f%%)"
 # pages; measured growth on the reference machine: 1193 pages (the
 # interpreter's brk heap already has a partly resident top chunk).
 print("total", "ok" if abs(total - model) <= model // 20 else "off by more than 5%")
-# Freeing the ints gives nothing back, and the floats need as much again.
-print("kept", "ok" if r["rss_ints_freed"] == r["rss_ints"] else "ints' memory returned")
+# Freeing the ints gives nothing back (VmRSS may move by a page or two
+# for unrelated reasons: allow 16 pages), and the floats need as much
+# again.
+print("kept", "ok" if r["rss_ints_freed"] >= r["rss_ints"] - 16 * 4096
+      else "ints' memory returned: %d -> %d" % (r["rss_ints"], r["rss_ints_freed"]))
 print("floats", "ok" if floats >= 0.9 * ints else "floats reused the ints' memory")
 PY
 grep '^#' "$T/verdict"
