@@ -1,7 +1,10 @@
 /*
  * gen-scenario.c - deterministic generators for the bundled scenarios.
  *
- * usage: gen-scenario NAME [-n N] [-s SEED] > NAME.trace
+ * usage: gen-scenario NAME [-n N] [-k K] [-f F] > NAME.trace
+ *
+ * No randomness: the same arguments give the same bytes (the scenarios
+ * need no seed; -n, -k and -f scale them).
  *
  * Each scenario reproduces one claim about Python's memory management;
  * traces/README.md says what each models and what to look at, and the
@@ -11,8 +14,19 @@
  *            then a small working set: 1000 kept objects and 100 rounds of
  *            1000 short-lived ones ("arenas are never released": 2.4 keeps
  *            its peak to the end, 2.5 gives the arenas back).
- *   pinning  many small objects where every hundredth stays alive: empty
- *            arenas can be released, pinned ones cannot.
+ *   pinning  N 32-byte objects, all freed except every K-th (default 100):
+ *            the survivors pin every pool and arena, so even a policy that
+ *            releases empty arenas cannot; then a follow-up phase of F
+ *            32-byte objects (default 0) that fills the pinned pools.
+ *   cycles   N iterations of a two-object reference cycle (56-byte `Node`
+ *            objects, tracked, no free list) created and dropped, then one
+ *            `c`: the collector finds them in its generations.
+ *   server   a long-running server: a baseline of 7000 long-lived 32-byte
+ *            objects, then N requests (default 1000) of 100 short-lived
+ *            objects each; every 100th request is a spike of 50,000
+ *            objects, all freed except every K-th (default 0: none kept).
+ *
+ * docs/scenarios.md derives each expected outcome.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -45,35 +59,104 @@ static void arenas(uint64_t n)
 	}
 }
 
-static void pinning(uint64_t n)
+static void pinning(uint64_t n, uint64_t k, uint64_t follow)
 {
-	printf("#memsim-trace 1 {\"source\":\"tools/gen-scenario pinning\",\"objects\":%llu}\n",
-	       (ull)n);
+	printf("#memsim-trace 1 {\"source\":\"tools/gen-scenario pinning\",\"objects\":%llu,"
+	       "\"keep_every\":%llu,\"follow_up\":%llu}\n", (ull)n, (ull)k, (ull)follow);
 	for (uint64_t id = 1; id <= n; id++)
 		printf("a %llu 32\n", (ull)id);
-	/* Every hundredth object survives: it pins its pool and its arena. */
+	/* Every K-th object survives: it pins its pool and its arena. */
 	for (uint64_t id = 1; id <= n; id++)
-		if (id % 100 != 0)
+		if (k == 0 || id % k != 0)
 			printf("f %llu\n", (ull)id);
+	/* The follow-up phase: new objects of the same size, kept. */
+	for (uint64_t id = n + 1; id <= n + follow; id++)
+		printf("a %llu 32\n", (ull)id);
+}
+
+static void cycles(uint64_t n)
+{
+	printf("#memsim-trace 1 {\"source\":\"tools/gen-scenario cycles\",\"iterations\":%llu}\n",
+	       (ull)n);
+	/* for i in range(n): x = Node(); y = Node(); x.other = y; y.other = x
+	 * (the names are rebound: both root references go at the end). */
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t x = 2 * i + 1, y = 2 * i + 2;
+
+		printf("a %llu 56 Node\na %llu 56 Node\n+ %llu %llu\n+ %llu %llu\n"
+		       "- 0 %llu\n- 0 %llu\n",
+		       (ull)x, (ull)y, (ull)x, (ull)y, (ull)y, (ull)x, (ull)x, (ull)y);
+	}
+	puts("c");
+}
+
+#define SERVER_BASELINE 7000
+#define SERVER_REQUEST 100
+#define SERVER_SPIKE_EVERY 100
+#define SERVER_SPIKE 50000
+
+static void server(uint64_t requests, uint64_t k)
+{
+	uint64_t next = 1;
+
+	printf("#memsim-trace 1 {\"source\":\"tools/gen-scenario server\",\"requests\":%llu,"
+	       "\"keep_every\":%llu}\n", (ull)requests, (ull)k);
+	/* Long-lived state: configuration, caches, modules. */
+	for (int i = 0; i < SERVER_BASELINE; i++)
+		printf("a %llu 32\n", (ull)next++);
+	for (uint64_t r = 1; r <= requests; r++) {
+		uint64_t first = next, size =
+			r % SERVER_SPIKE_EVERY == 0 ? SERVER_SPIKE : SERVER_REQUEST;
+
+		for (uint64_t i = 0; i < size; i++)
+			printf("a %llu 32\n", (ull)next++);
+		/* The request ends: its objects die in creation order, except
+		 * every K-th of a spike (a session, a cache entry). */
+		for (uint64_t i = 1; i <= size; i++)
+			if (size == SERVER_REQUEST || k == 0 || i % k != 0)
+				printf("f %llu\n", (ull)(first + i - 1));
+	}
 }
 
 int main(int argc, char **argv)
 {
 	static char buf[1 << 20];
-	uint64_t n = 0;
+	uint64_t n = 0, k = UINT64_MAX, follow = 0;
 
-	if (argc < 2) {
-		fputs("usage: gen-scenario arenas|pinning [-n N] > FILE\n", stderr);
+	if (argc < 2 || argc % 2 != 0) {
+		fputs("usage: gen-scenario arenas|pinning|cycles|server [-n N] [-k K] [-f F] > FILE\n",
+		      stderr);
 		return 64;
 	}
-	for (int i = 2; i + 1 < argc; i += 2)
-		if (strcmp(argv[i], "-n") == 0)
-			n = strtoull(argv[i + 1], NULL, 10);
+	for (int i = 2; i + 1 < argc; i += 2) {
+		char *end;
+		uint64_t v = strtoull(argv[i + 1], &end, 10);
+
+		if (*argv[i + 1] == '\0' || *end != '\0') {
+			fprintf(stderr, "gen-scenario: %s needs a number, not '%s'\n",
+				argv[i], argv[i + 1]);
+			return 64;
+		}
+		if (strcmp(argv[i], "-n") == 0) {
+			n = v;
+		} else if (strcmp(argv[i], "-k") == 0) {
+			k = v;
+		} else if (strcmp(argv[i], "-f") == 0) {
+			follow = v;
+		} else {
+			fprintf(stderr, "gen-scenario: unknown option '%s'\n", argv[i]);
+			return 64;
+		}
+	}
 	setvbuf(stdout, buf, _IOFBF, sizeof buf);
 	if (strcmp(argv[1], "arenas") == 0) {
 		arenas(n ? n : UINT64_C(10) * 1024 * 1024);
 	} else if (strcmp(argv[1], "pinning") == 0) {
-		pinning(n ? n : 1000000);
+		pinning(n ? n : 1000000, k == UINT64_MAX ? 100 : k, follow);
+	} else if (strcmp(argv[1], "cycles") == 0) {
+		cycles(n ? n : 100000);
+	} else if (strcmp(argv[1], "server") == 0) {
+		server(n ? n : 1000, k == UINT64_MAX ? 0 : k);
 	} else {
 		fprintf(stderr, "gen-scenario: unknown scenario '%s'\n", argv[1]);
 		return 64;

@@ -6,3 +6,35 @@ tools: $(TOOLS_BINS)
 $(O)/tools/%: tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(MODE_CFLAGS) $(CFLAGS) -o $@ $< $(ALL_LDFLAGS)
+
+# The large scenario traces are recipes, not files in git (traces/README.md):
+# `make traces` writes them, gzipped, to build/traces/.
+TRACES_DIR := build/traces
+GEN_SCENARIO := $(O)/tools/gen-scenario
+SCENARIO_TRACES := $(addprefix $(TRACES_DIR)/, seed-arenas.trace.gz pinning.trace.gz \
+	server-clean.trace.gz server-pinned.trace.gz cycles-1m.trace.gz \
+	gc-keep-3.11.trace.gz gc-keep-3.13.trace.gz int-then-float-1m.trace.gz)
+.PHONY: traces
+traces: $(SCENARIO_TRACES)
+
+$(TRACES_DIR)/seed-arenas.trace.gz: $(GEN_SCENARIO)
+	@mkdir -p $(dir $@)
+	$(GEN_SCENARIO) arenas | gzip -1n > $@.tmp && mv $@.tmp $@
+$(TRACES_DIR)/pinning.trace.gz: $(GEN_SCENARIO)
+	@mkdir -p $(dir $@)
+	$(GEN_SCENARIO) pinning -n 1000000 -f 500000 | gzip -9n > $@.tmp && mv $@.tmp $@
+$(TRACES_DIR)/server-clean.trace.gz: $(GEN_SCENARIO)
+	@mkdir -p $(dir $@)
+	$(GEN_SCENARIO) server -n 1000 -k 0 | gzip -9n > $@.tmp && mv $@.tmp $@
+$(TRACES_DIR)/server-pinned.trace.gz: $(GEN_SCENARIO)
+	@mkdir -p $(dir $@)
+	$(GEN_SCENARIO) server -n 1000 -k 1000 | gzip -9n > $@.tmp && mv $@.tmp $@
+$(TRACES_DIR)/cycles-1m.trace.gz: $(GEN_SCENARIO)
+	@mkdir -p $(dir $@)
+	$(GEN_SCENARIO) cycles -n 1000000 | gzip -9n > $@.tmp && mv $@.tmp $@
+$(TRACES_DIR)/gc-keep-%.trace.gz: tools/gen-gc-traces
+	@mkdir -p $(dir $@)
+	python3 tools/gen-gc-traces keep --version $* --startup 0 | gzip -9n > $@.tmp && mv $@.tmp $@
+$(TRACES_DIR)/int-then-float-1m.trace.gz: tools/gen-freelist-scenarios
+	@mkdir -p $(dir $@)
+	python3 tools/gen-freelist-scenarios int-then-float -n 1000000 | gzip -9n > $@.tmp && mv $@.tmp $@
