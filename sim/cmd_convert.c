@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -104,6 +105,14 @@ static struct sink *open_out(const struct convert_args *a, char **tmp,
 		free(*tmp);
 		*tmp = NULL;
 		return NULL;
+	}
+	/* mkstemp makes the file 0600; give OUT the mode a plain create
+	 * would (0666 less the umask), since it replaces OUT. */
+	{
+		mode_t mask = umask(0);
+
+		umask(mask);
+		fchmod(fd, 0666 & ~mask);
 	}
 	return sink_fd(fd, 1, a->out, flags);
 }
