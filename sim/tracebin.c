@@ -355,7 +355,8 @@ static uint32_t map_type(struct tracebin_writer *w, const struct typetab *src,
 	if (i == TYPETAB_UNTYPED)
 		return TYPETAB_UNTYPED;
 	if (src != w->map_src) {
-		memset(w->map, 0, w->map_cap * sizeof *w->map);
+		if (w->map_cap)
+			memset(w->map, 0, w->map_cap * sizeof *w->map);
 		w->map_src = src;
 	}
 	if (i < w->map_cap && w->map[i])

@@ -197,6 +197,7 @@ static void test_round_trip_edges(void)
 		return;
 	CHECK(trace_is_binary(r));
 	CHECK_STR(trace_metadata(r), "{\"k\": [1, \"x\"]}");
+	ms_error_clear(&err);
 	while (trace_next(r, &ev, &err) > 0 && i < n) {
 		CHECK_U64(ev.kind, evs[i].kind);
 		CHECK_U64(ev.id, evs[i].id);
@@ -246,6 +247,7 @@ static void test_million_types(void)
 	CHECK(r != NULL);
 	if (!r)
 		return;
+	ms_error_clear(&err);
 	while (trace_next(r, &ev, &err) > 0) {
 		if (i < N) {
 			snprintf(name, sizeof name, "t%llu", (unsigned long long)i);
