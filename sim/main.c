@@ -22,6 +22,7 @@ static const struct cli_command *const commands[] = {
 	&cmd_info,
 	&cmd_replay,
 	&cmd_policies,
+	&cmd_convert,
 
 	NULL,
 };

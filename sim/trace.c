@@ -27,6 +27,11 @@
  * Checks are made in this order on an event line: each field left to
  * right (syntax, then range), then the number of fields, then the rules on
  * values (ID 0, time order). The first problem found is reported.
+ *
+ * Binary traces (tracebin.h, docs/binary-format.md): once the first bytes
+ * (after gunzip) turn out to be TRACEBIN_MAGIC, the reader hands them and
+ * its input functions to the binary decoder and forwards trace_next to it
+ * (state READ_BINARY); the text path is not involved from then on.
  */
 #include "trace.h"
 
@@ -43,6 +48,7 @@
 #include <cjson/cJSON.h>
 #include <zlib.h>
 
+#include "tracebin.h"
 #include "xalloc.h"
 
 #define TRACE_CHUNK ((size_t)1 << 20)          /* bytes per read */
@@ -51,7 +57,7 @@
 #define TRACE_HEADER_LEN (sizeof TRACE_HEADER - 1)
 #define TRACE_QUOTE_MAX 40     /* bytes of a field quoted in a message */
 
-enum reader_state { READ_ON, READ_END, READ_FAILED };
+enum reader_state { READ_ON, READ_END, READ_FAILED, READ_BINARY };
 
 #define TRACE_TYPE_CACHE 256   /* entries, a power of two */
 
@@ -99,6 +105,7 @@ struct trace_reader {
 	struct typetab *types;
 	struct type_cache type_cache[TRACE_TYPE_CACHE];
 	char *metadata;
+	struct tracebin_reader *bin;    /* a binary trace's decoder, or NULL */
 };
 
 char trace_kind_letter(enum trace_kind kind)
@@ -719,14 +726,34 @@ unknown:
 	}
 }
 
+/* trace_next for a binary trace: the decoder, with the reader's stickiness. */
+static int __attribute__((noinline))
+binary_next(struct trace_reader *r, struct trace_event *ev, struct ms_error *err)
+{
+	int rc = tracebin_next(r->bin, ev, err);
+
+	if (rc > 0) {
+		r->events++;
+		return 1;
+	}
+	if (rc == 0)
+		r->state = READ_END;
+	else
+		fail(r, err);
+	return rc;
+}
+
 int trace_next(struct trace_reader *r, struct trace_event *ev, struct ms_error *err)
 {
-	if (r->state == READ_FAILED) {
-		*err = r->err;
-		return -1;
-	}
-	if (r->state == READ_END)
+	if (r->state != READ_ON) {
+		if (r->state == READ_BINARY)
+			return binary_next(r, ev, err);
+		if (r->state == READ_FAILED) {
+			*err = r->err;
+			return -1;
+		}
 		return 0;
+	}
 	for (;;) {
 		const char *line = r->pos;
 		const char *p;
@@ -844,8 +871,62 @@ malformed:
 			 "malformed header; expected '#memsim-trace 1' and an optional JSON object");
 }
 
+/* The binary decoder's input: the reader's plain or gzip byte stream. */
+static ssize_t binary_read(void *ctx, void *dst, size_t n, struct ms_error *err)
+{
+	struct trace_reader *r = ctx;
+	ssize_t got = read_some(r, dst, n, err);
+
+	if (got < 0)
+		r->state = READ_BINARY;	/* read_* marked it failed: the
+					 * decoder reports it in order */
+	return got;
+}
+
+/*
+ * Called with the first line(s) in [pos, end): when they begin with the
+ * binary magic (reading a few more bytes if they are only a prefix of
+ * it), starts the binary decoder. Returns 1 for binary, 0 for text, -1 on
+ * error.
+ */
+static int start_binary(struct trace_reader *r, struct ms_error *err)
+{
+	int is_bin;
+
+	while ((is_bin = tracebin_magic(r->pos, (size_t)(r->end - r->pos))) < 0 &&
+	       !r->in_eof) {
+		ssize_t got = read_some(r, r->end,
+					r->cap - (size_t)(r->end - r->buf), err);
+
+		if (got < 0)
+			return -1;
+		if (got == 0)
+			r->in_eof = 1;
+		r->end += got;
+	}
+	if (is_bin <= 0) {
+		/* Text after all: re-find the last complete line. */
+		r->lim = r->end;
+		while (r->lim > r->pos && r->lim[-1] != '\n')
+			r->lim--;
+		if (r->lim == r->pos && r->end > r->pos && refill(r, err) < 0)
+			return -1;
+		return 0;
+	}
+	r->bin = tracebin_reader_open(r->name, r->types, r->pos,
+				      (size_t)(r->end - r->pos), binary_read, r, err);
+	if (!r->bin)
+		return fail(r, err);
+	r->pos = r->lim = r->end;
+	r->state = READ_BINARY;
+	if (tracebin_metadata(r->bin))
+		r->metadata = xstrdup(tracebin_metadata(r->bin));
+	return 1;
+}
+
 /* Reads until the form is known (2 bytes or the end), sets up inflate for
- * gzip, and consumes a header on line 1. Returns 0 or -1. */
+ * gzip, tells binary from text, and consumes a header on line 1. Returns
+ * 0 or -1. */
 static int start(struct trace_reader *r, struct ms_error *err)
 {
 	size_t have = 0;
@@ -892,6 +973,14 @@ static int start(struct trace_reader *r, struct ms_error *err)
 		if (got < 0)
 			return -1;
 		if (got == 0)
+			return 0;
+	}
+	if ((unsigned char)*r->pos == (unsigned char)TRACEBIN_MAGIC[0]) {
+		int bin = start_binary(r, err);
+
+		if (bin != 0)
+			return bin < 0 ? -1 : 0;
+		if (r->lim == r->pos)
 			return 0;
 	}
 	len = line_length(r, r->pos);
@@ -957,6 +1046,7 @@ void trace_close(struct trace_reader *r)
 	free(r->buf);
 	free(r->name);
 	free(r->metadata);
+	tracebin_reader_close(r->bin);
 	typetab_destroy(r->types);
 	free(r);
 }
@@ -965,6 +1055,10 @@ void trace_close(struct trace_reader *r)
 
 void trace_locate(const struct trace_reader *r, struct ms_error *err)
 {
+	if (r->bin) {
+		tracebin_locate(r->bin, err);
+		return;
+	}
 	ms_error_at(err, r->name, r->ev_lineno);
 	ms_error_text(err, r->ev_line ? r->ev_line : "", r->ev_len);
 }
@@ -986,7 +1080,12 @@ const char *trace_metadata(const struct trace_reader *r)
 
 int trace_has_time(const struct trace_reader *r)
 {
-	return r->has_time;
+	return r->bin ? tracebin_has_time(r->bin) : r->has_time;
+}
+
+int trace_is_binary(const struct trace_reader *r)
+{
+	return r->bin != NULL;
 }
 
 uint64_t trace_bytes_read(const struct trace_reader *r)

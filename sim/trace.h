@@ -1,9 +1,10 @@
 /*
  * trace.h - streaming reader for memsim traces.
  *
- * Reads the text form of ../shared/trace-format.md (docs/trace-format.md),
- * plain or gzip-compressed (detected from the first bytes, not the name),
- * from a file or from standard input ("-"). The reader checks everything
+ * Reads the text form of ../shared/trace-format.md (docs/trace-format.md)
+ * and the binary form (docs/binary-format.md, sim/tracebin.h), plain or
+ * gzip-compressed (both detected from the first bytes, not the name), from
+ * a file or from standard input ("-"). The reader checks everything
  * that can be checked line by line: syntax, number ranges, type-name
  * syntax, a header only on the first line, extra fields on `s`/`c`, time
  * going backwards. What needs the object table (an ID that is not live, an
@@ -91,6 +92,9 @@ const struct typetab *trace_types(const struct trace_reader *r);
 
 /* The header's metadata JSON text, or NULL when the trace has none. */
 const char *trace_metadata(const struct trace_reader *r);
+
+/* Whether the trace is in the binary form (docs/binary-format.md). */
+int trace_is_binary(const struct trace_reader *r);
 
 /* Whether any `@` event has been seen so far. */
 int trace_has_time(const struct trace_reader *r);

@@ -67,6 +67,8 @@
 #include <wchar.h>
 #include <zlib.h>
 
+#include "tracebin.h"
+
 enum { EXIT_SCRIPT = 1, EXIT_USAGE = 64, EXIT_NOINPUT = 66, EXIT_SOFTWARE = 70 };
 
 /* The CPython ABI pieces we use, declared here because no Python.h is
@@ -120,6 +122,8 @@ struct py_api {
 /* ---- output: a buffered plain or gzip writer ---------------------------- */
 
 struct out {
+	struct tracebin_writer *bin;    /* binary output (*.msb[.gz]), or NULL */
+	const char *bin_path;           /* set until the header makes `bin` */
 	FILE *fp;       /* plain output, or NULL */
 	gzFile gz;      /* gzip output, or NULL */
 	char *buf;
@@ -135,6 +139,13 @@ static int out_open(struct out *o, const char *path)
 	o->buf = malloc(o->cap);
 	if (!o->buf)
 		return -1;
+	if ((n > 4 && strcmp(path + n - 4, ".msb") == 0) ||
+	    (n > 7 && strcmp(path + n - 7, ".msb.gz") == 0)) {
+		/* Binary (docs/binary-format.md): created by out_header(),
+		 * which has the metadata the binary header needs. */
+		o->bin_path = path;
+		return 0;
+	}
 	if (n > 3 && strcmp(path + n - 3, ".gz") == 0) {
 		/* Level 1: traces are large and short-lived; speed matters
 		 * more than the last 20% of size. */
@@ -184,9 +195,36 @@ static inline void out_num(struct out *o, uint64_t v)
 	out_bytes(o, tmp + i, sizeof tmp - (size_t)i);
 }
 
+/* Writes the header line "#memsim-trace 1 {...}\n" (hlen bytes): as text,
+ * or for binary output as the metadata of a new binary trace. */
+static int out_header(struct out *o, const char *line, size_t hlen)
+{
+	static const char prefix[] = "#memsim-trace 1 ";
+	struct ms_error err;
+	char *meta;
+
+	if (!o->bin_path) {
+		out_bytes(o, line, hlen);
+		return 0;
+	}
+	meta = strndup(line + sizeof prefix - 1, hlen - sizeof prefix);
+	o->bin = meta ? tracebin_create(o->bin_path,
+					sink_name_wants_gzip(o->bin_path) ? SINK_GZIP : 0,
+					meta, &err) : NULL;
+	free(meta);
+	return o->bin ? 0 : -1;
+}
+
 static int out_close(struct out *o)
 {
 	int bad;
+	if (o->bin) {
+		bad = tracebin_close(o->bin, NULL) != 0;
+		o->bin = NULL;
+		free(o->buf);
+		o->buf = NULL;
+		return bad ? -1 : 0;
+	}
 	out_flush(o);
 	bad = o->failed;
 	if (o->gz && gzclose(o->gz) != Z_OK)
@@ -327,6 +365,10 @@ static void rec_alloc(struct rec *r, void *p, size_t size)
 	if (idmap_put(&r->ids, (uintptr_t)p, id) < 0)
 		r->oom = 1;
 	r->n_alloc++;
+	if (r->out.bin) {
+		tracebin_alloc(r->out.bin, id, size, NULL);
+		return;
+	}
 	out_bytes(&r->out, "a", 1);
 	out_num(&r->out, id);
 	out_num(&r->out, size);
@@ -372,6 +414,10 @@ static void *hook_realloc(void *ctx, void *ptr, size_t size)
 	if (idmap_put(&r->ids, (uintptr_t)p, id) < 0)
 		r->oom = 1;
 	r->n_realloc++;
+	if (r->out.bin) {
+		tracebin_resize(r->out.bin, id, size);
+		return p;
+	}
 	out_bytes(&r->out, "r", 1);
 	out_num(&r->out, id);
 	out_num(&r->out, size);
@@ -387,9 +433,13 @@ static void hook_free(void *ctx, void *ptr)
 	if (ptr && r->logging) {
 		if (idmap_take(&r->ids, (uintptr_t)ptr, &id)) {
 			r->n_free++;
-			out_bytes(&r->out, "f", 1);
-			out_num(&r->out, id);
-			out_bytes(&r->out, "\n", 1);
+			if (r->out.bin) {
+				tracebin_free(r->out.bin, id);
+			} else {
+				out_bytes(&r->out, "f", 1);
+				out_num(&r->out, id);
+				out_bytes(&r->out, "\n", 1);
+			}
 		} else {
 			r->n_unknown++;
 		}
@@ -782,7 +832,8 @@ static void usage(FILE *f)
 "\n"
 "  --python P   a prefix (P/lib/libpython3.X.so*), a libpython path, or the\n"
 "               prefix's bin/python3.X\n"
-"  -o FILE      the trace; gzip-compressed when FILE ends in .gz\n"
+"  -o FILE      the trace; gzip-compressed when FILE ends in .gz, binary\n"
+"               (docs/binary-format.md) when it ends in .msb or .msb.gz\n"
 "  --stats FILE the counters as JSON\n"
 "  --home DIR   PYTHONHOME (default: the prefix of the library)\n"
 "  --site       import site at startup (default: no, like python -S, because\n"
@@ -995,7 +1046,11 @@ int main(int argc, char **argv)
 		json_str(h, script);
 		fprintf(h, "}\n");
 		fclose(h);
-		out_bytes(&rec.out, stats_buf, hlen);
+		if (out_header(&rec.out, stats_buf, hlen) < 0) {
+			fprintf(stderr, "pyrec: cannot open %s: %s\n", rec.trace_path,
+				strerror(errno));
+			return EXIT_SOFTWARE;
+		}
 		free(stats_buf);
 	}
 	rec.next_id = 1;

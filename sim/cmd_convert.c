@@ -1,0 +1,276 @@
+/*
+ * cmd_convert.c - `memsim convert [--to text|binary] [--gzip] IN OUT`:
+ * rewrite a trace in the other form (docs/binary-format.md).
+ *
+ * The input is read with trace_open(), so it may be text or binary, plain
+ * or gzip, or "-"; every event is checked as a replay would check it
+ * (syntax and value rules; liveness is not checked). The output form comes
+ * from --to, else from OUT's name: "*.msb" or "*.msb.gz" is binary,
+ * anything else (and "-") is text; a ".gz" ending, or --gzip, compresses.
+ * Text output is the normalised text of tracetext.h. The output file is
+ * written to a temporary file beside OUT and renamed over it only once
+ * complete, so a failed conversion never leaves a partial trace under
+ * OUT's name.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "progress.h"
+#include "sink.h"
+#include "trace.h"
+#include "tracebin.h"
+#include "tracetext.h"
+#include "xalloc.h"
+
+enum convert_to { TO_AUTO, TO_TEXT, TO_BINARY };
+
+static void convert_help(FILE *out)
+{
+	fprintf(out,
+		"usage: memsim convert [--to text|binary] [--gzip] [-q] [-v] IN OUT\n"
+		"       memsim convert --from mtrace [--lenient] [--to ...] LOG OUT\n"
+		"\n"
+		"Rewrites the trace IN (text or binary, plain or gzip, '-' for standard\n"
+		"input) as OUT ('-' for standard output), losslessly: the events and the\n"
+		"header's metadata are kept; comments and spacing are not (text output is\n"
+		"normalised: one space between fields, decimal numbers). Every event is\n"
+		"checked as a replay checks it, so a bad trace stops the conversion with\n"
+		"the reader's message. OUT is written atomically (a temporary file\n"
+		"renamed when complete).\n"
+		"\n"
+		"The output form: --to, else OUT's name: *.msb and *.msb.gz are binary\n"
+		"(docs/binary-format.md), anything else is text; a name ending in .gz,\n"
+		"or --gzip, is gzip-compressed. Standard output gets text by default.\n"
+		"\n"
+		"Options:\n"
+		"  -t, --to FORM      text or binary, whatever OUT is called\n"
+		"  -z, --gzip         compress the output with gzip\n"
+		"  -f, --from FORM    memsim (default: a memsim trace in either form) or\n"
+		"                     mtrace (a glibc mtrace(3) log), when available\n"
+		"      --lenient      with --from mtrace: skip inconsistent lines\n"
+		"  -q, --quiet        no progress line\n"
+		"  -v, --verbose      print events and bytes per event on stderr at the end\n"
+		"  -h, --help         this help\n"
+		"\n"
+		"Examples:\n"
+		"  memsim convert app.trace.gz app.msb\n"
+		"  memsim convert app.msb app.trace\n"
+		"  memsim convert --to binary --gzip - out.bin < app.trace\n"
+		"  memsim convert app.msb - | head\n");
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* The form OUT's name asks for. */
+static enum convert_to form_of(const char *out)
+{
+	return ends_with(out, ".msb") || ends_with(out, ".msb.gz") ? TO_BINARY : TO_TEXT;
+}
+
+struct convert_args {
+	enum convert_to to;
+	int gzip, quiet, verbose;
+	const char *in, *out;
+};
+
+/* Opens OUT's sink: stdout, or a temporary file beside OUT (*tmp). */
+static struct sink *open_out(const struct convert_args *a, char **tmp,
+			     struct ms_error *err)
+{
+	unsigned flags = a->gzip ? SINK_GZIP : 0;
+	int fd;
+
+	*tmp = NULL;
+	if (strcmp(a->out, "-") == 0)
+		return sink_fd(STDOUT_FILENO, 0, "<stdout>", flags);
+	*tmp = xmalloc(strlen(a->out) + 16);
+	sprintf(*tmp, "%s.tmp.XXXXXX", a->out);
+	fd = mkstemp(*tmp);
+	if (fd < 0) {
+		ms_error_clear(err);
+		ms_error_at(err, a->out, 0);
+		ms_error_set(err, MS_EXIT_IOERR, "cannot create: %s", strerror(errno));
+		free(*tmp);
+		*tmp = NULL;
+		return NULL;
+	}
+	/* mkstemp makes the file 0600; give OUT the mode a plain create
+	 * would (0666 less the umask), since it replaces OUT. */
+	{
+		mode_t mask = umask(0);
+
+		umask(mask);
+		fchmod(fd, 0666 & ~mask);
+	}
+	return sink_fd(fd, 1, a->out, flags);
+}
+
+static int convert(const struct convert_args *a, struct ms_error *err)
+{
+	struct trace_reader *r = trace_open(a->in, err);
+	struct tracebin_writer *bw = NULL;
+	struct tracetext_writer *tw = NULL;
+	struct trace_event ev;
+	struct progress bar;
+	struct sink *out;
+	struct ms_error werr;
+	char *tmp;
+	int rc, status = 0;
+
+	if (!r)
+		return err->code;
+	out = open_out(a, &tmp, err);
+	if (!out) {
+		trace_close(r);
+		return err->code;
+	}
+	ms_error_clear(&werr);
+	if (a->to == TO_BINARY) {
+		bw = tracebin_start(out, trace_metadata(r), err);
+		if (!bw) {
+			status = err->code;
+			goto done;
+		}
+	} else {
+		tw = tracetext_open(out, trace_metadata(r));
+	}
+	progress_start(&bar, cli_want_progress(a->quiet));
+	while ((rc = trace_next(r, &ev, err)) > 0) {
+		if (bw ? tracebin_put(bw, &ev, trace_types(r)) :
+			 tracetext_event(tw, &ev, trace_types(r), &werr)) {
+			if (bw)
+				werr = *tracebin_error(bw);
+			*err = werr;
+			status = err->code;
+			break;
+		}
+		if (progress_due(&bar, trace_event_count(r)))
+			progress_draw(&bar, trace_name(r), trace_event_count(r),
+				      trace_bytes_read(r), trace_file_size(r));
+	}
+	progress_end(&bar);
+	if (rc < 0)
+		status = err->code;
+	if (a->verbose && status == 0)
+		fprintf(stderr, "memsim: %s: %" PRIu64 " events, %s\n",
+			trace_name(r), trace_event_count(r),
+			trace_is_binary(r) ? "binary" : "text");
+done:
+	if (bw) {
+		rc = tracebin_close(bw, &werr);
+	} else if (tw) {
+		rc = tracetext_close(tw, &werr);
+	} else {
+		rc = 0;         /* tracebin_start closed the sink */
+	}
+	if (rc && status == 0) {
+		*err = werr;
+		status = rc;
+	}
+	if (tmp) {
+		if (status == 0 && rename(tmp, a->out) != 0) {
+			ms_error_clear(err);
+			ms_error_at(err, a->out, 0);
+			status = ms_error_set(err, MS_EXIT_IOERR, "cannot write: %s",
+					      strerror(errno));
+		}
+		if (status != 0)
+			unlink(tmp);
+		free(tmp);
+	}
+	trace_close(r);
+	return status;
+}
+
+static int convert_run(int argc, char **argv, struct ms_error *err)
+{
+	enum { OPT_LENIENT = 256 };
+	static const struct option longopts[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "gzip", no_argument, NULL, 'z' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "lenient", no_argument, NULL, OPT_LENIENT },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct convert_args a = { .to = TO_AUTO };
+	int c, mtrace = 0, lenient = 0;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":t:zf:qvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (strcmp(optarg, "text") == 0)
+				a.to = TO_TEXT;
+			else if (strcmp(optarg, "binary") == 0)
+				a.to = TO_BINARY;
+			else
+				return ms_error_set(err, MS_EXIT_USAGE,
+						    "convert: unknown form '%s' (use text or binary)",
+						    optarg);
+			break;
+		case 'z':
+			a.gzip = 1;
+			break;
+		case 'f':
+			if (strcmp(optarg, "mtrace") == 0)
+				mtrace = 1;
+			else if (strcmp(optarg, "memsim") != 0)
+				return ms_error_set(err, MS_EXIT_USAGE,
+						    "convert: unknown input form '%s' (use memsim or mtrace)",
+						    optarg);
+			break;
+		case OPT_LENIENT:
+			lenient = 1;
+			break;
+		case 'q':
+			a.quiet = 1;
+			break;
+		case 'v':
+			a.verbose = 1;
+			break;
+		case 'h':
+			convert_help(stdout);
+			return 0;
+		default:
+			return cli_bad_option("convert", c, argv[optind - 1], err);
+		}
+	}
+	if (argc - optind != 2)
+		return ms_error_set(err, MS_EXIT_USAGE,
+				    "convert: wants IN and OUT (see 'memsim convert --help')");
+	if (lenient && !mtrace)
+		return ms_error_set(err, MS_EXIT_USAGE,
+				    "convert: --lenient applies only to --from mtrace");
+	if (mtrace)
+		return ms_error_set(err, MS_EXIT_USAGE,
+				    "convert: --from mtrace is not available in this build");
+	a.in = argv[optind];
+	a.out = argv[optind + 1];
+	if (a.to == TO_AUTO)
+		a.to = form_of(a.out);
+	if (sink_name_wants_gzip(a.out))
+		a.gzip = 1;
+	return convert(&a, err);
+}
+
+const struct cli_command cmd_convert = {
+	.name = "convert",
+	.summary = "rewrite a trace as text or binary (lossless), plain or gzip",
+	.run = convert_run,
+};

@@ -1,0 +1,530 @@
+/*
+ * test_tracebin.c - the binary trace form (sim/tracebin.c,
+ * docs/binary-format.md): exact bytes of a hand-encoded trace, round trips
+ * of every kind with edge values, a type table of a million names, gzip,
+ * every decoder error message and the encoder's contract errors.
+ *
+ * Expected bytes are derived by hand from the format's rules in the
+ * comments; nothing is copied from the program's output.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "sink.h"
+#include "trace.h"
+#include "tracebin.h"
+#include "tracetext.h"
+
+static char tmpdir[64];
+
+/* The smallest header: magic, version 1, flags 0, no metadata. */
+static const unsigned char head[] = {
+	0x89, 'M', 'S', 'B', '\r', '\n', 0x1a, '\n', 0x01, 0x00, 0x00,
+};
+
+static void write_file(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f || fwrite(p, 1, n, f) != n || fclose(f) != 0) {
+		printf("# cannot write %s\n", path);
+		exit(1);
+	}
+}
+
+static unsigned char *read_file(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf = malloc(1 << 20);
+
+	*n = f ? fread(buf, 1, 1 << 20, f) : 0;
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+/* Writes head + body to "t.msb". */
+static void write_body(const unsigned char *body, size_t n)
+{
+	unsigned char buf[512];
+
+	memcpy(buf, head, sizeof head);
+	memcpy(buf + sizeof head, body, n);
+	write_file("t.msb", buf, sizeof head + n);
+}
+
+/* Reads "t.msb" to its end; returns the events read and the error. */
+static uint64_t read_all(struct ms_error *err, int *rc)
+{
+	struct trace_reader *r;
+	struct trace_event ev;
+	uint64_t n = 0;
+
+	ms_error_clear(err);
+	r = trace_open("t.msb", err);
+	if (!r) {
+		*rc = -2;
+		return 0;
+	}
+	while ((*rc = trace_next(r, &ev, err)) > 0)
+		n++;
+	trace_close(r);
+	return n;
+}
+
+/* The formatted error after reading head + body. */
+static const char *body_error(const unsigned char *body, size_t n, uint64_t *events)
+{
+	static char line[1024];
+	struct ms_error err;
+	int rc;
+
+	write_body(body, n);
+	*events = read_all(&err, &rc);
+	if (rc >= 0)
+		return "(no error)";
+	if (err.code != MS_EXIT_DATAERR)
+		printf("# error code %d\n", err.code);
+	ms_error_format(&err, line, sizeof line);
+	return line;
+}
+
+#define BODY_ERROR(events, expect, ...) do { \
+	static const unsigned char body_[] = { __VA_ARGS__ }; \
+	uint64_t got_; \
+	CHECK_STR(body_error(body_, sizeof body_, &got_), expect); \
+	CHECK_U64(got_, events); \
+} while (0)
+
+/* The cycle example of the trace format, encoded by hand:
+ *   header: magic, 01 (version), 00 (flags), 00 (no metadata)
+ *   a 1 56 list  03 (ALLOC_NEW) 02 (zigzag(1 - 0) = 2) 38 (56) 04 "list"
+ *   a 2 56 list  10 (short form, type 1) 02 (zigzag(2 - 1)) 38
+ *   + 1 2        06 02 (src: zigzag(1 - 0)) 00 (dst: zigzag(2 - 2); an
+ *                `a` sets the DST predictor to its ID)
+ *   + 2 1        06 02 (zigzag(2 - 1)) 01 (zigzag(1 - 2) = 1)
+ *   - 0 1        09 (root drop) 00 (zigzag(1 - 1))
+ *   - 0 2        09 02 (zigzag(2 - 1))
+ *   c            0a
+ *   end          00 07 (7 events) */
+static const unsigned char cycle_bytes[] = {
+	0x89, 'M', 'S', 'B', '\r', '\n', 0x1a, '\n', 0x01, 0x00, 0x00,
+	0x03, 0x02, 0x38, 0x04, 'l', 'i', 's', 't',
+	0x10, 0x02, 0x38,
+	0x06, 0x02, 0x00,
+	0x06, 0x02, 0x01,
+	0x09, 0x00,
+	0x09, 0x02,
+	0x0a,
+	0x00, 0x07,
+};
+
+static void test_exact_bytes(void)
+{
+	struct ms_error err;
+	struct tracebin_writer *w = tracebin_create("c.msb", 0, NULL, &err);
+	unsigned char *got;
+	size_t n;
+
+	CHECK(w != NULL);
+	CHECK_U64(tracebin_alloc(w, 1, 56, "list"), 0);
+	CHECK_U64(tracebin_alloc(w, 2, 56, "list"), 0);
+	CHECK_U64(tracebin_ref_add(w, 1, 2), 0);
+	CHECK_U64(tracebin_ref_add(w, 2, 1), 0);
+	CHECK_U64(tracebin_ref_drop(w, 0, 1), 0);
+	CHECK_U64(tracebin_ref_drop(w, 0, 2), 0);
+	CHECK_U64(tracebin_collect(w, TRACE_GEN_DEFAULT), 0);
+	CHECK_U64(tracebin_events(w), 7);
+	CHECK_U64(tracebin_close(w, &err), 0);
+	got = read_file("c.msb", &n);
+	CHECK_U64(n, sizeof cycle_bytes);
+	CHECK(n == sizeof cycle_bytes && memcmp(got, cycle_bytes, n) == 0);
+	free(got);
+	unlink("c.msb");
+}
+
+/* Every kind with edge values, written and read back. */
+static void test_round_trip_edges(void)
+{
+	static const struct trace_event evs[] = {
+		{ .kind = TRACE_ALLOC, .id = UINT64_MAX, .u.size = TRACE_SIZE_MAX, .type = 1 },
+		{ .kind = TRACE_ALLOC, .id = 1, .u.size = 0 },
+		{ .kind = TRACE_ALLOC, .id = 2, .u.size = 128, .type = 2 },
+		{ .kind = TRACE_ALLOC, .id = 3, .u.size = 16383, .type = 1 },
+		{ .kind = TRACE_RESIZE, .id = UINT64_MAX, .u.size = 16384 },
+		{ .kind = TRACE_REF_ADD, .id = UINT64_MAX, .u.dst = 1 },
+		{ .kind = TRACE_REF_ADD, .id = 0, .u.dst = UINT64_MAX },
+		{ .kind = TRACE_REF_DROP, .id = 1, .u.dst = 1 },
+		{ .kind = TRACE_REF_DROP, .id = 0, .u.dst = 2 },
+		{ .kind = TRACE_COLLECT, .u.gen = TRACE_GEN_DEFAULT },
+		{ .kind = TRACE_COLLECT, .u.gen = 0 },
+		{ .kind = TRACE_COLLECT, .u.gen = UINT64_MAX - 1 },
+		{ .kind = TRACE_SAFEPOINT },
+		{ .kind = TRACE_TIME, .u.time = 0 },
+		{ .kind = TRACE_TIME, .u.time = 0 },
+		{ .kind = TRACE_TIME, .u.time = 1 },
+		{ .kind = TRACE_TIME, .u.time = UINT64_MAX },
+		{ .kind = TRACE_FREE, .id = UINT64_MAX },
+		{ .kind = TRACE_FREE, .id = 1 },
+	};
+	static const char *const names[] = { "", "_io.TextIOWrapper",
+		"A23456789012345678901234567890123456789012345678901234567890123" };
+	const size_t n = sizeof evs / sizeof evs[0];
+	struct ms_error err;
+	struct tracebin_writer *w = tracebin_create("e.msb", 0,
+						    "{\"k\": [1, \"x\"]}", &err);
+	struct trace_reader *r;
+	struct trace_event ev;
+	size_t i = 0;
+
+	CHECK(w != NULL);
+	for (size_t k = 0; k < n; k++) {
+		const struct trace_event *e = &evs[k];
+
+		if (e->kind == TRACE_ALLOC)
+			CHECK_U64(tracebin_alloc(w, e->id, e->u.size,
+						 e->type ? names[e->type] : NULL), 0);
+		else
+			CHECK_U64(tracebin_put(w, e, NULL), 0);
+	}
+	CHECK_U64(tracebin_close(w, &err), 0);
+	r = trace_open("e.msb", &err);
+	CHECK(r != NULL);
+	if (!r)
+		return;
+	CHECK(trace_is_binary(r));
+	CHECK_STR(trace_metadata(r), "{\"k\": [1, \"x\"]}");
+	ms_error_clear(&err);
+	while (trace_next(r, &ev, &err) > 0 && i < n) {
+		CHECK_U64(ev.kind, evs[i].kind);
+		CHECK_U64(ev.id, evs[i].id);
+		CHECK_U64(ev.u.size, evs[i].u.size);
+		if (ev.kind == TRACE_ALLOC)
+			CHECK_STR(typetab_name(trace_types(r), ev.type),
+				  names[evs[i].type]);
+		i++;
+	}
+	CHECK_U64(i, n);
+	CHECK_U64(err.code, 0);
+	CHECK_U64(trace_event_count(r), n);
+	CHECK(trace_has_time(r));
+	/* The last event, `f 1`, located as the text form would print it. */
+	ms_error_clear(&err);
+	trace_locate(r, &err);
+	CHECK_U64(err.line, n);
+	CHECK(err.in_binary);
+	CHECK_STR(err.text, "f 1");
+	trace_close(r);
+	unlink("e.msb");
+}
+
+/* A million distinct type names: indices 1..240 use the short opcodes,
+ * the rest the long form; reading them back numbers them the same. */
+static void test_million_types(void)
+{
+	enum { N = 1000000 };
+	struct ms_error err;
+	struct tracebin_writer *w = tracebin_create("m.msb.gz", SINK_GZIP, "{}", &err);
+	struct trace_reader *r;
+	struct trace_event ev;
+	char name[32];
+	uint64_t i = 0, bad = 0;
+
+	for (uint64_t k = 0; k < N; k++) {
+		snprintf(name, sizeof name, "t%llu", (unsigned long long)k);
+		tracebin_alloc(w, k + 1, k & 1023, name);
+	}
+	/* The first and the last type again: short and long forms. */
+	tracebin_free(w, 1);
+	tracebin_alloc(w, 1, 8, "t0");
+	tracebin_free(w, N);
+	tracebin_alloc(w, N, 8, "t999999");
+	CHECK_U64(tracebin_close(w, &err), 0);
+	r = trace_open("m.msb.gz", &err);
+	CHECK(r != NULL);
+	if (!r)
+		return;
+	ms_error_clear(&err);
+	while (trace_next(r, &ev, &err) > 0) {
+		if (i < N) {
+			snprintf(name, sizeof name, "t%llu", (unsigned long long)i);
+			bad += ev.type != i + 1 || ev.u.size != (i & 1023) ||
+			       strcmp(typetab_name(trace_types(r), ev.type), name) != 0;
+		}
+		i++;
+	}
+	CHECK_U64(bad, 0);
+	CHECK_U64(i, N + 4);
+	CHECK_U64(ev.type, N);          /* the last event: a N 8 t999999 */
+	CHECK_U64(typetab_count(trace_types(r)), N + 1);
+	CHECK_U64(err.code, 0);
+	trace_close(r);
+	unlink("m.msb.gz");
+}
+
+/* Binary -> normalised text -> binary through the writers gives the same
+ * bytes; the text is what the format says. */
+static void test_text_round_trip(void)
+{
+	struct ms_error err;
+	struct trace_reader *r;
+	struct tracetext_writer *tw;
+	struct tracebin_writer *bw;
+	struct trace_event ev;
+	unsigned char *got;
+	size_t n;
+
+	write_file("c0.msb", cycle_bytes, sizeof cycle_bytes);
+	r = trace_open("c0.msb", &err);
+	tw = tracetext_open(sink_open("c.trace", 0, &err), trace_metadata(r));
+	while (trace_next(r, &ev, &err) > 0)
+		tracetext_event(tw, &ev, trace_types(r), &err);
+	CHECK_U64(tracetext_close(tw, &err), 0);
+	trace_close(r);
+	got = read_file("c.trace", &n);
+	got[n] = '\0';
+	CHECK_STR((char *)got, "#memsim-trace 1\na 1 56 list\na 2 56 list\n"
+		  "+ 1 2\n+ 2 1\n- 0 1\n- 0 2\nc\n");
+	free(got);
+	r = trace_open("c.trace", &err);
+	bw = tracebin_start(sink_open("c1.msb", 0, &err), trace_metadata(r), &err);
+	while (trace_next(r, &ev, &err) > 0)
+		tracebin_put(bw, &ev, trace_types(r));
+	CHECK_U64(tracebin_close(bw, &err), 0);
+	trace_close(r);
+	got = read_file("c1.msb", &n);
+	CHECK(n == sizeof cycle_bytes && memcmp(got, cycle_bytes, n) == 0);
+	free(got);
+	unlink("c0.msb");
+	unlink("c1.msb");
+	unlink("c.trace");
+}
+
+static void test_record_errors(void)
+{
+	/* A varint cut by the end of the file: 01 80 <EOF>. */
+	BODY_ERROR(0, "t.msb: event 1: truncated binary trace (the record is cut short)",
+		   0x01, 0x80);
+	/* One good event (a 1 16), then the file ends without 00 COUNT. */
+	BODY_ERROR(1, "t.msb: event 2: truncated binary trace (no end record)",
+		   0x01, 0x02, 0x10);
+	BODY_ERROR(0, "t.msb: event 1: unknown record opcode 0x0e", 0x0e, 0x00, 0x00);
+	BODY_ERROR(0, "t.msb: event 1: unknown record opcode 0x0f", 0x0f);
+	/* 10 = type 1 in short form, but no type is defined yet. */
+	BODY_ERROR(0, "t.msb: event 1: type 1 is not defined (0 types so far)",
+		   0x10, 0x02, 0x10, 0x00, 0x01);
+	/* 02 with type 300 (ac 02): long form, still undefined. */
+	BODY_ERROR(0, "t.msb: event 1: type 300 is not defined (0 types so far)",
+		   0x02, 0x02, 0x10, 0xac, 0x02, 0x00, 0x01);
+	/* a 1 16 x (type 1), then 02 with type 1: must be the short form. */
+	BODY_ERROR(1, "t.msb: event 2: non-canonical record: type 1 has a short opcode",
+		   0x03, 0x02, 0x10, 0x01, 'x', 0x02, 0x02, 0x10, 0x01);
+	/* dID zigzag 0 from the initial 0: ID 0. */
+	BODY_ERROR(0, "t.msb: event 1: ID 0 is the root set and cannot be allocated",
+		   0x01, 0x00, 0x10);
+	/* 2^48 = six 0x80 bytes then 0x40 (48 = 6 * 7 + 6: bit 6 of byte 7). */
+	BODY_ERROR(0, "t.msb: event 1: size 281474976710656 exceeds the 48-bit limit",
+		   0x01, 0x02, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40);
+	BODY_ERROR(0, "t.msb: event 1: size 281474976710656 exceeds the 48-bit limit",
+		   0x05, 0x02, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40);
+	BODY_ERROR(0, "t.msb: event 1: ID 0 is the root set and cannot be freed",
+		   0x04, 0x00);
+	BODY_ERROR(0, "t.msb: event 1: ID 0 is the root set and cannot be resized",
+		   0x05, 0x00, 0x01);
+	BODY_ERROR(0, "t.msb: event 1: ID 0 is the root set and cannot be referenced",
+		   0x08, 0x00);
+	BODY_ERROR(0, "t.msb: event 1: ID 0 is the root set and cannot be referenced",
+		   0x07, 0x02, 0x00);
+	BODY_ERROR(0, "t.msb: event 1: non-canonical record: SRC 0 outside the root form",
+		   0x06, 0x00, 0x02);
+	/* c with GEN 2^64-1: nine 0xff then 0x01. */
+	BODY_ERROR(0, "t.msb: event 1: non-canonical record: GEN 2^64-1 outside the plain 'c' form",
+		   0x0b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01);
+	/* @ 2^64-1, then + 1: beyond 64 bits. */
+	BODY_ERROR(1, "t.msb: event 2: time does not fit in 64 bits (18446744073709551615 + 1)",
+		   0x0d, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+		   0x0d, 0x01);
+	/* A 10th byte above 1 carries bits past 2^63. */
+	BODY_ERROR(0, "t.msb: event 1: varint does not fit in 64 bits",
+		   0x0d, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02);
+	BODY_ERROR(0, "t.msb: event 1: varint does not fit in 64 bits",
+		   0x0d, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01);
+	BODY_ERROR(0, "t.msb: event 1: non-canonical record: overlong varint",
+		   0x0d, 0x80, 0x00);
+	BODY_ERROR(0, "t.msb: event 1: non-canonical record: overlong varint",
+		   0x01, 0x02, 0x90, 0x80, 0x00);
+	BODY_ERROR(0, "t.msb: event 1: bad type name '1ab'",
+		   0x03, 0x02, 0x10, 0x03, '1', 'a', 'b');
+	BODY_ERROR(0, "t.msb: event 1: bad type name ''", 0x03, 0x02, 0x10, 0x00);
+	BODY_ERROR(0, "t.msb: event 1: bad type name 'a\\x00'",
+		   0x03, 0x02, 0x10, 0x02, 'a', 0x00);
+	BODY_ERROR(0, "t.msb: event 1: type name longer than 63 characters",
+		   0x03, 0x02, 0x10, 0x40);
+	BODY_ERROR(1, "t.msb: event 2: type name 'x' defined twice",
+		   0x03, 0x02, 0x10, 0x01, 'x', 0x03, 0x02, 0x10, 0x01, 'x');
+	/* A name cut by the end of the file. */
+	BODY_ERROR(0, "t.msb: event 1: truncated binary trace (the record is cut short)",
+		   0x03, 0x02, 0x10, 0x05, 'a', 'b');
+	BODY_ERROR(0, "t.msb: end record counts 5 events but 0 came before it",
+		   0x00, 0x05);
+	BODY_ERROR(0, "t.msb: data after the end record", 0x00, 0x00, 0x01);
+	BODY_ERROR(0, "t.msb: event 1: truncated binary trace (the record is cut short)",
+		   0x00);
+}
+
+/* "00 00" (END, count 0) right after the header: an empty trace. */
+static void test_empty_trace(void)
+{
+	static const unsigned char end[] = { 0x00, 0x00 };
+	struct ms_error err;
+	int rc;
+
+	write_body(end, sizeof end);
+	CHECK_U64(read_all(&err, &rc), 0);
+	CHECK_I64(rc, 0);
+}
+
+/* The error repeats once it happened. */
+static void test_sticky(void)
+{
+	static const unsigned char body[] = { 0x01, 0x02, 0x10, 0x0e };
+	struct ms_error err, again;
+	struct trace_reader *r;
+	struct trace_event ev;
+
+	write_body(body, sizeof body);
+	r = trace_open("t.msb", &err);
+	CHECK_I64(trace_next(r, &ev, &err), 1);
+	CHECK_I64(trace_next(r, &ev, &err), -1);
+	CHECK_I64(trace_next(r, &ev, &again), -1);
+	CHECK_STR(again.msg, err.msg);
+	CHECK_U64(again.line, 2);
+	trace_close(r);
+}
+
+static const char *open_error(const unsigned char *p, size_t n)
+{
+	static char line[1024];
+	struct ms_error err;
+	struct trace_reader *r;
+
+	write_file("h.msb", p, n);
+	ms_error_clear(&err);
+	r = trace_open("h.msb", &err);
+	if (r) {
+		struct trace_event ev;
+
+		if (trace_next(r, &ev, &err) >= 0) {
+			trace_close(r);
+			return "(no error)";
+		}
+		trace_close(r);
+	}
+	ms_error_format(&err, line, sizeof line);
+	return line;
+}
+
+#define OPEN_ERROR(expect, ...) do { \
+	static const unsigned char b_[] = { __VA_ARGS__ }; \
+	CHECK_STR(open_error(b_, sizeof b_), expect); \
+} while (0)
+
+#define MAGIC 0x89, 'M', 'S', 'B', '\r', '\n', 0x1a, '\n'
+
+static void test_header_errors(void)
+{
+	OPEN_ERROR("h.msb: truncated binary trace header", MAGIC);
+	OPEN_ERROR("h.msb: truncated binary trace header", MAGIC, 0x01);
+	OPEN_ERROR("h.msb: unsupported binary trace version 2", MAGIC, 0x02, 0x00, 0x00);
+	OPEN_ERROR("h.msb: unknown binary trace flags 0x1", MAGIC, 0x01, 0x01, 0x00);
+	OPEN_ERROR("h.msb: truncated binary trace header", MAGIC, 0x01, 0x00, 0x05, '{', '}');
+	OPEN_ERROR("h.msb: metadata is not valid JSON", MAGIC, 0x01, 0x00, 0x02, '{', 'x',
+		   0x00, 0x00);
+	OPEN_ERROR("h.msb: metadata is not a JSON object", MAGIC, 0x01, 0x00, 0x02, '[', ']',
+		   0x00, 0x00);
+	OPEN_ERROR("h.msb: NUL byte in metadata", MAGIC, 0x01, 0x00, 0x03, '{', 0, '}',
+		   0x00, 0x00);
+	OPEN_ERROR("h.msb: non-canonical metadata: it must run from '{' to '}' on one line",
+		   MAGIC, 0x01, 0x00, 0x03, ' ', '{', '}', 0x00, 0x00);
+	OPEN_ERROR("h.msb: non-canonical metadata: it must run from '{' to '}' on one line",
+		   MAGIC, 0x01, 0x00, 0x03, '{', '\n', '}', 0x00, 0x00);
+	/* 16 MiB + 1 = 0x1000001: 81 80 80 08. */
+	OPEN_ERROR("h.msb: metadata longer than 16777216 bytes",
+		   MAGIC, 0x01, 0x00, 0x81, 0x80, 0x80, 0x08);
+	OPEN_ERROR("h.msb: bad flags in the binary trace header",
+		   MAGIC, 0x01, 0x80, 0x00, 0x00);
+	/* A prefix of the magic is no binary trace: it is a text line. */
+	/* (the reader takes the last "\r" and the supplied "\n" as the
+	 * line end) */
+	OPEN_ERROR("h.msb:1: unknown event '\\x89MSB': \"\\x89MSB\"",
+		   0x89, 'M', 'S', 'B', '\r');
+	OPEN_ERROR("(no error)", MAGIC, 0x01, 0x00, 0x02, '{', '}', 0x00, 0x00);
+	unlink("h.msb");
+}
+
+static void test_writer_errors(void)
+{
+	struct ms_error err;
+	struct tracebin_writer *w;
+
+	w = tracebin_create("w.msb", 0, NULL, &err);
+	CHECK_U64(tracebin_alloc(w, 0, 8, NULL), MS_EXIT_SOFTWARE);
+	CHECK_STR(tracebin_error(w)->msg, "ID 0 is the root set and cannot be allocated");
+	/* Sticky: a good event now returns the same error. */
+	CHECK_U64(tracebin_free(w, 5), MS_EXIT_SOFTWARE);
+	CHECK_U64(tracebin_close(w, &err), MS_EXIT_SOFTWARE);
+	CHECK_STR(err.msg, "ID 0 is the root set and cannot be allocated");
+
+	w = tracebin_create("w.msb", 0, NULL, &err);
+	CHECK_U64(tracebin_alloc(w, 1, TRACE_SIZE_MAX + 1, NULL), MS_EXIT_SOFTWARE);
+	CHECK_STR(tracebin_error(w)->msg, "size 281474976710656 exceeds the 48-bit limit");
+	tracebin_close(w, NULL);
+
+	w = tracebin_create("w.msb", 0, NULL, &err);
+	CHECK_U64(tracebin_alloc(w, 1, 1, "9lives"), MS_EXIT_SOFTWARE);
+	CHECK_STR(tracebin_error(w)->msg, "bad type name '9lives'");
+	tracebin_close(w, NULL);
+
+	w = tracebin_create("w.msb", 0, NULL, &err);
+	CHECK_U64(tracebin_time(w, 10), 0);
+	CHECK_U64(tracebin_time(w, 9), MS_EXIT_SOFTWARE);
+	CHECK_STR(tracebin_error(w)->msg, "time goes backwards (9 after 10)");
+	tracebin_close(w, NULL);
+
+	w = tracebin_create("w.msb", 0, NULL, &err);
+	CHECK_U64(tracebin_ref_add(w, 3, 0), MS_EXIT_SOFTWARE);
+	CHECK_STR(tracebin_error(w)->msg, "ID 0 is the root set and cannot be referenced");
+	tracebin_close(w, NULL);
+
+	CHECK(tracebin_create("w.msb", 0, "{\n}", &err) == NULL);
+	CHECK_U64(err.code, MS_EXIT_SOFTWARE);
+	CHECK(tracebin_create("w.msb", 0, "[]", &err) == NULL);
+	CHECK(tracebin_create("no/such/dir/w.msb", 0, NULL, &err) == NULL);
+	CHECK_U64(err.code, MS_EXIT_IOERR);
+	unlink("w.msb");
+}
+
+int main(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/memsim-tracebin-XXXXXX");
+	if (!mkdtemp(tmpdir) || chdir(tmpdir) != 0) {
+		printf("Bail out! cannot make a temporary directory\n");
+		return 1;
+	}
+	TEST_RUN(test_exact_bytes);
+	TEST_RUN(test_round_trip_edges);
+	TEST_RUN(test_million_types);
+	TEST_RUN(test_text_round_trip);
+	TEST_RUN(test_record_errors);
+	TEST_RUN(test_empty_trace);
+	TEST_RUN(test_sticky);
+	TEST_RUN(test_header_errors);
+	TEST_RUN(test_writer_errors);
+	unlink("t.msb");
+	if (chdir("/") != 0 || rmdir(tmpdir) != 0)
+		printf("# could not remove %s\n", tmpdir);
+	return test_done();
+}
