@@ -22,11 +22,13 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mtrace.h"
 #include "progress.h"
 #include "sink.h"
 #include "trace.h"
 #include "tracebin.h"
 #include "tracetext.h"
+#include "tracewrite.h"
 #include "xalloc.h"
 
 enum convert_to { TO_AUTO, TO_TEXT, TO_BINARY };
@@ -53,7 +55,7 @@ static void convert_help(FILE *out)
 		"  -t, --to FORM      text or binary, whatever OUT is called\n"
 		"  -z, --gzip         compress the output with gzip\n"
 		"  -f, --from FORM    memsim (default: a memsim trace in either form) or\n"
-		"                     mtrace (a glibc mtrace(3) log), when available\n"
+		"                     mtrace (a glibc mtrace(3) log, docs/recording.md)\n"
 		"      --lenient      with --from mtrace: skip inconsistent lines\n"
 		"  -q, --quiet        no progress line\n"
 		"  -v, --verbose      print events and bytes per event on stderr at the end\n"
@@ -194,6 +196,70 @@ done:
 	return status;
 }
 
+/*
+ * --from mtrace: the importer writes text through tracewrite to a
+ * temporary file beside OUT; a text OUT is then that file renamed, a
+ * binary OUT is converted from it. Either way OUT appears only complete.
+ */
+static int convert_mtrace(struct convert_args *a, int lenient, struct ms_error *err)
+{
+	struct mtrace_counts counts;
+	struct tracewrite *w;
+	char meta[512], line[512], *tmp;
+	int status, wflags, fd;
+	FILE *in = strcmp(a->in, "-") == 0 ? stdin : fopen(a->in, "r");
+
+	if (!in) {
+		ms_error_at(err, a->in, 0);
+		return ms_error_set(err, MS_EXIT_NOINPUT, "cannot open: %s", strerror(errno));
+	}
+	tmp = xmalloc(strlen(a->out) + 24);
+	sprintf(tmp, "%s.mtrace.XXXXXX", strcmp(a->out, "-") == 0 ? "memsim" : a->out);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		ms_error_at(err, tmp, 0);
+		status = ms_error_set(err, MS_EXIT_IOERR, "cannot create: %s", strerror(errno));
+		goto out;
+	}
+	close(fd);
+	mtrace_metadata(a->in, meta, sizeof meta);
+	wflags = a->to == TO_TEXT && a->gzip ? TRACEWRITE_GZIP : 0;
+	w = tracewrite_open(tmp, wflags, meta, err);
+	if (!w) {
+		status = err->code;
+		goto out;
+	}
+	status = mtrace_convert(in, a->in, w, lenient, &counts, err);
+	{
+		int c = tracewrite_close(w, status ? NULL : err);
+
+		if (status == 0)
+			status = c;
+	}
+	if (status == 0 && a->to == TO_TEXT && strcmp(a->out, "-") != 0) {
+		if (rename(tmp, a->out) != 0) {
+			ms_error_at(err, a->out, 0);
+			status = ms_error_set(err, MS_EXIT_IOERR, "cannot write: %s",
+					      strerror(errno));
+		}
+	} else if (status == 0) {
+		struct convert_args b = *a;
+
+		b.in = tmp;
+		status = convert(&b, err);
+	}
+	if (status == 0 && !a->quiet) {
+		mtrace_counts_format(&counts, line, sizeof line);
+		fprintf(stderr, "memsim: converted %s: %s\n", a->in, line);
+	}
+out:
+	unlink(tmp);
+	free(tmp);
+	if (in != stdin)
+		fclose(in);
+	return status;
+}
+
 static int convert_run(int argc, char **argv, struct ms_error *err)
 {
 	enum { OPT_LENIENT = 256 };
@@ -257,16 +323,13 @@ static int convert_run(int argc, char **argv, struct ms_error *err)
 	if (lenient && !mtrace)
 		return ms_error_set(err, MS_EXIT_USAGE,
 				    "convert: --lenient applies only to --from mtrace");
-	if (mtrace)
-		return ms_error_set(err, MS_EXIT_USAGE,
-				    "convert: --from mtrace is not available in this build");
 	a.in = argv[optind];
 	a.out = argv[optind + 1];
 	if (a.to == TO_AUTO)
 		a.to = form_of(a.out);
 	if (sink_name_wants_gzip(a.out))
 		a.gzip = 1;
-	return convert(&a, err);
+	return mtrace ? convert_mtrace(&a, lenient, err) : convert(&a, err);
 }
 
 const struct cli_command cmd_convert = {
