@@ -218,7 +218,7 @@ static void gp_begin(struct strbuf *sb, const char *name, const char *title)
 	sb_printf(sb, "set output outdir.'/%s.png'\n", name);
 	sb_puts(sb, "set title ");
 	gp_str(sb, title);
-	sb_puts(sb, "\nset grid\nset key outside right top vertical Left reverse noautotitle\n");
+	sb_puts(sb, "\nset grid\nset key below Left reverse noautotitle\nset autoscale xfix\nset rmargin 6\n");
 }
 
 /* Draws the same plot again as SVG. */
@@ -233,6 +233,31 @@ static const char *const gp_colors[] = {
 	"#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
 };
 #define GP_NCOLORS (sizeof gp_colors / sizeof gp_colors[0])
+
+/* A byte unit for values up to max: KiB below 1 MiB, GiB from 4 GiB. */
+static void byte_unit(uint64_t max, const char **name, double *div)
+{
+	if (max < 1048576) {
+		*name = "KiB";
+		*div = 1024.0;
+	} else if (max < UINT64_C(4) << 30) {
+		*name = "MiB";
+		*div = 1048576.0;
+	} else {
+		*name = "GiB";
+		*div = 1073741824.0;
+	}
+}
+
+static uint64_t series_max(const struct series *s, int col)
+{
+	uint64_t m = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->pts[i].v[col] > m)
+			m = s->pts[i].v[col];
+	return m;
+}
 
 /* The x expression and label of memory plots. */
 static const char *x_expr(int timed)
@@ -250,22 +275,33 @@ static void memory_gp(struct strbuf *sb, const char *name, const char *slug,
 {
 	char title[600];
 
+	uint64_t max = 0;
+	const char *unit;
+	double div;
+
+	for (size_t i = 0; i < run->n; i++) {
+		uint64_t m = series_max(run->series[i], SERIES_PEAK_RSS);
+
+		max = m > max ? m : max;
+	}
+	byte_unit(max, &unit, &div);
 	snprintf(title, sizeof title, "%s: RSS over time", run->trace);
 	gp_begin(sb, name, title);
-	sb_printf(sb, "set xlabel '%s'\nset ylabel 'memory (MiB)'\nset yrange [0:*]\n",
-		  x_label(timed));
+	sb_printf(sb, "set xlabel '%s'\nset ylabel 'memory (%s)'\nset yrange [0:*]\n"
+		  "U = %.1f\n", x_label(timed), unit, div);
 	sb_puts(sb, "plot ");
 	for (size_t i = 0; i < run->n; i++) {
-		sb_printf(sb, "'data/%s.p%zu.series.dat' using %s:($7/1048576.0) with lines"
-			  " lw 2 lc rgb '%s' title ", slug, i + 1, x_expr(timed),
-			  gp_colors[i % GP_NCOLORS]);
+		/* Policies often coincide: dashes keep hidden lines visible. */
+		sb_printf(sb, "'data/%s.p%zu.series.dat' using %s:($7/U) with lines"
+			  " lw %.1f dt %zu lc rgb '%s' title ", slug, i + 1, x_expr(timed),
+			  i == 0 ? 3.0 : 2.0, i % 5 + 1, gp_colors[i % GP_NCOLORS]);
 		gp_str(sb, runtime_policy(run->rt[i])->name);
 		sb_puts(sb, ", \\\n     ");
 	}
 	/* Live bytes do not depend on the allocator; a collector that
 	 * frees cycles later can change them, so the line names its policy. */
-	sb_printf(sb, "'data/%s.p1.series.dat' using %s:($3/1048576.0) with lines"
-		  " lw 1.5 dt 2 lc rgb '#000000' title ", slug, x_expr(timed));
+	sb_printf(sb, "'data/%s.p1.series.dat' using %s:($3/U) with lines"
+		  " lw 1 lc rgb '#000000' title ", slug, x_expr(timed));
 	{
 		char t[300];
 
@@ -276,7 +312,7 @@ static void memory_gp(struct strbuf *sb, const char *name, const char *slug,
 		/* The exact peaks, at the event where each happened. */
 		for (size_t i = 0; i < run->n; i++)
 			sb_printf(sb, ", \\\n     'data/%s.p%zu.series.dat' every ::%zu::%zu"
-				  " using 11:($10/1048576.0) with points pt 7 ps 1.2"
+				  " using 11:($10/U) with points pt 7 ps 1.2"
 				  " lc rgb '%s' notitle", slug, i + 1,
 				  run->series[i]->n - 1, run->series[i]->n - 1,
 				  gp_colors[i % GP_NCOLORS]);
@@ -289,21 +325,35 @@ static void breakdown_gp(struct strbuf *sb, const char *name, const char *slug,
 			 const struct engine_run *run, size_t i, int timed)
 {
 	char title[600], file[300];
-	const char *x = x_expr(timed);
+	const char *x = x_expr(timed), *unit;
+	const struct series *s = run->series[i];
+	uint64_t fmax = series_max(s, SERIES_FOOTPRINT), amax = series_max(s, SERIES_ALLOCATED);
+	uint64_t lmin = UINT64_MAX;
+	double div, floor;
+	/* When the footprint dwarfs what is allocated (a mostly empty arena),
+	 * linear bands would be invisible: a log axis shows each of them. */
+	int logy = fmax > 20 * (amax ? amax : 1);
 
-	snprintf(title, sizeof title, "%s under %s: where the memory goes", run->trace,
-		 runtime_policy(run->rt[i])->name);
+	for (size_t k = 0; k < s->n; k++)
+		if (s->pts[k].v[SERIES_LIVE] && s->pts[k].v[SERIES_LIVE] < lmin)
+			lmin = s->pts[k].v[SERIES_LIVE];
+	byte_unit(fmax, &unit, &div);
+	snprintf(title, sizeof title, "%s under %s: where the memory goes%s", run->trace,
+		 runtime_policy(run->rt[i])->name, logy ? " (log scale)" : "");
 	snprintf(file, sizeof file, "data/%s.p%zu.series.dat", slug, i + 1);
 	gp_begin(sb, name, title);
-	sb_printf(sb, "set xlabel '%s'\nset ylabel 'memory (MiB)'\nset yrange [0:*]\n",
-		  x_label(timed));
-	sb_puts(sb, "set style fill solid 0.6 noborder\n"
-		"M = 1048576.0\n"
-		"min(a, b) = a < b ? a : b\nmax(a, b) = a > b ? a : b\n"
+	sb_printf(sb, "set xlabel '%s'\nset ylabel 'memory (%s%s)'\n", x_label(timed),
+		  unit, logy ? ", log scale" : "");
+	floor = logy ? (lmin == UINT64_MAX ? 1.0 : (double)lmin / 2) / div : 0.0;
+	if (logy)
+		sb_puts(sb, "set logscale y\n");
+	sb_printf(sb, "FLOOR = %.17g\nset yrange [FLOOR:*]\n", floor);
+	sb_printf(sb, "set style fill solid 0.6 noborder\nM = %.1f\n", div);
+	sb_puts(sb, "min(a, b) = a < b ? a : b\nmax(a, b) = a > b ? a : b\n"
 		"# bands: live <= live + free lists <= allocated <= footprint\n"
 		"held(l, h, a) = min(l + h, max(a, l))\n");
 	sb_printf(sb,
-		  "plot '%s' using %s:(0):($3/M) with filledcurves lc rgb '#4c72b0' title 'live objects', \\\n"
+		  "plot '%s' using %s:(FLOOR):($3/M) with filledcurves lc rgb '#4c72b0' title 'live objects', \\\n"
 		  "     '%s' using %s:($3/M):(held($3, $5, $4)/M) with filledcurves lc rgb '#55a868' title 'held by free lists', \\\n"
 		  "     '%s' using %s:(held($3, $5, $4)/M):(max($4, $3)/M) with filledcurves lc rgb '#dd8452' title 'rounding and allocator overhead', \\\n"
 		  "     '%s' using %s:(max($4, $3)/M):(max($6, max($4, $3))/M) with filledcurves lc rgb '#c8c8c8' title 'free in footprint (external)', \\\n"
