@@ -180,7 +180,7 @@ static void format_delta(char *buf, size_t size, enum stats_kind kind, double v,
 	report_delta(v, base, &d, &p);
 	sign = d > 0 ? "+" : d < 0 ? "-" : "";
 	if (kind == STATS_RATIO)
-		snprintf(abs, sizeof abs, "%s%.2f pp", sign, fabs(d) * 100);
+		snprintf(abs, sizeof abs, "%.2f pp", fabs(d) * 100);
 	else
 		format_value(abs, sizeof abs, kind, fabs(d));
 	if (isnan(p))
