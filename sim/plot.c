@@ -377,7 +377,7 @@ static void pauses_gp(struct strbuf *sb, const char *name, const char *slug,
 			"set yrange [0:1.05]\nset xrange [0:*]\n");
 	else
 		sb_puts(sb, "set xlabel 'run time incl. pauses (ms)'\n"
-			"set ylabel 'pause (ms)'\nset yrange [0:*]\n");
+			"set ylabel 'pause (ms)'\nset yrange [0:*]\nset xrange [0:*]\nset offsets 0, graph 0.02, 0, 0\n");
 	sb_puts(sb, "plot ");
 	for (size_t i = 0; i < run->n; i++) {
 		size_t np;
@@ -430,14 +430,22 @@ static void occupancy_gp(struct strbuf *sb, const char *name, const char *slug,
 			 const struct engine_run *run, size_t i, size_t narenas)
 {
 	char title[700];
+	const uint32_t *in_use, *usable;
+	uint32_t most = 0;
 
+	runtime_peak_occupancy(run->rt[i], &in_use, &usable);
+	for (size_t k = 0; k < narenas; k++)
+		most = usable[k] > most ? usable[k] : most;
 	snprintf(title, sizeof title, "%s under %s: %zu arena%s at peak footprint, by pools in use",
 		 run->trace, runtime_policy(run->rt[i])->name, narenas,
 		 narenas == 1 ? "" : "s");
 	gp_begin(sb, name, title);
 	sb_puts(sb, "set xlabel 'pools in use in the arena (an arena with 0 can be released)'\n"
-		"set ylabel 'arenas'\nset yrange [0:*]\nset xrange [-0.5:*]\n"
+		"set ylabel 'arenas'\nset yrange [0:*]\n"
 		"set style fill solid 0.7 border -1\nset boxwidth 0.8\nset key off\n");
+	/* counts are whole: integer tics; every pool count visible */
+	sb_printf(sb, "set xrange [-0.5:%u.5]\nset ytics 1\nset ytics format '%%.0f'\n"
+		  "if (%zu > 15) set ytics autofreq\n", most, narenas);
 	sb_printf(sb, "plot 'data/%s.p%zu.occupancy.dat' using 1:2 with boxes lc rgb '%s'\n",
 		  slug, i + 1, gp_colors[i % GP_NCOLORS]);
 	gp_end(sb, name);
