@@ -103,15 +103,16 @@ test-all:
 	@$(MAKE) --no-print-directory test
 	@$(MAKE) --no-print-directory asan
 
-# The main job on the bundled traces (README's first command).
+# The main job on the bundled traces (README's first command): the table,
+# JSON, CSV, plots (with gnuplot) and $(REPORT_DIR)/index.html.
 REPORT_DIR ?= out
-REPORT_POLICIES ?= -p cpython-2.4 -p cpython-2.7 -p cpython-3.11 -p malloc
+REPORT_POLICIES ?= -p cpython-2.4 -p cpython-2.7 -p cpython-3.11 -p cpython-3.13 \
+	-p malloc -p cpython-2.7:freelists.mode=shared
+REPORT_BASELINE ?= cpython-2.7
 report: all
-	@mkdir -p $(REPORT_DIR)
-	$(MEMSIM) replay -q $(REPORT_POLICIES) -o $(REPORT_DIR)/report.txt $(wildcard traces/*.trace traces/*.trace.gz)
-	$(MEMSIM) replay -q --format json $(REPORT_POLICIES) -o $(REPORT_DIR)/report.json $(wildcard traces/*.trace traces/*.trace.gz)
-	@cat $(REPORT_DIR)/report.txt
-	@echo "report: $(REPORT_DIR)/report.txt $(REPORT_DIR)/report.json"
+	$(MEMSIM) replay -q --out $(REPORT_DIR) --baseline $(REPORT_BASELINE) \
+		$(REPORT_POLICIES) $(wildcard traces/*.trace traces/*.trace.gz)
+	@echo "report: $(REPORT_DIR)/index.html"
 
 bench: all
 	@MEMSIM=$(MEMSIM) GEN=$(O)/tools/gen-bench sh tools/bench.sh

@@ -97,6 +97,14 @@ struct alloc_policy {
 	void (*details)(void *state, const struct alloc_sink *sink);
 	/* Checks the policy's invariants; 0, or -1 with a message. */
 	int (*check)(void *state, char *msg, size_t msglen);
+	/* Arena-based policies only (optional, NULL elsewhere): returns the
+	 * number of arenas held now and, for the first `max` of them in
+	 * address order, fills pools_in_use[i] (pools with a block in use)
+	 * and pools_usable[i] (pools the arena holds). max 0 just counts,
+	 * in O(1); otherwise O(arenas). For the occupancy histogram of
+	 * reports (docs/reports.md). */
+	size_t (*occupancy)(void *state, uint32_t *pools_in_use,
+			    uint32_t *pools_usable, size_t max);
 
 	/* System allocators only: map `bytes` (a multiple of the page) of
 	 * fresh zero pages; unmap them. NULL in other policies. */

@@ -834,6 +834,20 @@ static int pymalloc_check(void *state, char *msg, size_t msglen)
 	return m->lower->policy->check ? m->lower->policy->check(m->lower->state, msg, msglen) : 0;
 }
 
+/* A pool is in use while it holds a block: nfree counts the arena's
+ * never-carved and emptied pools, the rest hold at least one block. */
+static size_t pymalloc_occupancy(void *state, uint32_t *in_use, uint32_t *usable,
+				 size_t max)
+{
+	const struct pymalloc *m = state;
+
+	for (size_t i = 0; i < m->narenas && i < max; i++) {
+		in_use[i] = m->arenas[i]->ntotal - m->arenas[i]->nfree;
+		usable[i] = m->arenas[i]->ntotal;
+	}
+	return m->narenas;
+}
+
 const struct alloc_policy alloc_pymalloc = {
 	.name = "pymalloc",
 	.summary = "CPython's obmalloc: size classes in pools in arenas over a system allocator",
@@ -851,4 +865,5 @@ const struct alloc_policy alloc_pymalloc = {
 	.stats = pymalloc_stats,
 	.details = pymalloc_details,
 	.check = pymalloc_check,
+	.occupancy = pymalloc_occupancy,
 };

@@ -1,12 +1,17 @@
 /*
- * cmd_replay.c - `memsim replay TRACE... -p POLICY...`: the comparison.
+ * cmd_replay.c - `memsim replay TRACE... -p POLICY...`: the comparison,
+ * and with --out DIR the report directory (docs/reports.md).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "engine.h"
+#include "html.h"
+#include "plot.h"
 #include "progress.h"
 #include "report.h"
 #include "xalloc.h"
@@ -28,6 +33,16 @@ static void replay_help(FILE *out)
 		"  -p, --policy POLICY  add a policy to compare (repeatable)\n"
 		"  -f, --format FMT     text (default), json or csv\n"
 		"  -o, --output FILE    write the report to FILE (atomically)\n"
+		"  -b, --baseline NAME  add each other policy's difference to policy NAME\n"
+		"                       (absolute and percent)\n"
+		"      --out DIR        also write DIR/report.txt, report.json, report.csv,\n"
+		"                       time series and pause data (DIR/data), gnuplot\n"
+		"                       scripts and, if gnuplot is installed, PNG and SVG\n"
+		"                       plots (DIR/plots) and DIR/index.html\n"
+		"      --sample-step N  with --out: sample memory every N events\n"
+		"                       (default: automatic, about 1000 points per trace)\n"
+		"      --sample-ns N    with --out: sample every N ns of trace time once\n"
+		"                       the trace has '@' times (default: automatic)\n"
 		"  -q, --quiet          no progress line\n"
 		"  -h, --help           this help\n"
 		"\n"
@@ -35,7 +50,9 @@ static void replay_help(FILE *out)
 		"  memsim replay -p cpython-2.4 -p cpython-2.5 traces/seed-arenas.trace.gz\n"
 		"  memsim replay -p cpython-3.11 -p cpython-3.11:allocator.arena_size=262144 app.trace\n"
 		"  memsim replay -p my-policy.json --format json app.trace.gz > report.json\n"
-		"  memsim replay -p malloc -p cpython-3.12 --format csv a.trace b.trace\n");
+		"  memsim replay -p malloc -p cpython-3.12 --format csv a.trace b.trace\n"
+		"  memsim replay -p cpython-2.7 -p cpython-3.13 --baseline cpython-2.7 \\\n"
+		"      --out out/ traces/list-churn.trace.gz\n");
 }
 
 struct replay_progress {
@@ -52,9 +69,9 @@ static void tick(void *ctx, const struct trace_reader *r)
 }
 
 static void emit(struct strbuf *sb, enum cli_format fmt, const struct engine_run *runs,
-		 size_t n)
+		 size_t n, const char *baseline)
 {
-	struct report_opts opts = { .baseline = NULL };
+	struct report_opts opts = { .baseline = baseline };
 
 	if (fmt == CLI_FORMAT_JSON)
 		report_json(sb, runs, n, &opts);
@@ -69,8 +86,13 @@ struct replay_args {
 	size_t npolicies;
 	enum cli_format fmt;
 	const char *output;
+	const char *baseline;
+	const char *out_dir;
+	struct engine_sampling sampling;
 	int quiet;
 };
+
+enum { OPT_OUT = 256, OPT_SAMPLE_STEP, OPT_SAMPLE_NS };
 
 static int parse_args(int argc, char **argv, struct replay_args *a, struct ms_error *err)
 {
@@ -79,14 +101,19 @@ static int parse_args(int argc, char **argv, struct replay_args *a, struct ms_er
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "baseline", required_argument, NULL, 'b' },
+		{ "out", required_argument, NULL, OPT_OUT },
+		{ "sample-step", required_argument, NULL, OPT_SAMPLE_STEP },
+		{ "sample-ns", required_argument, NULL, OPT_SAMPLE_NS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	unsigned long long v;
 	int c;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:f:o:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:f:o:b:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			a->policies = xreallocarray(a->policies, a->npolicies + 1,
@@ -105,6 +132,30 @@ static int parse_args(int argc, char **argv, struct replay_args *a, struct ms_er
 		case 'q':
 			a->quiet = 1;
 			break;
+		case 'b':
+			a->baseline = optarg;
+			break;
+		case OPT_OUT:
+			if (!*optarg)
+				return ms_error_set(err, MS_EXIT_USAGE,
+						    "replay: --out wants a directory name");
+			a->out_dir = optarg;
+			break;
+		case OPT_SAMPLE_STEP:
+		case OPT_SAMPLE_NS:
+			if (cli_parse_u64(c == OPT_SAMPLE_NS ? "--sample-ns" : "--sample-step",
+					  optarg, &v, err))
+				return err->code;
+			if (v == 0)
+				return ms_error_set(err, MS_EXIT_USAGE,
+						    "replay: %s must be at least 1",
+						    c == OPT_SAMPLE_NS ? "--sample-ns"
+								       : "--sample-step");
+			if (c == OPT_SAMPLE_NS)
+				a->sampling.step_ns = v;
+			else
+				a->sampling.step_events = v;
+			break;
 		case 'h':
 			replay_help(stdout);
 			return -1;
@@ -119,7 +170,85 @@ static int parse_args(int argc, char **argv, struct replay_args *a, struct ms_er
 		return ms_error_set(err, MS_EXIT_USAGE,
 				    "replay: no policy given: add -p PRESET, e.g. -p cpython-3.11 "
 				    "(see 'memsim policies')");
+	if ((a->sampling.step_events || a->sampling.step_ns) && !a->out_dir)
+		return ms_error_set(err, MS_EXIT_USAGE,
+				    "replay: --sample-step and --sample-ns need --out DIR");
+	if (a->baseline) {
+		size_t i;
+
+		for (i = 0; i < a->npolicies; i++)
+			if (strcmp(a->policies[i]->name, a->baseline) == 0)
+				break;
+		if (i == a->npolicies)
+			return ms_error_set(err, MS_EXIT_USAGE,
+					    "replay: --baseline '%s' is not one of the policies "
+					    "given with -p (name it exactly as -p does)",
+					    a->baseline);
+	}
+	a->sampling.on = a->out_dir != NULL;
 	return 0;
+}
+
+static int emit_file(const char *dir, const char *name, const struct strbuf *sb,
+		     struct ms_error *err)
+{
+	char *path = xmalloc(strlen(dir) + strlen(name) + 2);
+	int rc;
+
+	sprintf(path, "%s/%s", dir, name);
+	rc = cli_emit(path, sb, err);
+	free(path);
+	return rc;
+}
+
+/* --out DIR: the reports, data, scripts, images and index.html. Called
+ * only after every trace replayed, so a failed replay writes nothing. */
+static int write_dir(const struct replay_args *a, const struct engine_run *runs,
+		     size_t n, struct ms_error *err)
+{
+	static const struct { const char *file; enum cli_format fmt; } reports[] = {
+		{ "report.txt", CLI_FORMAT_TEXT },
+		{ "report.json", CLI_FORMAT_JSON },
+		{ "report.csv", CLI_FORMAT_CSV },
+	};
+	struct plot_list plots;
+	struct strbuf sb, text;
+	int rc = 0;
+
+	if (mkdir(a->out_dir, 0777) != 0 && errno != EEXIST) {
+		ms_error_at(err, a->out_dir, 0);
+		return ms_error_set(err, MS_EXIT_IOERR, "cannot create directory: %s",
+				    strerror(errno));
+	}
+	sb_init(&text);
+	emit(&text, CLI_FORMAT_TEXT, runs, n, a->baseline);
+	for (size_t i = 0; i < 3 && rc == 0; i++) {
+		sb_init(&sb);
+		emit(&sb, reports[i].fmt, runs, n, a->baseline);
+		rc = emit_file(a->out_dir, reports[i].file, &sb, err);
+		sb_free(&sb);
+	}
+	if (rc == 0)
+		rc = plot_write(a->out_dir, runs, n, &plots, err);
+	else
+		memset(&plots, 0, sizeof plots);
+	if (rc == 0)
+		rc = plot_render(a->out_dir, getenv("MEMSIM_GNUPLOT"), &plots, err);
+	if (rc == 0) {
+		sb_init(&sb);
+		html_index(&sb, sb_str(&text), runs, n, &plots);
+		rc = emit_file(a->out_dir, "index.html", &sb, err);
+		sb_free(&sb);
+	}
+	if (rc == 0 && !plots.rendered)
+		fprintf(stderr, "memsim: %s\n", plots.note);
+	if (rc == 0 && !a->quiet)
+		fprintf(stderr, "memsim: report in %s/index.html (%zu plot%s%s)\n",
+			a->out_dir, plots.n, plots.n == 1 ? "" : "s",
+			plots.rendered ? "" : ", scripts only");
+	plot_list_free(&plots);
+	sb_free(&text);
+	return rc;
 }
 
 static int replay_run(int argc, char **argv, struct ms_error *err)
@@ -142,15 +271,18 @@ static int replay_run(int argc, char **argv, struct ms_error *err)
 	progress_start(&prog.bar, cli_want_progress(a.quiet));
 	for (int i = optind; i < argc && status == 0; i++) {
 		prog.label = argv[i];
-		status = engine_replay(argv[i], a.policies, a.npolicies,
-				       prog.bar.enabled ? &obs : NULL, &runs[nruns], err);
+		status = engine_replay_sampled(argv[i], a.policies, a.npolicies,
+					       prog.bar.enabled ? &obs : NULL, &a.sampling,
+					       &runs[nruns], err);
 		progress_end(&prog.bar);
 		if (status == 0)
 			nruns++;
 	}
 	sb_init(&sb);
+	if (status == 0 && a.out_dir)
+		status = write_dir(&a, runs, nruns, err);
 	if (status == 0) {
-		emit(&sb, a.fmt, runs, nruns);
+		emit(&sb, a.fmt, runs, nruns, a.baseline);
 		status = cli_emit(a.output, &sb, err);
 	}
 	sb_free(&sb);

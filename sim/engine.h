@@ -24,12 +24,23 @@ struct engine_observer {
 	void (*tick)(void *ctx, const struct trace_reader *r);
 };
 
+/* Time series sampling (series.h): off unless `on`; steps of 0 choose
+ * the automatic step. */
+struct engine_sampling {
+	int on;
+	uint64_t step_events;   /* events between samples, or 0 */
+	uint64_t step_ns;       /* trace ns between samples, or 0 */
+};
+
+struct series;
+
 /* The outcome of one trace. */
 struct engine_run {
 	char *trace;            /* name as the reader reports it */
 	char *metadata;         /* header JSON or NULL */
 	uint64_t events;
 	struct runtime **rt;    /* one per policy, in the order given */
+	struct series **series; /* one per policy when sampling, else NULL */
 	size_t n;
 	/* Kept open until engine_run_free: the runtimes report type names
 	 * from its type table. */
@@ -44,6 +55,13 @@ struct engine_run {
 int engine_replay(const char *path, struct policy *const *policies, size_t n,
 		  const struct engine_observer *obs, struct engine_run *out,
 		  struct ms_error *err);
+
+/* engine_replay that also samples every runtime into run->series as
+ * `samp` says (NULL: no sampling). */
+int engine_replay_sampled(const char *path, struct policy *const *policies,
+			  size_t n, const struct engine_observer *obs,
+			  const struct engine_sampling *samp,
+			  struct engine_run *out, struct ms_error *err);
 
 void engine_run_free(struct engine_run *run);
 

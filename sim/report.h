@@ -26,6 +26,18 @@ void report_json(struct strbuf *sb, const struct engine_run *runs, size_t n,
 void report_csv(struct strbuf *sb, const struct engine_run *runs, size_t n,
 		const struct report_opts *opts);
 
+/* The index of the policy named opts->baseline in `run`, or SIZE_MAX
+ * when there is no baseline (or no such policy: cmd_replay checks names
+ * before it reports). */
+size_t report_baseline(const struct engine_run *run, const struct report_opts *opts);
+
+/* Whether a metric has a meaningful difference to a baseline (not event
+ * indices). */
+int report_has_delta(int metric);
+
+/* v - base and 100 * (v - base) / base; *pct is NAN when base is 0. */
+void report_delta(double v, double base, double *delta, double *pct);
+
 /* Formats a byte count for people: "512 B", "4.00 KiB", "1.50 MiB". */
 void report_bytes(char *buf, size_t size, double bytes);
 

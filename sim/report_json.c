@@ -1,14 +1,24 @@
 /*
  * report_json.c - the JSON report (schema in docs/reports.md).
  *
- *   { "traces": [ { "trace", "metadata", "events",
+ *   { "baseline": NAME|null,
+ *     "traces": [ { "trace", "metadata", "events",
  *                   "policies": [ { "name", "summary", <metrics>,
  *                                   "fragmentation": {jw1..jw4},
- *                                   "<allocator>": {counters, tables} } ] } ] }
+ *                                   "<allocator>": {counters, tables},
+ *                                   "vs_baseline": { "baseline",
+ *                                     "delta": <metrics>,
+ *                                     "percent": <metrics> } } ] } ] }
+ *
+ * vs_baseline appears in every policy but the baseline; its "delta" and
+ * "percent" objects have the metrics' own groups and keys (event indices
+ * left out), percent null where the baseline's value is 0.
  */
 #include "report.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +87,32 @@ static void gc_arrays(cJSON *pol, const struct runtime *rt)
 	}
 }
 
+static void vs_baseline(cJSON *pol, const struct runtime *rt,
+			const struct runtime *base)
+{
+	cJSON *vs = cJSON_AddObjectToObject(pol, "vs_baseline");
+	cJSON *delta, *pct;
+	double v[STATS_COUNT_], b[STATS_COUNT_];
+
+	cJSON_AddStringToObject(vs, "baseline", runtime_policy(base)->name);
+	delta = cJSON_AddObjectToObject(vs, "delta");
+	pct = cJSON_AddObjectToObject(vs, "percent");
+	runtime_metrics(rt, v);
+	runtime_metrics(base, b);
+	for (int m = 0; m < STATS_COUNT_; m++) {
+		double d, p;
+
+		if (!report_has_delta(m))
+			continue;
+		report_delta(v[m], b[m], &d, &p);
+		cJSON_AddNumberToObject(group_of(delta, stats_defs[m].group),
+					stats_defs[m].key, d);
+		cJSON_AddItemToObject(group_of(pct, stats_defs[m].group),
+				      stats_defs[m].key,
+				      isnan(p) ? cJSON_CreateNull() : cJSON_CreateNumber(p));
+	}
+}
+
 static cJSON *policy_json(const struct runtime *rt)
 {
 	const struct policy *p = runtime_policy(rt);
@@ -112,20 +148,28 @@ void report_json(struct strbuf *sb, const struct engine_run *runs, size_t n,
 		 const struct report_opts *opts)
 {
 	cJSON *doc = cJSON_CreateObject();
-	cJSON *traces = cJSON_AddArrayToObject(doc, "traces");
+	cJSON *traces = cJSON_CreateArray();
 	char *text;
 
-	(void)opts;
+	cJSON_AddItemToObject(doc, "baseline", opts && opts->baseline
+			      ? cJSON_CreateString(opts->baseline) : cJSON_CreateNull());
+	cJSON_AddItemToObject(doc, "traces", traces);
 	for (size_t t = 0; t < n; t++) {
 		cJSON *tr = cJSON_CreateObject(), *pols, *meta;
+		size_t base = report_baseline(&runs[t], opts);
 
 		cJSON_AddStringToObject(tr, "trace", runs[t].trace);
 		meta = runs[t].metadata ? cJSON_Parse(runs[t].metadata) : NULL;
 		cJSON_AddItemToObject(tr, "metadata", meta ? meta : cJSON_CreateNull());
 		cJSON_AddNumberToObject(tr, "events", (double)runs[t].events);
 		pols = cJSON_AddArrayToObject(tr, "policies");
-		for (size_t i = 0; i < runs[t].n; i++)
-			cJSON_AddItemToArray(pols, policy_json(runs[t].rt[i]));
+		for (size_t i = 0; i < runs[t].n; i++) {
+			cJSON *pol = policy_json(runs[t].rt[i]);
+
+			if (base != SIZE_MAX && i != base)
+				vs_baseline(pol, runs[t].rt[i], runs[t].rt[base]);
+			cJSON_AddItemToArray(pols, pol);
+		}
 		cJSON_AddItemToArray(traces, tr);
 	}
 	text = cJSON_Print(doc);

@@ -4,12 +4,15 @@
  * One block of columns per group of policies that fits an 80-column
  * terminal (REPORT_COLUMNS per block); a legend names each policy in
  * full, since derived policy names can be long. Rows are the metrics of
- * stats.h, then the allocator's own counters (alloc_sink).
+ * stats.h, then the allocator's own counters (alloc_sink). With a
+ * baseline, a last section gives each other policy's difference to it,
+ * absolute and in percent, two policies per block.
  */
 #include "report.h"
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +20,11 @@
 #include "stats.h"
 #include "xalloc.h"
 
-#define REPORT_LABEL_WIDTH 27
-#define REPORT_COL_WIDTH 13
-#define REPORT_COLUMNS 4        /* 27 + 4 * 13 = 79 columns */
+#define REPORT_LABEL_WIDTH 30   /* the longest counter key has 29 */
+#define REPORT_COL_WIDTH 16
+#define REPORT_COLUMNS 3        /* 30 + 3 * 16 = 78 columns */
+#define REPORT_DELTA_WIDTH 24
+#define REPORT_DELTA_COLUMNS 2  /* 30 + 2 * 24 = 78 columns */
 #define REPORT_KEYS_MAX 64
 
 void report_bytes(char *buf, size_t size, double bytes)
@@ -37,6 +42,27 @@ void report_bytes(char *buf, size_t size, double bytes)
 		u++;
 	}
 	snprintf(buf, size, "%.2f %s", v, units[u]);
+}
+
+size_t report_baseline(const struct engine_run *run, const struct report_opts *opts)
+{
+	if (!opts || !opts->baseline)
+		return SIZE_MAX;
+	for (size_t i = 0; i < run->n; i++)
+		if (strcmp(runtime_policy(run->rt[i])->name, opts->baseline) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+int report_has_delta(int metric)
+{
+	return stats_defs[metric].kind != STATS_EVENT;
+}
+
+void report_delta(double v, double base, double *delta, double *pct)
+{
+	*delta = v - base;
+	*pct = base != 0 ? 100 * (v - base) / base : NAN;
 }
 
 static void format_value(char *buf, size_t size, enum stats_kind kind, double v)
@@ -142,8 +168,73 @@ static void block(struct strbuf *sb, const struct engine_run *run, size_t first,
 	free(cells);
 }
 
-static void text_run(struct strbuf *sb, const struct engine_run *run)
+/* "+1.50 MiB (+12.3%)": the sign always shown, ratios in percentage
+ * points, "n/a" for a percentage of a zero baseline. */
+static void format_delta(char *buf, size_t size, enum stats_kind kind, double v,
+			 double base)
 {
+	char abs[32], pct[24];
+	double d, p;
+	const char *sign;
+
+	report_delta(v, base, &d, &p);
+	sign = d > 0 ? "+" : d < 0 ? "-" : "";
+	if (kind == STATS_RATIO)
+		snprintf(abs, sizeof abs, "%.2f pp", fabs(d) * 100);
+	else
+		format_value(abs, sizeof abs, kind, fabs(d));
+	if (isnan(p))
+		snprintf(pct, sizeof pct, "n/a");
+	else
+		snprintf(pct, sizeof pct, "%+.1f%%", p);
+	snprintf(buf, size, "%s%s (%s)", d != 0 ? sign : "", abs, pct);
+}
+
+static void delta_blocks(struct strbuf *sb, const struct engine_run *run,
+			 size_t base, double (*metrics)[STATS_COUNT_])
+{
+	size_t *others = xcalloc(run->n, sizeof *others), n = 0;
+	char cell[64];
+
+	for (size_t i = 0; i < run->n; i++)
+		if (i != base)
+			others[n++] = i;
+	sb_printf(sb, "\ndifference to baseline %s\n",
+		  runtime_policy(run->rt[base])->name);
+	for (size_t first = 0; first < n; first += REPORT_DELTA_COLUMNS) {
+		size_t count = n - first < REPORT_DELTA_COLUMNS ? n - first
+							      : REPORT_DELTA_COLUMNS;
+
+		sb_printf(sb, "\n%-*s", REPORT_LABEL_WIDTH, "");
+		for (size_t k = first; k < first + count; k++) {
+			const char *name = runtime_policy(run->rt[others[k]])->name;
+
+			if (strlen(name) < REPORT_DELTA_WIDTH)
+				snprintf(cell, sizeof cell, "%s", name);
+			else
+				snprintf(cell, sizeof cell, "[%zu]", others[k] + 1);
+			sb_printf(sb, "%*s", REPORT_DELTA_WIDTH, cell);
+		}
+		sb_putc(sb, '\n');
+		for (int m = 0; m < STATS_COUNT_; m++) {
+			if (!report_has_delta(m))
+				continue;
+			sb_printf(sb, "%-*s", REPORT_LABEL_WIDTH, stats_defs[m].label);
+			for (size_t k = first; k < first + count; k++) {
+				format_delta(cell, sizeof cell, stats_defs[m].kind,
+					     metrics[others[k]][m], metrics[base][m]);
+				sb_printf(sb, "%*s", REPORT_DELTA_WIDTH, cell);
+			}
+			sb_putc(sb, '\n');
+		}
+	}
+	free(others);
+}
+
+static void text_run(struct strbuf *sb, const struct engine_run *run,
+		     const struct report_opts *opts)
+{
+	size_t base = report_baseline(run, opts);
 	double (*metrics)[STATS_COUNT_] = xcalloc(run->n, sizeof *metrics);
 	struct counters c = { .nkeys = 0 };
 	struct alloc_sink sink = { &c, counter_cb, table_cb };
@@ -169,6 +260,8 @@ static void text_run(struct strbuf *sb, const struct engine_run *run)
 		sb_putc(sb, '\n');
 		block(sb, run, first, count, metrics, &c);
 	}
+	if (base != SIZE_MAX && run->n > 1)
+		delta_blocks(sb, run, base, metrics);
 	free(c.values);
 	free(c.have);
 	free(metrics);
@@ -177,10 +270,9 @@ static void text_run(struct strbuf *sb, const struct engine_run *run)
 void report_text(struct strbuf *sb, const struct engine_run *runs, size_t n,
 		 const struct report_opts *opts)
 {
-	(void)opts;
 	for (size_t t = 0; t < n; t++) {
 		if (t)
 			sb_putc(sb, '\n');
-		text_run(sb, &runs[t]);
+		text_run(sb, &runs[t], opts);
 	}
 }

@@ -37,6 +37,12 @@ struct runtime {
 	struct stats_frag frag_time;    /* steps of trace nanoseconds */
 	struct alloc_stats last;        /* allocator statistics after the last event */
 	struct freelist_stats fl_last;  /* free-list statistics after the last event */
+
+	/* Pools in use per arena at the peak footprint (arena allocators
+	 * only): re-captured at each new peak, which happens at most once per
+	 * event that grows the footprint, at O(arenas) each. */
+	uint32_t *occ_in_use, *occ_usable;
+	size_t occ_n, occ_cap;
 };
 
 /* heap_obj.user_flags: the block came from a free list, which may own it
@@ -155,7 +161,24 @@ void runtime_destroy(struct runtime *rt)
 	if (!rt->top_is_sys)
 		rt->top.policy->destroy(rt->top.state);
 	rt->sys.policy->destroy(rt->sys.state);
+	free(rt->occ_in_use);
+	free(rt->occ_usable);
 	free(rt);
+}
+
+static void capture_occupancy(struct runtime *rt)
+{
+	const struct alloc_policy *ap = rt->top.policy;
+	size_t n = ap->occupancy(rt->top.state, NULL, NULL, 0);
+
+	if (n > rt->occ_cap) {
+		rt->occ_cap = n + n / 2;
+		rt->occ_in_use = xreallocarray(rt->occ_in_use, rt->occ_cap,
+					       sizeof *rt->occ_in_use);
+		rt->occ_usable = xreallocarray(rt->occ_usable, rt->occ_cap,
+					       sizeof *rt->occ_usable);
+	}
+	rt->occ_n = ap->occupancy(rt->top.state, rt->occ_in_use, rt->occ_usable, n);
 }
 
 /* Measures after each event: every peak is exact, whenever it happens. */
@@ -165,6 +188,8 @@ static void measure(struct runtime *rt)
 	uint64_t live = heap_live_bytes(rt->heap);
 
 	rt->top.policy->stats(rt->top.state, s);
+	if (s->footprint > rt->peak_footprint.value && rt->top.policy->occupancy)
+		capture_occupancy(rt);
 	stats_peak_note(&rt->peak_rss, s->rss, rt->events);
 	stats_peak_note(&rt->peak_footprint, s->footprint, rt->events);
 	stats_peak_note(&rt->peak_allocated, s->allocated, rt->events);
@@ -285,6 +310,39 @@ void runtime_metrics(const struct runtime *rt, double v[STATS_COUNT_])
 	v[STATS_FL_HITS] = (double)rt->fl_last.hits;
 	v[STATS_FL_MISSES] = (double)rt->fl_last.misses;
 	v[STATS_FL_BLOCKED] = (double)rt->fl_last.blocked_bytes;
+}
+
+void runtime_now(const struct runtime *rt, struct runtime_now *out)
+{
+	const struct alloc_policy *ap = rt->top.policy;
+
+	out->events = rt->events;
+	out->time_ns = rt->now;
+	out->timed = rt->has_time;
+	out->live = heap_live_bytes(rt->heap);
+	out->allocated = rt->last.allocated;
+	out->footprint = rt->last.footprint;
+	out->rss = rt->last.rss;
+	out->fl_held = rt->fl_last.held_bytes;
+	out->arenas = ap->occupancy ? ap->occupancy(rt->top.state, NULL, NULL, 0) : 0;
+	out->peak_rss = rt->peak_rss;
+	out->peak_footprint = rt->peak_footprint;
+	out->peak_live = rt->peak_live;
+}
+
+const struct gc_pause *runtime_pauses(const struct runtime *rt, size_t *n)
+{
+	return rt->gc->pauses(rt->gc_state, n);
+}
+
+size_t runtime_peak_occupancy(const struct runtime *rt, const uint32_t **in_use,
+			      const uint32_t **usable)
+{
+	if (!rt->top.policy->occupancy)
+		return SIZE_MAX;
+	*in_use = rt->occ_in_use;
+	*usable = rt->occ_usable;
+	return rt->occ_n;
 }
 
 const struct policy *runtime_policy(const struct runtime *rt)

@@ -16,6 +16,7 @@
 #ifndef MEMSIM_RUNTIME_H
 #define MEMSIM_RUNTIME_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "alloc.h"
@@ -42,6 +43,31 @@ void runtime_finish(struct runtime *rt);
 
 /* The scalar metrics, indexed by enum stats_metric. */
 void runtime_metrics(const struct runtime *rt, double out[STATS_COUNT_]);
+
+/* The current values, cheap to read (for time series, series.h). The
+ * event count is the number of events fed; peaks are exact, with the
+ * 1-based event where each happened (stats.h). */
+struct runtime_now {
+	uint64_t events;
+	uint64_t time_ns;       /* latest `@` time; 0 if untimed */
+	int timed;              /* the trace has had an `@` */
+	uint64_t live, allocated, footprint, rss;   /* bytes */
+	uint64_t fl_held;       /* bytes held by free lists */
+	uint64_t arenas;        /* arenas held (arena allocators; else 0) */
+	struct stats_peak peak_rss, peak_footprint, peak_live;
+};
+void runtime_now(const struct runtime *rt, struct runtime_now *out);
+
+struct gc_pause;
+/* The collector's pause record so far (owned by the collector). */
+const struct gc_pause *runtime_pauses(const struct runtime *rt, size_t *n);
+
+/* Pools in use and usable per arena, in address order, at the event of
+ * the peak footprint (exact: captured at each new peak). Returns the
+ * number of arenas, or SIZE_MAX when the allocator has no arenas. The
+ * arrays stay owned by the runtime. */
+size_t runtime_peak_occupancy(const struct runtime *rt, const uint32_t **in_use,
+			      const uint32_t **usable);
 
 /* The policy this runtime simulates. */
 const struct policy *runtime_policy(const struct runtime *rt);
