@@ -65,7 +65,8 @@ static void convert_help(FILE *out)
 		"  memsim convert app.trace.gz app.msb\n"
 		"  memsim convert app.msb app.trace\n"
 		"  memsim convert --to binary --gzip - out.bin < app.trace\n"
-		"  memsim convert app.msb - | head\n");
+		"  memsim convert app.msb - | head\n"
+		"  memsim convert --from mtrace --lenient malloc.log app.trace.gz\n");
 }
 
 static int ends_with(const char *s, const char *suffix)
