@@ -643,6 +643,30 @@ uint32_t heap_lookup(const struct heap *h, uint64_t id)
 	return h->map[map_probe(h, id, id_tag(id))].slot;
 }
 
+void heap_prefetch_map(const struct heap *h, uint64_t id)
+{
+	__builtin_prefetch(&h->map[map_home(h, id_tag(id))]);
+}
+
+void heap_prefetch_obj(const struct heap *h, uint64_t id)
+{
+	uint32_t tag = id_tag(id);
+	uint64_t i = map_home(h, tag);
+
+	/* The first entry with the tag is almost always the ID's; a wrong
+	 * guess costs one useless prefetch. */
+	for (int k = 0; k < 4; k++, i = (i + 1) & h->map_mask) {
+		const struct map_entry *e = &h->map[i];
+
+		if (e->slot == HEAP_NONE)
+			return;
+		if (e->tag == tag) {
+			__builtin_prefetch(&h->objs[e->slot]);
+			return;
+		}
+	}
+}
+
 struct heap_obj *heap_obj(const struct heap *h, uint32_t slot)
 {
 	return obj(h, slot);

@@ -128,6 +128,15 @@ void heap_destroy(struct heap *h);
  */
 int heap_apply(struct heap *h, const struct trace_event *ev, struct ms_error *err);
 
+/*
+ * Latency hiding for a caller that knows upcoming IDs (the engine reads
+ * ahead): heap_prefetch_map starts loading the ID map bucket of `id`;
+ * heap_prefetch_obj, some events later when that bucket has arrived,
+ * starts loading the object itself. Hints only: no effect on the state.
+ */
+void heap_prefetch_map(const struct heap *h, uint64_t id);
+void heap_prefetch_obj(const struct heap *h, uint64_t id);
+
 /* The slot of a live ID, or HEAP_NONE. */
 uint32_t heap_lookup(const struct heap *h, uint64_t id);
 
