@@ -51,6 +51,9 @@
  *     doubling from 2).
  *   - stack: the cascade / mark stack, reused across calls.
  */
+/* mremap: the slot array grows in place of the kernel's page tables
+ * instead of being copied (a copy would hold old + new at once). */
+#define _GNU_SOURCE
 #include "heap.h"
 
 #include <assert.h>
@@ -91,7 +94,8 @@ struct heap {
 	struct heap_hooks hooks;
 
 	struct heap_obj *objs;  /* 64-byte aligned inside objs_raw */
-	void *objs_raw;
+	void *objs_raw;         /* malloc'ed, or NULL when objs is mapped */
+	uint64_t objs_mapped;   /* bytes of the mapping holding objs, or 0 */
 	uint32_t slot_limit;    /* one past the highest slot ever used */
 	uint32_t slot_cap;
 	uint32_t free_head;     /* first dead slot below slot_limit, or NONE */
@@ -267,11 +271,40 @@ static uint32_t slot_take(struct heap *h)
 
 		if (cap > HEAP_MAX_LIVE)
 			cap = HEAP_MAX_LIVE;
-		void *raw;
-		struct heap_obj *objs = table_alloc(cap * sizeof *objs, &raw);
+		void *raw = NULL, *m = MAP_FAILED;
+		uint64_t bytes = cap * sizeof *h->objs;
+		struct heap_obj *objs;
 
-		memcpy(objs, h->objs, (size_t)h->slot_limit * sizeof *objs);
-		free(h->objs_raw);
+		/* Big arrays live in their own mapping (page aligned, so
+		 * 64-byte aligned) and grow with mremap: no copy, no moment
+		 * with both arrays resident. */
+		if (bytes >= BIG_TABLE && h->objs_mapped)
+			m = mremap(h->objs, (size_t)h->objs_mapped, (size_t)bytes,
+				   MREMAP_MAYMOVE);
+		else if (bytes >= BIG_TABLE)
+			m = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m != MAP_FAILED) {
+			objs = m;
+#ifdef MADV_HUGEPAGE
+			(void)madvise(m, (size_t)bytes, MADV_HUGEPAGE);
+#endif
+			if (!h->objs_mapped) {
+				memcpy(objs, h->objs, (size_t)h->slot_limit * sizeof *objs);
+				free(h->objs_raw);
+			}
+			h->objs_mapped = bytes;
+		} else {
+			/* Small, or the kernel refused: malloc (which dies
+			 * saying so when memory is really out). */
+			objs = table_alloc(bytes, &raw);
+			memcpy(objs, h->objs, (size_t)h->slot_limit * sizeof *objs);
+			if (h->objs_mapped)
+				munmap(h->objs, (size_t)h->objs_mapped);
+			else
+				free(h->objs_raw);
+			h->objs_mapped = 0;
+		}
 		h->objs = objs;
 		h->objs_raw = raw;
 		h->slot_cap = (uint32_t)cap;
@@ -420,7 +453,10 @@ void heap_destroy(struct heap *h)
 	for (uint32_t s = 0; s < h->slot_limit; s++)
 		if (h->objs[s].capshift)
 			free(h->objs[s].out.vec);
-	free(h->objs_raw);
+	if (h->objs_mapped)
+		munmap(h->objs, (size_t)h->objs_mapped);
+	else
+		free(h->objs_raw);
 	free(h->map_raw);
 	free(h->stack);
 	free(h);
