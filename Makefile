@@ -115,7 +115,7 @@ report: all
 	@echo "report: $(REPORT_DIR)/index.html"
 
 bench: all
-	@MEMSIM=$(MEMSIM) GEN=$(O)/tools/gen-bench sh tools/bench.sh
+	@MEMSIM=$(MEMSIM) GEN=$(O)/tools/gen-bench REAL=$(O)/tools/replay-real sh tools/bench.sh
 
 clean:
 	rm -rf build bin out

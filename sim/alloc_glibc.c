@@ -101,6 +101,7 @@ struct glibc {
 	uint64_t emask, eused;
 
 	uint32_t bin[GLIBC_NBINS];      /* head of each bin (NIL: empty) */
+	uint32_t bin_tail[GLIBC_NBINS]; /* its oldest chunk (NIL: empty) */
 	uint64_t binmap[(GLIBC_NBINS + 63) / 64];
 
 	uint64_t top;                   /* start of the top chunk */
@@ -341,6 +342,8 @@ static void bin_insert(struct glibc *g, uint32_t i)
 	c->next = g->bin[b];
 	if (c->next != NIL)
 		g->ch[c->next].prev = i;
+	else
+		g->bin_tail[b] = i;
 	g->bin[b] = i;
 	g->binmap[b / 64] |= 1ull << (b % 64);
 	table_insert(g, 1, i);
@@ -358,6 +361,8 @@ static void bin_remove(struct glibc *g, uint32_t i)
 		g->bin[b] = c->next;
 	if (c->next != NIL)
 		g->ch[c->next].prev = c->prev;
+	else
+		g->bin_tail[b] = c->prev;
 	if (g->bin[b] == NIL)
 		g->binmap[b / 64] &= ~(1ull << (b % 64));
 	c->kind = CH_USED;
@@ -376,20 +381,20 @@ static uint32_t bin_search(const struct glibc *g, uint64_t nb)
 				b += 63;
 			continue;
 		}
-		uint32_t best = NIL, last = NIL;
+		uint32_t best = NIL, last = g->bin_tail[b];
 
+		/* The tail is the oldest: found without walking the bin. */
+		if (b < GLIBC_NSMALL && g->ch[last].size >= nb)
+			return last;    /* exact bin: oldest first */
 		for (uint32_t i = g->bin[b]; i != NIL; i = g->ch[i].next) {
 			const struct chunk *c = &g->ch[i];
 
-			last = i;
 			if (c->size < nb)
 				continue;
 			if (best == NIL || c->size < g->ch[best].size ||
 			    (c->size == g->ch[best].size && c->addr < g->ch[best].addr))
 				best = i;
 		}
-		if (b < GLIBC_NSMALL && last != NIL && g->ch[last].size >= nb)
-			return last;    /* exact bin: oldest first */
 		if (best != NIL)
 			return best;
 	}
@@ -493,7 +498,7 @@ static void *glibc_create(const void *params, const struct alloc_inst *lower)
 	g->emask = 1023;
 	g->eslots = xcalloc(1024, sizeof *g->eslots);
 	for (uint32_t b = 0; b < GLIBC_NBINS; b++)
-		g->bin[b] = NIL;
+		g->bin[b] = g->bin_tail[b] = NIL;
 	g->top = g->brk = g->hw = GLIBC_BRK_BASE;
 	return g;
 }

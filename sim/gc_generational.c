@@ -383,7 +383,7 @@ static void maybe_untrack(struct gen_state *s, uint32_t slot)
 	struct heap_obj *o = obj(s, slot);
 
 	for (uint32_t i = 0; i < o->nout; i++)
-		if (may_be_tracked(s, o->out[i]))
+		if (may_be_tracked(s, heap_obj_edges(o)[i]))
 			return;
 	list_unlink(s, slot);
 }
@@ -460,7 +460,7 @@ static void collect_gen(struct gen_state *s, uint32_t g, int explicit_)
 	for (uint32_t x = s->head[g]; x != HEAP_NONE; x = obj(s, x)->gc_next) {
 		struct heap_obj *o = obj(s, x);
 		for (uint32_t i = 0; i < o->nout; i++) {
-			struct heap_obj *d = obj(s, o->out[i]);
+			struct heap_obj *d = obj(s, heap_obj_edges(o)[i]);
 			traversed++;
 			if (d->gc_gen == g && d->gc_refs > 0)
 				d->gc_refs--;
@@ -478,7 +478,7 @@ static void collect_gen(struct gen_state *s, uint32_t g, int explicit_)
 	while (sp > 0) {
 		struct heap_obj *o = obj(s, s->stack[--sp]);
 		for (uint32_t i = 0; i < o->nout; i++) {
-			uint32_t y = o->out[i];
+			uint32_t y = heap_obj_edges(o)[i];
 			struct heap_obj *d = obj(s, y);
 			traversed++;
 			if (d->gc_gen == g && d->gc_refs != REFS_REACHED) {

@@ -51,11 +51,16 @@
  *     doubling from 2).
  *   - stack: the cascade / mark stack, reused across calls.
  */
+/* mremap: the slot array grows in place of the kernel's page tables
+ * instead of being copied (a copy would hold old + new at once). */
+#define _GNU_SOURCE
 #include "heap.h"
 
 #include <assert.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "xalloc.h"
 
@@ -76,7 +81,9 @@
 /* Live objects at most: 3/4 of the largest map, below HEAP_NONE. */
 #define HEAP_MAX_LIVE (UINT32_C(3) << 30)
 #define SLOTS_MIN 64u           /* objects */
-#define OUT_MIN 2u              /* edges in a new vector */
+#define OUT_INLINE 2u           /* edges held inside heap_obj */
+#define BIG_TABLE (UINT64_C(4) << 20) /* bytes: tables this big get huge pages */
+#define HUGE_PAGE (UINT64_C(2) << 20)
 
 struct map_entry {
 	uint32_t tag;
@@ -86,12 +93,15 @@ struct map_entry {
 struct heap {
 	struct heap_hooks hooks;
 
-	struct heap_obj *objs;
+	struct heap_obj *objs;  /* 64-byte aligned inside objs_raw */
+	void *objs_raw;         /* malloc'ed, or NULL when objs is mapped */
+	uint64_t objs_mapped;   /* bytes of the mapping holding objs, or 0 */
 	uint32_t slot_limit;    /* one past the highest slot ever used */
 	uint32_t slot_cap;
 	uint32_t free_head;     /* first dead slot below slot_limit, or NONE */
 
 	struct map_entry *map;
+	void *map_raw;
 	uint32_t map_bits;
 	uint32_t map_shift;     /* 32 - map_bits */
 	uint64_t map_mask;
@@ -104,6 +114,29 @@ struct heap {
 	uint64_t freed;         /* objects freed since creation */
 	uint64_t edge_bytes;    /* capacity of all live edge vectors */
 };
+
+_Static_assert(sizeof(struct heap_obj) == 64, "heap_obj is one cache line");
+
+/*
+ * The slot array and the ID map are memsim's big tables: 64-byte aligned
+ * (an object is then one cache line, not two), and above BIG_TABLE 2 MiB
+ * aligned and marked for transparent huge pages, since every event lands
+ * at a random place in them and 4 KiB pages would add a TLB miss to each
+ * cache miss. *raw receives what to free.
+ */
+static void *table_alloc(uint64_t bytes, void **raw)
+{
+	uint64_t align = bytes >= BIG_TABLE ? HUGE_PAGE : 64;
+	char *p = xmalloc((size_t)(bytes + align));
+	uintptr_t a = ((uintptr_t)p + (uintptr_t)align - 1) & ~(uintptr_t)(align - 1);
+
+	*raw = p;
+#ifdef MADV_HUGEPAGE
+	if (align == HUGE_PAGE)
+		(void)madvise((void *)a, (size_t)(bytes & ~(HUGE_PAGE - 1)), MADV_HUGEPAGE);
+#endif
+	return (void *)a;
+}
 
 /* ---- accessors (the layout of heap_obj may be tightened later) ---- */
 
@@ -168,7 +201,9 @@ static void map_init(struct heap *h, uint32_t bits)
 {
 	uint64_t n = UINT64_C(1) << bits;
 
-	h->map = xreallocarray(NULL, (size_t)n, sizeof *h->map);
+	if (n > SIZE_MAX / sizeof *h->map)
+		xreallocarray(NULL, (size_t)n, sizeof *h->map); /* dies saying so */
+	h->map = table_alloc(n * sizeof *h->map, &h->map_raw);
 	for (uint64_t i = 0; i < n; i++)
 		h->map[i].slot = HEAP_NONE;
 	h->map_bits = bits;
@@ -180,6 +215,7 @@ static void map_init(struct heap *h, uint32_t bits)
 static void map_grow(struct heap *h)
 {
 	struct map_entry *old = h->map;
+	void *old_raw = h->map_raw;
 	uint64_t n = h->map_mask + 1;
 
 	map_init(h, h->map_bits + 1);
@@ -193,7 +229,7 @@ static void map_grow(struct heap *h)
 			j = (j + 1) & h->map_mask;
 		h->map[j] = old[i];
 	}
-	free(old);
+	free(old_raw);
 }
 
 /*
@@ -235,24 +271,90 @@ static uint32_t slot_take(struct heap *h)
 
 		if (cap > HEAP_MAX_LIVE)
 			cap = HEAP_MAX_LIVE;
-		h->objs = xreallocarray(h->objs, (size_t)cap, sizeof *h->objs);
+		void *raw = NULL, *m = MAP_FAILED;
+		uint64_t bytes = cap * sizeof *h->objs;
+		struct heap_obj *objs;
+
+		/* Big arrays live in their own mapping (page aligned, so
+		 * 64-byte aligned) and grow with mremap: no copy, no moment
+		 * with both arrays resident. */
+		if (bytes >= BIG_TABLE && h->objs_mapped)
+			m = mremap(h->objs, (size_t)h->objs_mapped, (size_t)bytes,
+				   MREMAP_MAYMOVE);
+		else if (bytes >= BIG_TABLE)
+			m = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m != MAP_FAILED) {
+			objs = m;
+#ifdef MADV_HUGEPAGE
+			(void)madvise(m, (size_t)bytes, MADV_HUGEPAGE);
+#endif
+			if (!h->objs_mapped) {
+				memcpy(objs, h->objs, (size_t)h->slot_limit * sizeof *objs);
+				free(h->objs_raw);
+			}
+			h->objs_mapped = bytes;
+		} else {
+			/* Small, or the kernel refused: malloc (which dies
+			 * saying so when memory is really out). */
+			objs = table_alloc(bytes, &raw);
+			memcpy(objs, h->objs, (size_t)h->slot_limit * sizeof *objs);
+			if (h->objs_mapped)
+				munmap(h->objs, (size_t)h->objs_mapped);
+			else
+				free(h->objs_raw);
+			h->objs_mapped = 0;
+		}
+		h->objs = objs;
+		h->objs_raw = raw;
 		h->slot_cap = (uint32_t)cap;
 	}
 	return h->slot_limit++;
 }
 
+/* Edge capacity: OUT_INLINE inline, else the vector's 2^capshift. */
+static inline uint64_t out_cap(const struct heap_obj *o)
+{
+	return o->capshift ? UINT64_C(1) << o->capshift : OUT_INLINE;
+}
+
+/* Bytes of the object's edge vector (inline edges cost nothing extra). */
+static inline uint64_t out_bytes(const struct heap_obj *o)
+{
+	return o->capshift ? (UINT64_C(1) << o->capshift) * sizeof(uint32_t) : 0;
+}
+
 static void out_push(struct heap *h, struct heap_obj *o, uint32_t dst)
 {
-	if (o->nout == o->capout) {
-		uint64_t cap = o->capout < OUT_MIN ? OUT_MIN : (uint64_t)o->capout * 2;
+	if (o->nout == out_cap(o)) {
+		/* Inline (2) -> 4 -> 8 ...: capshift 2, 3, ... */
+		unsigned shift = o->capshift ? o->capshift + 1u : 2u;
+		uint64_t cap = UINT64_C(1) << shift;
+		uint32_t *v;
 
-		if (cap > UINT32_MAX)
-			cap = UINT32_MAX;
-		o->out = xreallocarray(o->out, (size_t)cap, sizeof *o->out);
-		h->edge_bytes += (cap - o->capout) * sizeof *o->out;
-		o->capout = (uint32_t)cap;
+		if (o->capshift) {
+			v = xreallocarray(o->out.vec, (size_t)cap, sizeof *v);
+		} else {
+			v = xreallocarray(NULL, (size_t)cap, sizeof *v);
+			memcpy(v, o->out.inl, o->nout * sizeof *v);
+		}
+		h->edge_bytes += cap * sizeof *v - out_bytes(o);
+		o->out.vec = v;
+		o->capshift = (uint8_t)shift;
 	}
-	o->out[o->nout++] = dst;
+	heap_obj_edges(o)[o->nout++] = dst;
+}
+
+/* Releases the object's edge storage (it has no edges left to keep). */
+static void out_free(struct heap *h, struct heap_obj *o)
+{
+	if (o->capshift) {
+		h->edge_bytes -= out_bytes(o);
+		free(o->out.vec);
+	}
+	o->out.vec = NULL;
+	o->capshift = 0;
+	o->nout = 0;
 }
 
 static void stack_push(struct heap *h, uint32_t slot)
@@ -278,11 +380,8 @@ static void obj_bury(struct heap *h, uint32_t slot)
 	map_delete_at(h, map_probe(h, o->id, id_tag(o->id)));
 	h->live_objects--;
 	h->live_bytes -= o->size;
-	h->edge_bytes -= (uint64_t)o->capout * sizeof *o->out;
 	h->freed++;
-	free(o->out);
-	o->out = NULL;
-	o->nout = o->capout = 0;
+	out_free(h, o);
 	o->flags = 0;
 	o->roots = 0;
 	FREE_NEXT(o) = h->free_head;
@@ -304,7 +403,7 @@ static void cascade_run(struct heap *h)
 		struct heap_obj *o = &h->objs[x];
 
 		if (o->nout > 0) {
-			uint32_t t = o->out[--o->nout];
+			uint32_t t = heap_obj_edges(o)[--o->nout];
 			struct heap_obj *ot = &h->objs[t];
 
 			HEAP_ASSERT(obj_live(ot) && ot->incoming > 0);
@@ -341,7 +440,7 @@ struct heap *heap_create(const struct heap_hooks *hooks)
 	if (hooks)
 		h->hooks = *hooks;
 	h->slot_cap = SLOTS_MIN;
-	h->objs = xreallocarray(NULL, h->slot_cap, sizeof *h->objs);
+	h->objs = table_alloc((uint64_t)h->slot_cap * sizeof *h->objs, &h->objs_raw);
 	h->free_head = HEAP_NONE;
 	map_init(h, MAP_MIN_BITS);
 	return h;
@@ -352,9 +451,13 @@ void heap_destroy(struct heap *h)
 	if (!h)
 		return;
 	for (uint32_t s = 0; s < h->slot_limit; s++)
-		free(h->objs[s].out);
-	free(h->objs);
-	free(h->map);
+		if (h->objs[s].capshift)
+			free(h->objs[s].out.vec);
+	if (h->objs_mapped)
+		munmap(h->objs, (size_t)h->objs_mapped);
+	else
+		free(h->objs_raw);
+	free(h->map_raw);
 	free(h->stack);
 	free(h);
 }
@@ -434,8 +537,12 @@ static int apply_free(struct heap *h, uint64_t id, struct ms_error *err)
 	o = &h->objs[slot];
 	/* Edges from the object to itself die with it (like a list that
 	 * contains itself and is freed); only other holders block `f`. */
-	for (uint32_t i = 0; i < o->nout; i++)
-		self += o->out[i] == slot;
+	{
+		const uint32_t *e = heap_obj_edges(o);
+
+		for (uint32_t i = 0; i < o->nout; i++)
+			self += e[i] == slot;
+	}
 	if (o->incoming > self) {
 		uint32_t n = o->incoming - self;
 
@@ -521,17 +628,17 @@ static int apply_ref(struct heap *h, uint64_t src_id, uint64_t dst_id,
 	} else {
 		struct heap_obj *s = &h->objs[src];
 		uint32_t i = s->nout;
+		uint32_t *e = heap_obj_edges(s);
 
 		/* The last occurrence goes: a list's most recent append. */
-		while (i > 0 && s->out[i - 1] != dst)
+		while (i > 0 && e[i - 1] != dst)
 			i--;
 		if (i == 0)
 			return ms_error_set(err, MS_EXIT_DATAERR,
 					    "object %llu holds no reference to object %llu",
 					    (unsigned long long)src_id,
 					    (unsigned long long)dst_id);
-		memmove(s->out + i - 1, s->out + i,
-			(size_t)(s->nout - i) * sizeof *s->out);
+		memmove(e + i - 1, e + i, (size_t)(s->nout - i) * sizeof *e);
 		s->nout--;
 		d->incoming--;
 	}
@@ -572,6 +679,30 @@ uint32_t heap_lookup(const struct heap *h, uint64_t id)
 	return h->map[map_probe(h, id, id_tag(id))].slot;
 }
 
+void heap_prefetch_map(const struct heap *h, uint64_t id)
+{
+	__builtin_prefetch(&h->map[map_home(h, id_tag(id))]);
+}
+
+void heap_prefetch_obj(const struct heap *h, uint64_t id)
+{
+	uint32_t tag = id_tag(id);
+	uint64_t i = map_home(h, tag);
+
+	/* The first entry with the tag is almost always the ID's; a wrong
+	 * guess costs one useless prefetch. */
+	for (int k = 0; k < 4; k++, i = (i + 1) & h->map_mask) {
+		const struct map_entry *e = &h->map[i];
+
+		if (e->slot == HEAP_NONE)
+			return;
+		if (e->tag == tag) {
+			__builtin_prefetch(&h->objs[e->slot]);
+			return;
+		}
+	}
+}
+
 struct heap_obj *heap_obj(const struct heap *h, uint32_t slot)
 {
 	return obj(h, slot);
@@ -594,7 +725,7 @@ uint64_t heap_release(struct heap *h, const uint32_t *slots, size_t n)
 		stack_push(h, s);
 		cascade_run(h);
 		o = &h->objs[s];
-		o->flags &= ~F_HELD;
+		o->flags &= (uint8_t)~F_HELD;
 		if (o->roots == 0 && o->incoming == 0)
 			obj_kill(h, s);
 	}
@@ -616,13 +747,15 @@ uint64_t heap_find_garbage(struct heap *h, uint32_t **out, uint64_t *bytes)
 		stack_push(h, s);
 		while (h->stack_n > 0) {
 			const struct heap_obj *x = &h->objs[h->stack[--h->stack_n]];
+			const uint32_t *e = heap_obj_cedges(x);
 
 			for (uint32_t i = 0; i < x->nout; i++) {
-				struct heap_obj *t = &h->objs[x->out[i]];
+				struct heap_obj *t = &h->objs[e[i]];
 
 				if (!(t->flags & HEAP_F_MARK)) {
 					t->flags |= HEAP_F_MARK;
-					stack_push(h, x->out[i]);
+					stack_push(h, e[i]);
+					/* stack_push may move the stack, not objs */
 				}
 			}
 		}
@@ -643,7 +776,7 @@ uint64_t heap_find_garbage(struct heap *h, uint32_t **out, uint64_t *bytes)
 		if (!obj_live(o))
 			continue;
 		if (o->flags & HEAP_F_MARK)
-			o->flags &= ~HEAP_F_MARK;
+			o->flags &= (uint8_t)~HEAP_F_MARK;
 		else
 			res[k++] = s;
 	}
@@ -693,7 +826,7 @@ int heap_check(const struct heap *h, struct ms_error *err)
 		const struct heap_obj *o = &h->objs[s];
 
 		if (!obj_live(o)) {
-			if (o->flags != 0 || o->out != NULL)
+			if (o->flags != 0 || o->capshift != 0 || o->nout != 0)
 				CHECK_FAIL("dead slot %lu has flags %#x or edges",
 					   (unsigned long)s, o->flags);
 			continue;
@@ -711,13 +844,14 @@ int heap_check(const struct heap *h, struct ms_error *err)
 		if (obj_refcount(o) == 0)
 			CHECK_FAIL("object %llu is live with refcount 0",
 				   (unsigned long long)o->id);
-		if (o->nout > o->capout || (o->capout == 0) != (o->out == NULL))
-			CHECK_FAIL("object %llu has %lu edges in capacity %lu",
+		if (o->nout > out_cap(o) || o->capshift == 1 || o->capshift > 32 ||
+		    (o->capshift && o->out.vec == NULL))
+			CHECK_FAIL("object %llu has %lu edges in capacity %llu",
 				   (unsigned long long)o->id, (unsigned long)o->nout,
-				   (unsigned long)o->capout);
-		edges += o->capout;
+				   (unsigned long long)out_cap(o));
+		edges += out_bytes(o) / sizeof(uint32_t);
 		for (uint32_t i = 0; i < o->nout; i++) {
-			uint32_t t = o->out[i];
+			uint32_t t = heap_obj_cedges(o)[i];
 
 			if (t >= h->slot_limit || !obj_live(&h->objs[t]))
 				CHECK_FAIL("object %llu has an edge to dead slot %lu",

@@ -49,23 +49,44 @@
                                  * (heap_find_garbage); clear between them */
 /* Other bits of `flags` are private to heap.c (cascade state). */
 
+/*
+ * One object: exactly one 64-byte cache line (the slot array is aligned),
+ * so every event touches one line per object it names. Edges live inline
+ * while there are at most two (most objects hold none or few); more move
+ * to a vector. Read them through heap_obj_edges().
+ */
 struct heap_obj {
 	uint64_t id;
 	uint64_t size;          /* bytes requested */
+	/* Owned by the listener (the policy instance), zero on allocation. */
+	uint64_t addr;          /* allocator's block address */
+	union {
+		uint32_t *vec;  /* capshift > 0: 2^capshift slots */
+		uint32_t inl[2];/* capshift 0: up to two edges inline */
+	} out;                  /* nout referent slots; see heap_obj_edges */
 	uint32_t type;          /* typetab index */
 	uint32_t roots;
 	uint32_t incoming;
-	uint32_t nout, capout;
-	uint32_t flags;
-	uint32_t *out;          /* nout referent slots (NULL when capout 0) */
-
-	/* Owned by the listener (the policy instance), zero on allocation. */
-	uint64_t addr;          /* allocator's block address */
+	uint32_t nout;
+	/* Owned by the listener, zero on allocation. */
 	uint32_t gc_prev, gc_next; /* collector's generation list */
 	uint32_t gc_refs;       /* collector scratch */
-	uint8_t gc_gen;         /* collector: generation, or 0xff untracked */
-	uint8_t user_flags;
+	uint8_t flags;          /* HEAP_F_*, and heap.c's private bits */
+	uint8_t capshift;       /* heap.c private: edge storage, see out */
+	uint8_t gc_gen;         /* listener: generation, or 0xff untracked */
+	uint8_t user_flags;     /* listener */
 };
+
+/* The object's nout outgoing edges (referent slots, insertion order). */
+static inline uint32_t *heap_obj_edges(struct heap_obj *o)
+{
+	return o->capshift ? o->out.vec : o->out.inl;
+}
+
+static inline const uint32_t *heap_obj_cedges(const struct heap_obj *o)
+{
+	return o->capshift ? o->out.vec : o->out.inl;
+}
 
 struct heap;
 
@@ -106,6 +127,15 @@ void heap_destroy(struct heap *h);
  * heap is unchanged. Another kind returns MS_EXIT_SOFTWARE.
  */
 int heap_apply(struct heap *h, const struct trace_event *ev, struct ms_error *err);
+
+/*
+ * Latency hiding for a caller that knows upcoming IDs (the engine reads
+ * ahead): heap_prefetch_map starts loading the ID map bucket of `id`;
+ * heap_prefetch_obj, some events later when that bucket has arrived,
+ * starts loading the object itself. Hints only: no effect on the state.
+ */
+void heap_prefetch_map(const struct heap *h, uint64_t id);
+void heap_prefetch_obj(const struct heap *h, uint64_t id);
 
 /* The slot of a live ID, or HEAP_NONE. */
 uint32_t heap_lookup(const struct heap *h, uint64_t id);

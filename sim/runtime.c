@@ -250,6 +250,34 @@ int runtime_apply(struct runtime *rt, const struct trace_event *ev,
 	return 0;
 }
 
+void runtime_prefetch(const struct runtime *rt, const struct trace_event *ev,
+		      int stage)
+{
+	void (*fn)(const struct heap *, uint64_t) =
+		stage ? heap_prefetch_obj : heap_prefetch_map;
+
+	switch (ev->kind) {
+	case TRACE_ALLOC:
+		/* The new object goes to a warm recycled slot; only the map
+		 * bucket where its ID will go is worth loading. */
+		if (!stage)
+			heap_prefetch_map(rt->heap, ev->id);
+		break;
+	case TRACE_FREE:
+	case TRACE_RESIZE:
+		fn(rt->heap, ev->id);
+		break;
+	case TRACE_REF_ADD:
+	case TRACE_REF_DROP:
+		if (ev->id != TRACE_ID_ROOT)
+			fn(rt->heap, ev->id);
+		fn(rt->heap, ev->u.dst);
+		break;
+	default:
+		break;
+	}
+}
+
 void runtime_finish(struct runtime *rt)
 {
 	rt->clock.event = rt->events;

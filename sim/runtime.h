@@ -38,6 +38,13 @@ void runtime_destroy(struct runtime *rt);
 int runtime_apply(struct runtime *rt, const struct trace_event *ev,
 		  struct ms_error *err);
 
+/*
+ * Hints that `ev` comes some events later: stage 0 starts loading the ID
+ * map entries it names, stage 1 (later) the objects. No effect on results.
+ */
+void runtime_prefetch(const struct runtime *rt, const struct trace_event *ev,
+		      int stage);
+
 /* Ends the run: takes the final measurements. */
 void runtime_finish(struct runtime *rt);
 

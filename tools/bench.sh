@@ -1,61 +1,132 @@
 #!/bin/sh
 # tools/bench.sh - memsim throughput against the cost of reading the file.
 #
-# Generates (once) a ~20-million-event trace with tools/gen-bench, then
-# times, RUNS times each, `cat FILE > /dev/null` and `memsim info -q FILE`,
-# and prints the median wall time, events/s and MB/s of each. Then the
-# same trace in the binary form (docs/binary-format.md, made once with
-# memsim convert): decode-only (tools/bench-decode, a loop of trace_next)
-# and `memsim replay -p cpython-3.11`, text and binary side by side.
-# Environment: MEMSIM, GEN (gen-bench binary), DECODE (bench-decode
-# binary), BENCH_DIR, RUNS, EVENTS.
+# Generates (once, deterministically) the benchmark traces with
+# tools/gen-bench, then for each times RUNS runs of: `cat FILE > /dev/null`,
+# `memsim info -q FILE`, memsim replay with 1 and with 4 policies, and for
+# the plain allocation trace tools/replay-real (the real glibc malloc/free).
+# Prints the median wall time, events/s and MB/s of each, memsim's peak RSS
+# (max of the runs, GNU time's %M) and ratios within the run.
+# docs/performance.md explains the traces and records the results.
+# Each trace is also converted once to the binary form (memsim convert)
+# for the decode-only pass (tools/bench-decode, a loop of trace_next) and
+# the replay from binary.
+# Environment: MEMSIM, GEN (gen-bench binary), REAL (replay-real binary),
+# DECODE (bench-decode binary),
+# BENCH_DIR, RUNS, EVENTS, SEED_OBJECTS, REFS_EVENTS, TRACES (names below).
 set -eu
 : "${MEMSIM:=bin/memsim}" "${GEN:=build/release/tools/gen-bench}"
+: "${REAL:=build/release/tools/replay-real}"
 : "${DECODE:=$(dirname "$GEN")/bench-decode}"
-: "${BENCH_DIR:=build/bench}" "${RUNS:=5}" "${EVENTS:=20000000}"
+: "${BENCH_DIR:=build/bench}" "${RUNS:=3}" "${EVENTS:=20000000}"
+: "${SEED_OBJECTS:=10485760}" "${REFS_EVENTS:=10000000}"
+: "${TRACES:=churn-addr seed-rc refs alloc-addr}"
+: "${POLICY1:=cpython-3.11}"
+: "${POLICIES4:=-p cpython-3.11 -p cpython-2.7 -p cpython-3.13 -p malloc}"
+TIME=/usr/bin/time
 mkdir -p "$BENCH_DIR"
-trace="$BENCH_DIR/bench-$EVENTS.trace"
-if [ ! -s "$trace" ]; then
-	echo "bench: generating $trace" >&2
-	"$GEN" -n "$EVENTS" >"$trace.tmp" && mv "$trace.tmp" "$trace"
-fi
-events=$(grep -vc '^#' "$trace")
-bytes=$(wc -c <"$trace")
 
-# median_seconds CMD...: median wall time of RUNS runs, in seconds.
-median_seconds() {
+# gen NAME ARGS...: $BENCH_DIR/NAME.trace from gen-bench ARGS, once.
+gen() {
+	name=$1
+	shift
+	trace="$BENCH_DIR/$name.trace"
+	if [ ! -s "$trace" ]; then
+		echo "bench: generating $trace" >&2
+		"$GEN" "$@" >"$trace.tmp" && mv "$trace.tmp" "$trace"
+	fi
+	events=$(grep -vc '^#' "$trace")
+	bytes=$(wc -c <"$trace")
+}
+
+# measure CMD...: runs it RUNS times; sets secs (median wall seconds), cpu
+# (median user+system seconds: steadier on a shared machine) and rss
+# (largest peak RSS, KiB).
+measure() {
 	i=0
 	: >"$BENCH_DIR/times"
 	while [ "$i" -lt "$RUNS" ]; do
-		s=$(date +%s.%N)
-		"$@" >/dev/null
-		e=$(date +%s.%N)
-		echo "$e $s" | awk '{ printf "%.6f\n", $1 - $2 }' >>"$BENCH_DIR/times"
+		$TIME -f "%e %M %U %S" -o "$BENCH_DIR/one" "$@" >/dev/null
+		tail -n 1 "$BENCH_DIR/one" >>"$BENCH_DIR/times"
 		i=$((i + 1))
 	done
-	sort -n "$BENCH_DIR/times" | awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }'
+	secs=$(sort -n "$BENCH_DIR/times" | awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }')
+	rss=$(sort -k2 -n "$BENCH_DIR/times" | tail -n 1 | awk '{ print $2 }')
+	cpu=$(awk '{ print $3 + $4 }' "$BENCH_DIR/times" | sort -n |
+		awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }')
 }
 
-row() { # name seconds [bytes]
-	awk -v n="$1" -v s="$2" -v ev="$events" -v b="${3:-$bytes}" 'BEGIN {
-		printf "%-28s %9.3f s %12.1f Mev/s %10.1f MB/s\n", n, s, ev / s / 1e6, b / s / 1e6 }'
+row() { # name [ratio-base-seconds]
+	awk -v n="$1" -v s="$secs" -v c="$cpu" -v ev="$events" -v b="$bytes" -v r="$rss" \
+	    -v base="${2:-0}" 'BEGIN {
+		if (s <= 0) s = 0.001
+		if (c <= 0) c = 0.001
+		printf "%-30s %7.2f s %7.2f Mev/s %7.1f MB/s | cpu %7.2f s %7.2f Mev/s | %6.0f MiB RSS",
+		       n, s, ev / s / 1e6, b / s / 1e6, c, ev / c / 1e6, r / 1024
+		if (base > 0) printf "  x%.2f cpu", c / base
+		printf "\n" }'
 }
 
-echo "trace: $trace ($events events, $bytes bytes); median of $RUNS runs"
-row "cat > /dev/null" "$(median_seconds cat "$trace")"
-row "memsim info" "$(median_seconds "$MEMSIM" info -q "$trace")"
+# The text-trace rows of one trace.
+text_rows() {
+	measure cat "$trace"
+	row "cat > /dev/null"
+	measure "$MEMSIM" info -q "$trace"
+	row "memsim info"
+	measure "$MEMSIM" replay -q -p "$POLICY1" "$trace"
+	one=$cpu
+	row "replay 1 policy ($POLICY1)"
+	# shellcheck disable=SC2086
+	measure "$MEMSIM" replay -q $POLICIES4 "$trace"
+	row "replay 4 policies" "$one"
+}
 
-bin="$BENCH_DIR/bench-$EVENTS.msb"
-if [ ! -s "$bin" ]; then
-	echo "bench: converting to $bin" >&2
-	"$MEMSIM" convert -q "$trace" "$bin"
-fi
-bbytes=$(wc -c <"$bin")
-echo "binary: $bin ($bbytes bytes, $(awk -v b="$bbytes" -v e="$events" 'BEGIN { printf "%.2f", b / e }') bytes/event)"
-row "memsim info (binary)" "$(median_seconds "$MEMSIM" info -q "$bin")" "$bbytes"
-if [ -x "$DECODE" ]; then
-	row "decode only (text)" "$(median_seconds "$DECODE" "$trace")"
-	row "decode only (binary)" "$(median_seconds "$DECODE" "$bin")" "$bbytes"
-fi
-row "replay cpython-3.11 (text)" "$(median_seconds "$MEMSIM" replay -q -p cpython-3.11 "$trace")"
-row "replay cpython-3.11 (binary)" "$(median_seconds "$MEMSIM" replay -q -p cpython-3.11 "$bin")" "$bbytes"
+# The same trace in the binary form: decode-only passes over both forms
+# (the parsing ceiling) and the replay from binary.
+binary_rows() {
+	bin="$BENCH_DIR/$(basename "$trace" .trace).msb"
+	if [ ! -s "$bin" ]; then
+		echo "bench: converting to $bin" >&2
+		"$MEMSIM" convert -q "$trace" "$bin"
+	fi
+	echo "  binary: $(wc -c <"$bin") bytes, $(awk -v b="$(wc -c <"$bin")" -v e="$events" 'BEGIN { printf "%.2f", b / e }') bytes/event"
+	if [ -x "$DECODE" ]; then
+		measure "$DECODE" "$trace"
+		row "decode only (text)"
+		measure "$DECODE" "$bin"
+		row "decode only (binary)"
+	fi
+	measure "$MEMSIM" replay -q -p "$POLICY1" "$bin"
+	row "replay 1 policy (binary)"
+}
+
+# The allocation trace against the real malloc/free: time and peak RSS,
+# and the malloc preset's modelled peak RSS for comparison.
+real_rows() {
+	measure "$REAL" "$trace"
+	row "replay-real (glibc malloc)"
+	measure "$MEMSIM" replay -q -p malloc "$trace"
+	row "replay 1 policy (malloc)"
+	"$REAL" "$trace" | awk '{ printf "  real peak RSS %.1f MiB\n", $10 / 1048576 }'
+	"$MEMSIM" replay -q -f csv -p malloc "$trace" |
+		awk -F, 'NR == 2 { printf "  malloc preset modelled peak RSS %.1f MiB\n", $3 / 1048576 }'
+}
+
+bench_trace() { # name
+	case $1 in
+	churn-addr) gen "$1" -n "$EVENTS" -a ;;
+	churn) gen "$1" -n "$EVENTS" ;;
+	seed-rc) gen "$1" -m seed-rc -n "$SEED_OBJECTS" ;;
+	refs) gen "$1" -m refs -n "$REFS_EVENTS" ;;
+	alloc-addr) gen "$1" -m alloc -a -n "$EVENTS" ;;
+	*) echo "bench: unknown trace $1" >&2; exit 64 ;;
+	esac
+	echo "== $1: $trace ($events events, $bytes bytes); median of $RUNS runs"
+	text_rows
+	binary_rows
+	case $1 in alloc-*) real_rows ;; esac
+}
+
+for t in $TRACES; do
+	bench_trace "$t"
+done

@@ -1,5 +1,5 @@
 # tools/tools.mk - small C tools built with the simulator.
-TOOLS_BINS := $(O)/tools/gen-bench $(O)/tools/gen-scenario
+TOOLS_BINS := $(O)/tools/gen-bench $(O)/tools/gen-scenario $(O)/tools/replay-real
 
 tools: $(TOOLS_BINS)
 
