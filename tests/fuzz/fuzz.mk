@@ -26,7 +26,7 @@ FUZZ_CFLAGS := $(CSTD) -g -O1 -fno-omit-frame-pointer -DMEMSIM_DEBUG \
 # slower than 10 s is a finding (memsim is linear in its input).
 FUZZ_FLAGS ?= -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 
-FUZZ_NAMES := trace
+FUZZ_NAMES := trace binary
 ifneq ($(wildcard sim/presets.c),)
 FUZZ_NAMES += policy replay
 else
@@ -52,7 +52,7 @@ $(FUZZ_O)/libmemsim.a: $(FUZZ_LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_io.h $(FUZZ_O)/libmemsim.a
+$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_io.h tests/fuzz/fuzz_passes.h $(FUZZ_O)/libmemsim.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -D_GNU_SOURCE -Isim -fsanitize=fuzzer -o $@ $< \
 		$(FUZZ_O)/libmemsim.a $(DEPS_LIBS) -lm
 
