@@ -21,6 +21,7 @@ trace_input() { # FILE
 }
 
 for f in "$ROOT"/tests/fuzz/corpus/trace/* "$ROOT"/tests/fuzz/corpus/replay/* \
+	"$ROOT"/tests/fuzz/corpus/binary/* "$ROOT"/tests/fuzz/regressions/binary/* \
 	"$ROOT"/tests/fuzz/regressions/trace/* "$ROOT"/tests/fuzz/regressions/replay/*; do
 	[ -f "$f" ] || continue
 	case $f in *.expect) continue ;; esac
