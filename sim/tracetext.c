@@ -175,15 +175,9 @@ static int check_type(struct tracetext_writer *w, const char *type, size_t n)
 {
 	if (n > TYPETAB_NAME_MAX)
 		return fail(w, MS_EXIT_SOFTWARE, "type name longer than 63 characters");
-	for (size_t i = 0; i < n; i++) {
-		char c = type[i];
-		int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' ||
-			 (i > 0 && ((c >= '0' && c <= '9') || c == '.'));
-
-		if (!ok)
-			return fail(w, MS_EXIT_SOFTWARE,
-				    "type name is not [A-Za-z_][A-Za-z0-9_.]*");
-	}
+	if (!typetab_name_ok(type, n))
+		return fail(w, MS_EXIT_SOFTWARE,
+			    "type name is not [A-Za-z_][A-Za-z0-9_.]*");
 	return 0;
 }
 
