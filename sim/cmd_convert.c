@@ -28,7 +28,6 @@
 #include "trace.h"
 #include "tracebin.h"
 #include "tracetext.h"
-#include "tracewrite.h"
 #include "xalloc.h"
 
 enum convert_to { TO_AUTO, TO_TEXT, TO_BINARY };
@@ -147,15 +146,17 @@ static int convert(const struct convert_args *a, struct ms_error *err)
 			goto done;
 		}
 	} else {
-		tw = tracetext_open(out, trace_metadata(r));
+		tw = tracetext_start(out, trace_metadata(r), err);
+		if (!tw) {
+			status = err->code;
+			goto done;
+		}
 	}
 	progress_start(&bar, cli_want_progress(a->quiet));
 	while ((rc = trace_next(r, &ev, err)) > 0) {
 		if (bw ? tracebin_put(bw, &ev, trace_types(r)) :
-			 tracetext_event(tw, &ev, trace_types(r), &werr)) {
-			if (bw)
-				werr = *tracebin_error(bw);
-			*err = werr;
+			 tracetext_put(tw, &ev, trace_types(r))) {
+			*err = bw ? *tracebin_error(bw) : *tracetext_error(tw);
 			status = err->code;
 			break;
 		}
@@ -176,7 +177,7 @@ done:
 	} else if (tw) {
 		rc = tracetext_close(tw, &werr);
 	} else {
-		rc = 0;         /* tracebin_start closed the sink */
+		rc = 0;         /* tracebin_start or tracetext_start closed the sink */
 	}
 	if (rc && status == 0) {
 		*err = werr;
@@ -198,16 +199,17 @@ done:
 }
 
 /*
- * --from mtrace: the importer writes text through tracewrite to a
+ * --from mtrace: the importer writes text through tracetext to a
  * temporary file beside OUT; a text OUT is then that file renamed, a
  * binary OUT is converted from it. Either way OUT appears only complete.
  */
 static int convert_mtrace(struct convert_args *a, int lenient, struct ms_error *err)
 {
 	struct mtrace_counts counts;
-	struct tracewrite *w;
+	struct tracetext_writer *w;
 	char meta[512], line[512], *tmp;
-	int status, wflags, fd;
+	int status, fd;
+	unsigned wflags;
 	FILE *in = strcmp(a->in, "-") == 0 ? stdin : fopen(a->in, "r");
 
 	if (!in) {
@@ -224,15 +226,15 @@ static int convert_mtrace(struct convert_args *a, int lenient, struct ms_error *
 	}
 	close(fd);
 	mtrace_metadata(a->in, meta, sizeof meta);
-	wflags = a->to == TO_TEXT && a->gzip ? TRACEWRITE_GZIP : 0;
-	w = tracewrite_open(tmp, wflags, meta, err);
+	wflags = a->to == TO_TEXT && a->gzip ? SINK_GZIP : 0;
+	w = tracetext_create(tmp, wflags, meta, err);
 	if (!w) {
 		status = err->code;
 		goto out;
 	}
 	status = mtrace_convert(in, a->in, w, lenient, &counts, err);
 	{
-		int c = tracewrite_close(w, status ? NULL : err);
+		int c = tracetext_close(w, status ? NULL : err);
 
 		if (status == 0)
 			status = c;

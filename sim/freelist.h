@@ -68,4 +68,18 @@ struct freelist_policy {
 extern const struct freelist_policy *const freelist_policies[];
 const struct freelist_policy *freelist_find(const char *name);
 
+/* Per-type counters of one trace type, as the policies' details() report
+ * them (docs/freelists.md): hits, misses and blocked bytes. */
+struct freelist_type_counts {
+	uint64_t hits, misses;
+	uint64_t blocked;       /* bytes */
+	uint64_t held;          /* bytes parked now; reported if has_held */
+	int has_held;
+};
+
+/* Emits hits.NAME, misses.NAME, blocked_bytes.NAME and, when has_held,
+ * held_bytes.NAME through `sink`, in that order. For details(). */
+void freelist_type_counters(const struct alloc_sink *sink, const char *name,
+			    const struct freelist_type_counts *c);
+
 #endif

@@ -757,22 +757,16 @@ static void pertype_details(void *state, const struct alloc_sink *sink)
 		return;
 	for (uint32_t ty = 1; ty < s->nts; ty++) {
 		const struct tstat *t = &s->ts[ty];
-		const char *name = typetab_name(s->env->types, ty);
+		struct freelist_type_counts c = {
+			.hits = t->hits, .misses = t->misses, .blocked = t->blocked,
+			.has_held = t->kind != PT_OTHER,
+		};
 
 		if (t->kind < 0 || (!t->hits && !t->misses))
 			continue;
-		snprintf(key, sizeof key, "hits.%s", name);
-		sink->counter(sink->ctx, key, t->hits);
-		snprintf(key, sizeof key, "misses.%s", name);
-		sink->counter(sink->ctx, key, t->misses);
-		snprintf(key, sizeof key, "blocked_bytes.%s", name);
-		sink->counter(sink->ctx, key, t->blocked);
-		if (t->kind != PT_OTHER) {
-			int li = t->kind < PT_NFIXED ? t->kind : -1;
-
-			snprintf(key, sizeof key, "held_bytes.%s", name);
-			sink->counter(sink->ctx, key, held_of_kind(s, t->kind, li));
-		}
+		if (c.has_held)
+			c.held = held_of_kind(s, t->kind, t->kind < PT_NFIXED ? t->kind : -1);
+		freelist_type_counters(sink, typetab_name(s->env->types, ty), &c);
 	}
 }
 

@@ -270,25 +270,20 @@ static void shared_stats(void *state, struct freelist_stats *out)
 static void shared_details(void *state, const struct alloc_sink *sink)
 {
 	const struct shared *s = state;
-	char key[TYPETAB_NAME_MAX + 24];
 
 	sink->counter(sink->ctx, "held_bytes_peak", s->held_peak);
 	if (!s->env || !s->env->types)
 		return;
 	for (uint32_t ty = 1; ty < s->nts; ty++) {
 		const struct stype *t = &s->ts[ty];
-		const char *name = typetab_name(s->env->types, ty);
+		const struct freelist_type_counts c = {
+			.hits = t->hits, .misses = t->misses, .blocked = t->blocked,
+			.held = t->held, .has_held = 1,
+		};
 
 		if (t->eligible < 0 || (!t->hits && !t->misses && !t->held))
 			continue;
-		snprintf(key, sizeof key, "hits.%s", name);
-		sink->counter(sink->ctx, key, t->hits);
-		snprintf(key, sizeof key, "misses.%s", name);
-		sink->counter(sink->ctx, key, t->misses);
-		snprintf(key, sizeof key, "blocked_bytes.%s", name);
-		sink->counter(sink->ctx, key, t->blocked);
-		snprintf(key, sizeof key, "held_bytes.%s", name);
-		sink->counter(sink->ctx, key, t->held);
+		freelist_type_counters(sink, typetab_name(s->env->types, ty), &c);
 	}
 }
 

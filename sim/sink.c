@@ -3,8 +3,9 @@
  *
  * Plain bytes are gathered in a SINK_BUF buffer and written with write(2)
  * (retrying on EINTR and short writes). For gzip, the bytes go through
- * deflate (level 6, zlib's default, 16 + MAX_WBITS for the gzip wrapper)
- * and the compressed output is written from the same buffer.
+ * deflate (level 6, zlib's default, or 1 with SINK_GZIP_FAST; 16 +
+ * MAX_WBITS for the gzip wrapper) and the compressed output is written
+ * from the same buffer.
  */
 #include "sink.h"
 
@@ -72,7 +73,7 @@ static int write_fd(struct sink *s, const unsigned char *p, size_t n,
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
-			return fail(s, err, "write error", errno);
+			return fail(s, err, "cannot write", errno);
 		p += w;
 		n -= (size_t)w;
 		s->out += (unsigned long long)w;
@@ -89,11 +90,13 @@ struct sink *sink_fd(int fd, int own_fd, const char *name, unsigned flags)
 	s->name = xstrdup(name);
 	s->buf = xmalloc(SINK_BUF);
 	if (flags & SINK_GZIP) {
+		int level = flags & SINK_GZIP_FAST ? 1 : Z_DEFAULT_COMPRESSION;
+
 		s->gzip = 1;
 		s->z.zalloc = zalloc_cb;
 		s->z.zfree = zfree_cb;
-		if (deflateInit2(&s->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
-				 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		if (deflateInit2(&s->z, level, Z_DEFLATED, 16 + MAX_WBITS, 8,
+				 Z_DEFAULT_STRATEGY) != Z_OK) {
 			/* Only a broken zlib gets here (memory comes from
 			 * xcalloc, which does not return NULL). */
 			s->gzip = 0;
@@ -174,6 +177,11 @@ int sink_write(struct sink *s, const void *p, size_t n, struct ms_error *err)
 	return 0;
 }
 
+const char *sink_name(const struct sink *s)
+{
+	return s->name;
+}
+
 unsigned long long sink_bytes_out(const struct sink *s)
 {
 	return s->out + (s->gzip ? 0 : s->len);
@@ -197,7 +205,7 @@ int sink_close(struct sink *s, struct ms_error *err)
 	if (s->gzip)
 		deflateEnd(&s->z);
 	if (s->own_fd && close(s->fd) != 0 && !s->err.code)
-		fail(s, NULL, "write error", errno);
+		fail(s, NULL, "cannot write", errno);
 	status = s->err.code;
 	if (status && err)
 		*err = s->err;

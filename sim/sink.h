@@ -16,6 +16,9 @@
 #include "error.h"
 
 #define SINK_GZIP 1u            /* flag: gzip-compress the output */
+#define SINK_GZIP_FAST 2u       /* flag, with SINK_GZIP: deflate level 1
+                                 * instead of zlib's default 6 (recorders:
+                                 * speed over the last fifth of size) */
 
 struct sink;
 
@@ -35,8 +38,12 @@ struct sink *sink_fd(int fd, int own_fd, const char *name, unsigned flags);
  */
 struct sink *sink_open(const char *path, unsigned flags, struct ms_error *err);
 
-/* Appends n bytes. Returns 0 or the sticky error code (74) with err filled
- * (err may be NULL). */
+/* The name given to sink_fd, or the path given to sink_open ("<stdout>"
+ * for "-"): where errors about the output are located. */
+const char *sink_name(const struct sink *s);
+
+/* Appends n bytes. Returns 0 or the sticky error code (74, "cannot write:
+ * <system message>") with err filled (err may be NULL). */
 int sink_write(struct sink *s, const void *p, size_t n, struct ms_error *err);
 
 /* Bytes written to the file so far (compressed bytes for gzip). */

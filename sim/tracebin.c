@@ -64,20 +64,6 @@ static inline uint64_t unzigzag(uint64_t z)
 	return z >> 1 ^ (0 - (z & 1));
 }
 
-static int is_type_name(const char *s, size_t n)
-{
-	if (n == 0 || n > TYPETAB_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		int alpha = (unsigned)((c | 0x20) - 'a') < 26 || c == '_';
-
-		if (!alpha && (i == 0 || ((unsigned)(c - '0') >= 10 && c != '.')))
-			return 0;
-	}
-	return 1;
-}
-
 /* Metadata must be representable as a text header: "{...}" on one line. */
 static int metadata_ok(const char *m, size_t n)
 {
@@ -248,7 +234,7 @@ int tracebin_alloc(struct tracebin_writer *w, uint64_t id, uint64_t size,
 
 	if (check_id(w, id, "allocated") || check_size(w, size))
 		return w->err.code;
-	if (n && !is_type_name(type, n))
+	if (n && !typetab_name_ok(type, n))
 		return werr(w, MS_EXIT_SOFTWARE, "bad type name '%.*s'",
 			    n > 40 ? 40 : (int)n, type);
 	before = typetab_count(w->types);
@@ -391,7 +377,7 @@ int tracebin_put(struct tracebin_writer *w, const struct trace_event *ev,
 			if (check_id(w, ev->id, "allocated") ||
 			    check_size(w, ev->u.size))
 				return w->err.code;
-			if (!is_type_name(name, n))
+			if (!typetab_name_ok(name, n))
 				return werr(w, MS_EXIT_SOFTWARE, "bad type name '%.*s'",
 					    n > 40 ? 40 : (int)n, name);
 			return put_alloc(w, ev->id, ev->u.size, t, fresh, name, n);
@@ -618,7 +604,7 @@ record_error(struct tracebin_reader *d, struct ms_error *err, unsigned op,
 			if (nlen > TYPETAB_NAME_MAX)
 				return derr(d, err, n, "type name longer than %d characters",
 					    TYPETAB_NAME_MAX);
-			if (!is_type_name((const char *)name, nlen))
+			if (!typetab_name_ok((const char *)name, nlen))
 				return derr(d, err, n, "bad type name '%s'", q);
 			return derr(d, err, n, "type name '%s' defined twice", q);
 		}
@@ -730,7 +716,7 @@ int tracebin_next(struct tracebin_reader *d, struct trace_event *ev,
 			if (p > d->end)
 				return cut(d, err, 1);
 			if (!wrong && !bad) {
-				if (!is_type_name((const char *)name, nlen))
+				if (!typetab_name_ok((const char *)name, nlen))
 					wrong = 1;
 				else if ((type = typetab_intern(d->types, (const char *)name,
 								nlen)) != d->ntypes)

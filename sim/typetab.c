@@ -138,3 +138,17 @@ uint32_t typetab_count(const struct typetab *t)
 {
 	return t->count;
 }
+
+int typetab_name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > TYPETAB_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int alpha = (unsigned)((c | 0x20) - 'a') < 26 || c == '_';
+
+		if (!alpha && (i == 0 || ((unsigned)(c - '0') >= 10 && c != '.')))
+			return 0;
+	}
+	return 1;
+}

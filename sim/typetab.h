@@ -20,6 +20,10 @@ struct typetab;
 struct typetab *typetab_create(void);
 void typetab_destroy(struct typetab *t);
 
+/* 1 when s[0, n) is a TYPE of docs/trace-format.md: [A-Za-z_][A-Za-z0-9_.]*,
+ * 1 to TYPETAB_NAME_MAX characters; else 0. */
+int typetab_name_ok(const char *s, size_t n);
+
 /* Returns the index of the name (len bytes, not NUL-terminated), adding
  * it when new. The caller has already checked the name's syntax. */
 uint32_t typetab_intern(struct typetab *t, const char *name, size_t len);

@@ -66,6 +66,44 @@ print(json.dumps(v) if isinstance(v, (dict, list)) else (str(v).lower() if isins
 ' "$1" ${2:+"$2"} <"$T/.out"
 }
 
+# --- the seed-scenario scripts (tests/e2e/scenario_*.sh) ---------------
+
+# scenario_setup [FULL [SMALL]]: sets GEN (this BUILD's gen-scenario) and
+# N = FULL, or SMALL under the sanitizer build (an order of magnitude
+# slower); each script derives its expectations from N.
+scenario_setup() {
+	GEN="$ROOT/build/${BUILD:-release}/tools/gen-scenario"
+	if [ $# -gt 0 ]; then
+		N=$1
+		[ "${BUILD:-release}" = asan ] && [ $# -gt 1 ] && N=$2
+	fi
+	return 0
+}
+
+# scenario_replay TRACE POLICY...: t_run replay -q --format json of TRACE
+# under each POLICY, in order (pol's index I).
+scenario_replay() {
+	local trace=$1 p
+	local args=()
+
+	shift
+	for p in "$@"; do
+		args+=(-p "$p")
+	done
+	t_run replay -q --format json "${args[@]}" "$trace"
+}
+
+# pol I KEY...: one value of policy I of the last replay's JSON; keys may
+# hold dots ("misses.int"), so they are separate arguments.
+pol() {
+	python3 -c '
+import json, sys
+v = json.load(open(sys.argv[1]))["traces"][0]["policies"][int(sys.argv[2])]
+for k in sys.argv[3:]:
+    v = v[k]
+print(v)' "$T/.out" "$@"
+}
+
 t_done() {
 	echo "1..$t_n"
 	[ "$t_failed" -eq 0 ]

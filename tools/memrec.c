@@ -70,6 +70,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "decimal.h"     /* sim/: the one decimal formatter, libc-free */
+
 #define MEMREC_EXPORT __attribute__((visibility("default")))
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -77,6 +79,8 @@
 #define ARENA_SIZE (256u * 1024u)        /* bytes of bootstrap memory */
 #define ARENA_ALIGN 16u                  /* bytes, as malloc guarantees */
 #define LINE_MAX_BYTES 64u               /* "a " + 20 + " " + 20 + "\n" */
+_Static_assert(LINE_MAX_BYTES >= 2 + DECIMAL_U64_MAX + 1 + DECIMAL_U64_MAX + 1,
+	       "a two-number line fits in LINE_MAX_BYTES");
 #define MAP_INITIAL (1u << 16)           /* entries */
 #define PATH_BYTES 4096u
 #define HEADER_BYTES 8192u
@@ -166,20 +170,6 @@ static void *os_alloc(size_t n)
 	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
-}
-
-static char *put_u64(char *p, uint64_t v)
-{
-	char tmp[20];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
 }
 
 static char *put_str(char *p, const char *s)
@@ -324,10 +314,10 @@ static void put_line(char letter, uint64_t x, int two, uint64_t y)
 		return;
 	*p++ = letter;
 	*p++ = ' ';
-	p = put_u64(p, x);
+	p = decimal_put_u64(p, x);
 	if (two) {
 		*p++ = ' ';
-		p = put_u64(p, y);
+		p = decimal_put_u64(p, y);
 	}
 	*p++ = '\n';
 	R.len = (size_t)(p - R.buf);
@@ -451,11 +441,11 @@ static void close_trace(const char *why)
 				p = put_str(p, why);
 				p = put_str(p, "; ");
 			}
-			p = put_u64(p, R.events);
+			p = decimal_put_u64(p, R.events);
 			p = put_str(p, " events; ");
-			p = put_u64(p, R.mcount);
+			p = decimal_put_u64(p, R.mcount);
 			p = put_str(p, why ? " blocks live; " : " blocks live at exit; ");
-			p = put_u64(p, R.unknown_frees);
+			p = decimal_put_u64(p, R.unknown_frees);
 			p = put_str(p, " frees of blocks allocated before recording or by the recorder, not recorded\n");
 			R.len = (size_t)(p - R.buf);
 		}
@@ -551,13 +541,13 @@ static void write_header(const char *parent_pid)
 		}
 	}
 	p = put_str(p, "\",\"pid\":");
-	p = put_u64(p, (uint64_t)getpid());
+	p = decimal_put_u64(p, (uint64_t)getpid());
 	if (parent_pid) {
 		p = put_str(p, ",\"parent_pid\":");
 		p = put_str(p, parent_pid);
 	}
 	p = put_str(p, ",\"clock\":\"CLOCK_MONOTONIC\",\"time_resolution_ns\":");
-	p = put_u64(p, R.res_ns);
+	p = decimal_put_u64(p, R.res_ns);
 	p = put_str(p, "}\n");
 	R.len += (size_t)(p - h);
 }
@@ -614,7 +604,7 @@ static int choose_path(void)
 		return -1;
 	p = R.path + n;
 	*p++ = '.';
-	p = put_u64(p, (uint64_t)getpid());
+	p = decimal_put_u64(p, (uint64_t)getpid());
 	*p = '\0';
 	return 0;
 }
@@ -661,7 +651,7 @@ static void atfork_child(void)
 	R.events = 0;
 	R.unknown_frees = 0;
 	in_rec++;
-	*put_u64(ppid, (uint64_t)getppid()) = '\0';
+	*decimal_put_u64(ppid, (uint64_t)getppid()) = '\0';
 	if (choose_path() || open_output(ppid)) {
 		R.state = ST_OFF;
 		in_rec--;
@@ -734,7 +724,7 @@ static void rec_init(void)
 			char ppid[24];
 			int is_child = (uint64_t)getpid() != env_u64("MEMREC_PID", 0);
 
-			*put_u64(ppid, (uint64_t)getppid()) = '\0';
+			*decimal_put_u64(ppid, (uint64_t)getppid()) = '\0';
 			if (R.buf && (!R.gzip || R.zbuf) && map_grow() == 0 &&
 			    open_output(is_child ? ppid : NULL) == 0)
 				on = 1;

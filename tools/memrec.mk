@@ -8,7 +8,9 @@ MEMREC_SO := bin/libmemrec.so
 tools: $(MEMREC_SO)
 
 # -fvisibility=hidden: only the interposed functions are exported.
-$(MEMREC_SO): tools/memrec.c
+# -Isim: only for the header-only sim/decimal.h; nothing of libmemsim is
+# linked in (it allocates, which memrec may not do inside malloc).
+$(MEMREC_SO): tools/memrec.c sim/decimal.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) -O2 -g -fPIC -shared -fvisibility=hidden \
-		$(DEPS_CFLAGS) -o $@ $< -lz -ldl -lpthread
+		$(DEPS_CFLAGS) -Isim -o $@ $< -lz -ldl -lpthread

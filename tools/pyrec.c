@@ -65,9 +65,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <wchar.h>
-#include <zlib.h>
 
 #include "tracebin.h"
+#include "tracetext.h"
 
 enum { EXIT_SCRIPT = 1, EXIT_USAGE = 64, EXIT_NOINPUT = 66, EXIT_SOFTWARE = 70 };
 
@@ -119,122 +119,81 @@ struct py_api {
 	int *Py_NoSiteFlag;
 };
 
-/* ---- output: a buffered plain or gzip writer ---------------------------- */
+/* ---- output: sim/'s trace writers -------------------------------------- */
 
+/* Text (tracetext.h) unless the name ends in .msb or .msb.gz (binary,
+ * docs/binary-format.md); gzip when it ends in .gz. Both writers are
+ * created by out_header(), which has the metadata the header needs.
+ * Write errors are sticky in the writer and reported by out_close(). */
 struct out {
-	struct tracebin_writer *bin;    /* binary output (*.msb[.gz]), or NULL */
-	const char *bin_path;           /* set until the header makes `bin` */
-	FILE *fp;       /* plain output, or NULL */
-	gzFile gz;      /* gzip output, or NULL */
-	char *buf;
-	size_t len, cap;
-	int failed;     /* a write failed; reported when the file is closed */
+	struct tracebin_writer *bin;    /* binary output, or NULL */
+	struct tracetext_writer *txt;   /* text output, or NULL */
 };
 
-static int out_open(struct out *o, const char *path)
+static int is_binary_name(const char *path)
 {
 	size_t n = strlen(path);
-	memset(o, 0, sizeof *o);
-	o->cap = (size_t)1 << 20;
-	o->buf = malloc(o->cap);
-	if (!o->buf)
-		return -1;
-	if ((n > 4 && strcmp(path + n - 4, ".msb") == 0) ||
-	    (n > 7 && strcmp(path + n - 7, ".msb.gz") == 0)) {
-		/* Binary (docs/binary-format.md): created by out_header(),
-		 * which has the metadata the binary header needs. */
-		o->bin_path = path;
-		return 0;
-	}
-	if (n > 3 && strcmp(path + n - 3, ".gz") == 0) {
-		/* Level 1: traces are large and short-lived; speed matters
-		 * more than the last 20% of size. */
-		o->gz = gzopen(path, "wb1");
-		if (!o->gz)
-			return -1;
-		gzbuffer(o->gz, 1 << 18);
-	} else {
-		o->fp = fopen(path, "wb");
-		if (!o->fp)
-			return -1;
-	}
-	return 0;
+
+	return (n > 4 && strcmp(path + n - 4, ".msb") == 0) ||
+	       (n > 7 && strcmp(path + n - 7, ".msb.gz") == 0);
 }
 
-static void out_flush(struct out *o)
-{
-	if (o->len == 0)
-		return;
-	if (o->gz) {
-		if (gzwrite(o->gz, o->buf, (unsigned)o->len) != (int)o->len)
-			o->failed = 1;
-	} else if (fwrite(o->buf, 1, o->len, o->fp) != o->len) {
-		o->failed = 1;
-	}
-	o->len = 0;
-}
-
-static inline void out_bytes(struct out *o, const char *s, size_t n)
-{
-	if (o->len + n > o->cap)
-		out_flush(o);
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-}
-
-/* Appends " N" in decimal: hand-rolled because this runs for every event. */
-static inline void out_num(struct out *o, uint64_t v)
-{
-	char tmp[24];
-	int i = (int)sizeof tmp;
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	tmp[--i] = ' ';
-	out_bytes(o, tmp + i, sizeof tmp - (size_t)i);
-}
-
-/* Writes the header line "#memsim-trace 1 {...}\n" (hlen bytes): as text,
- * or for binary output as the metadata of a new binary trace. */
-static int out_header(struct out *o, const char *line, size_t hlen)
+/* Writes the header line "#memsim-trace 1 {...}\n" (hlen bytes) to a new
+ * trace `path`, text or binary by its name. */
+static int out_header(struct out *o, const char *path, const char *line, size_t hlen)
 {
 	static const char prefix[] = "#memsim-trace 1 ";
+	unsigned flags = sink_name_wants_gzip(path) ? SINK_GZIP : 0;
 	struct ms_error err;
-	char *meta;
+	char *meta = strndup(line + sizeof prefix - 1, hlen - sizeof prefix);
 
-	if (!o->bin_path) {
-		out_bytes(o, line, hlen);
-		return 0;
-	}
-	meta = strndup(line + sizeof prefix - 1, hlen - sizeof prefix);
-	o->bin = meta ? tracebin_create(o->bin_path,
-					sink_name_wants_gzip(o->bin_path) ? SINK_GZIP : 0,
-					meta, &err) : NULL;
+	memset(o, 0, sizeof *o);
+	if (!meta)
+		return -1;
+	if (is_binary_name(path))
+		o->bin = tracebin_create(path, flags, meta, &err);
+	else    /* Level 1: text traces are large and short-lived; speed
+		 * matters more than the last 20% of size. */
+		o->txt = tracetext_create(path, flags ? flags | SINK_GZIP_FAST : 0,
+					  meta, &err);
 	free(meta);
-	return o->bin ? 0 : -1;
+	return o->bin || o->txt ? 0 : -1;
+}
+
+static void out_alloc(struct out *o, uint64_t id, uint64_t size)
+{
+	if (o->bin)
+		tracebin_alloc(o->bin, id, size, NULL);
+	else
+		tracetext_alloc(o->txt, id, size, NULL);
+}
+
+static void out_resize(struct out *o, uint64_t id, uint64_t size)
+{
+	if (o->bin)
+		tracebin_resize(o->bin, id, size);
+	else
+		tracetext_resize(o->txt, id, size);
+}
+
+static void out_free(struct out *o, uint64_t id)
+{
+	if (o->bin)
+		tracebin_free(o->bin, id);
+	else
+		tracetext_free(o->txt, id);
 }
 
 static int out_close(struct out *o)
 {
-	int bad;
-	if (o->bin) {
+	int bad = 0;
+
+	if (o->bin)
 		bad = tracebin_close(o->bin, NULL) != 0;
-		o->bin = NULL;
-		free(o->buf);
-		o->buf = NULL;
-		return bad ? -1 : 0;
-	}
-	out_flush(o);
-	bad = o->failed;
-	if (o->gz && gzclose(o->gz) != Z_OK)
-		bad = 1;
-	if (o->fp && fclose(o->fp) != 0)
-		bad = 1;
-	o->gz = NULL;
-	o->fp = NULL;
-	free(o->buf);
-	o->buf = NULL;
+	else if (o->txt)
+		bad = tracetext_close(o->txt, NULL) != 0;
+	o->bin = NULL;
+	o->txt = NULL;
 	return bad ? -1 : 0;
 }
 
@@ -365,14 +324,7 @@ static void rec_alloc(struct rec *r, void *p, size_t size)
 	if (idmap_put(&r->ids, (uintptr_t)p, id) < 0)
 		r->oom = 1;
 	r->n_alloc++;
-	if (r->out.bin) {
-		tracebin_alloc(r->out.bin, id, size, NULL);
-		return;
-	}
-	out_bytes(&r->out, "a", 1);
-	out_num(&r->out, id);
-	out_num(&r->out, size);
-	out_bytes(&r->out, "\n", 1);
+	out_alloc(&r->out, id, size);
 }
 
 static void *hook_malloc(void *ctx, size_t size)
@@ -414,14 +366,7 @@ static void *hook_realloc(void *ctx, void *ptr, size_t size)
 	if (idmap_put(&r->ids, (uintptr_t)p, id) < 0)
 		r->oom = 1;
 	r->n_realloc++;
-	if (r->out.bin) {
-		tracebin_resize(r->out.bin, id, size);
-		return p;
-	}
-	out_bytes(&r->out, "r", 1);
-	out_num(&r->out, id);
-	out_num(&r->out, size);
-	out_bytes(&r->out, "\n", 1);
+	out_resize(&r->out, id, size);
 	return p;
 }
 
@@ -433,13 +378,7 @@ static void hook_free(void *ctx, void *ptr)
 	if (ptr && r->logging) {
 		if (idmap_take(&r->ids, (uintptr_t)ptr, &id)) {
 			r->n_free++;
-			if (r->out.bin) {
-				tracebin_free(r->out.bin, id);
-			} else {
-				out_bytes(&r->out, "f", 1);
-				out_num(&r->out, id);
-				out_bytes(&r->out, "\n", 1);
-			}
+			out_free(&r->out, id);
 		} else {
 			r->n_unknown++;
 		}
@@ -1030,7 +969,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pyrec: cannot replace %s: %s\n", rec.stats_path, strerror(errno));
 		return EXIT_SOFTWARE;
 	}
-	if (idmap_init(&rec.ids, (size_t)1 << 16) < 0 || out_open(&rec.out, rec.trace_path) < 0) {
+	if (idmap_init(&rec.ids, (size_t)1 << 16) < 0) {
 		fprintf(stderr, "pyrec: cannot open %s: %s\n", rec.trace_path, strerror(errno));
 		return EXIT_SOFTWARE;
 	}
@@ -1046,7 +985,7 @@ int main(int argc, char **argv)
 		json_str(h, script);
 		fprintf(h, "}\n");
 		fclose(h);
-		if (out_header(&rec.out, stats_buf, hlen) < 0) {
+		if (out_header(&rec.out, rec.trace_path, stats_buf, hlen) < 0) {
 			fprintf(stderr, "pyrec: cannot open %s: %s\n", rec.trace_path,
 				strerror(errno));
 			return EXIT_SOFTWARE;

@@ -6,14 +6,6 @@
 # root references; a final `c` collects what is left. `Node` is tracked
 # (other_types_tracked) and has no free list, so every allocation counts.
 . "$ROOT/tests/lib.sh"
-pol() {
-	python3 -c '
-import json, sys
-v = json.load(open(sys.argv[1]))["traces"][0]["policies"][int(sys.argv[2])]
-for k in sys.argv[3:]:
-    v = v[k]
-print(v)' "$T/.out" "$@"
-}
 N=100000
 # Hand derivation (docs/gc.md rules 1-4; 2.7 .. 3.11 collect inside the
 # allocation that makes count0 701, before that object is tracked):
@@ -58,7 +50,7 @@ c0=$(( g0 * 700 ))
 c1=$(( 11 * 710 + 11 * 712 + 710 ))
 c2=$(( 2 * N - c0 - c1 ))
 
-t_run replay -q --format json -p cpython-2.7 -p cpython-3.8 -p cpython-3.11 "$ROOT/traces/cycles.trace.gz"
+scenario_replay "$ROOT/traces/cycles.trace.gz" cpython-2.7 cpython-3.8 cpython-3.11
 t_is "replay succeeds" "$T_STATUS" 0
 t_is "hand arithmetic: 260/23/3 collections" "$g0/$g1/$((g2 + 1))" "260/23/3"
 for i in 0 1 2; do

@@ -8,16 +8,7 @@
 # One trace serves both policies: 3.11 and 3.13 grow lists alike (3.9+).
 # The sanitizer build uses N = 100,000.
 . "$ROOT/tests/lib.sh"
-pol() {
-	python3 -c '
-import json, sys
-v = json.load(open(sys.argv[1]))["traces"][0]["policies"][int(sys.argv[2])]
-for k in sys.argv[3:]:
-    v = v[k]
-print(v)' "$T/.out" "$@"
-}
-N=1000000
-[ "${BUILD:-release}" = asan ] && N=100000
+scenario_setup 1000000 100000
 # Counted allocations: the keep list + N lists = N + 1 (ints are
 # untracked, item arrays untyped). 3.11 collects at every 701st
 # allocation: C = floor((N + 1) / 701); 3.13 (threshold 2000, deferred to
@@ -53,7 +44,7 @@ t_is "3.11 total = floor((N + 1) / 701)" $(( (N + 1) / 701 )) "$(python3 -c "imp
 t_is "3.13 total = floor((N + 1) / 2001)" $(( (N + 1) / 2001 )) "$(python3 -c "import json; print(sum(json.loads('$want313')) - 1)")"
 
 python3 "$ROOT/tools/gen-gc-traces" keep --version 3.11 --startup 0 -n "$N" >"$T/keep.trace"
-t_run replay -q --format json -p cpython-3.11 -p cpython-3.13 "$T/keep.trace"
+scenario_replay "$T/keep.trace" cpython-3.11 cpython-3.13
 t_is "replay succeeds" "$T_STATUS" 0
 t_is "3.11: collections" "$(pol 0 gc collections)" "$want311"
 t_is "3.13: collections" "$(pol 1 gc collections)" "$want313"

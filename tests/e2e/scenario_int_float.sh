@@ -5,16 +5,6 @@
 # (200 rounds of 100 lists), and checks numbers derived by hand from
 # docs/freelists.md, docs/policies.md and docs/metrics.md.
 . "$ROOT/tests/lib.sh"
-# pol I KEY...: one value of policy I of the last replay; keys may hold
-# dots ("misses.int"), so they are separate arguments.
-pol() {
-	python3 -c '
-import json, sys
-v = json.load(open(sys.argv[1]))["traces"][0]["policies"][int(sys.argv[2])]
-for k in sys.argv[3:]:
-    v = v[k]
-print(v)' "$T/.out" "$@"
-}
 N=100000
 
 # --- int-then-float under cpython-2.7: per-type vs shared ---------------
@@ -47,8 +37,9 @@ parked=$(( 262144 / 24 ))
 sh27_rss=$(( ( ( (N + 125) / 126 + 62) / 63) * 266240 ))
 sh25_rss=$(( ( ( (N + 167) / 168 + 62) / 63) * 266240 ))
 
-t_run replay -q --format json -p cpython-2.7 -p cpython-2.7:freelists.mode=shared \
-	-p cpython-2.5 -p cpython-2.5:freelists.mode=shared "$ROOT/traces/int-then-float.trace.gz"
+scenario_replay "$ROOT/traces/int-then-float.trace.gz" \
+	cpython-2.7 cpython-2.7:freelists.mode=shared \
+	cpython-2.5 cpython-2.5:freelists.mode=shared
 t_is "int-then-float: replay succeeds" "$T_STATUS" 0
 for i in 0 2; do
 	name=$(pol $i name)
@@ -85,7 +76,7 @@ t_is "2.7: per-type peak / shared peak = 142% (truncated)" $(( $(pol 0 peak_rss_
 # 200 rounds: hits = 199 * 80 = 15920, misses = 100 + 199 * 20 = 4080.
 # The collector never runs: gen-0 count rises only on the 20 allocator
 # lists a round and falls on the 20 freed, so it stays <= 100 < 700.
-t_run replay -q --format json -p cpython-2.7 -p cpython-3.11 "$ROOT/traces/list-churn.trace.gz"
+scenario_replay "$ROOT/traces/list-churn.trace.gz" cpython-2.7 cpython-3.11
 t_is "list-churn: replay succeeds" "$T_STATUS" 0
 for i in 0 1; do
 	name=$(pol $i name)

@@ -4,17 +4,7 @@
 # then a follow-up phase of F new 32-byte objects. N = 300,000 (100,000
 # under the sanitizer build; same formulas; the comments give N = 10^6).
 . "$ROOT/tests/lib.sh"
-GEN="$ROOT/build/${BUILD:-release}/tools/gen-scenario"
-pol() {
-	python3 -c '
-import json, sys
-v = json.load(open(sys.argv[1]))["traces"][0]["policies"][int(sys.argv[2])]
-for k in sys.argv[3:]:
-    v = v[k]
-print(v)' "$T/.out" "$@"
-}
-N=300000
-[ "${BUILD:-release}" = asan ] && N=100000
+scenario_setup 300000 100000
 # 2.x: the 32-byte class (alignment 8 in 2.4/2.5, 16 in 2.7) holds
 # (4096 - 48) / 32 = 126 blocks a pool; a malloc'd arena (a 266240-byte
 # glibc mapping, all resident) holds 63 pools.
@@ -31,7 +21,7 @@ spare=$(( arenas * 63 - pools ))
 
 run() { # F: replays pinning with a follow-up of F under 2.4, 2.5, 2.7
 	"$GEN" pinning -n "$N" -f "$1" >"$T/pin.trace"
-	t_run replay -q --format json -p cpython-2.4 -p cpython-2.5 -p cpython-2.7 "$T/pin.trace"
+	scenario_replay "$T/pin.trace" cpython-2.4 cpython-2.5 cpython-2.7
 	t_is "F=$1: replay succeeds" "$T_STATUS" 0
 }
 # 1. Follow-up of N/2: it fits in the holes. In every version pymalloc
@@ -70,7 +60,7 @@ done
 #    glibc's mmap threshold to 266240): 63 chunks of 262160 bytes, resident
 #    up to the top chunk's header: ceil((63 * 262160 + 16) / 4096) pages.
 "$GEN" pinning -n "$N" -k 0 -f "$F" >"$T/pin.trace"
-t_run replay -q --format json -p cpython-2.4 -p cpython-2.5 -p cpython-2.7 "$T/pin.trace"
+scenario_replay "$T/pin.trace" cpython-2.4 cpython-2.5 cpython-2.7
 follow_arenas=$(( ( (F + 125) / 126 + 62) / 63 ))
 t_is "unpinned 2.4: nothing released" "$(pol 0 pymalloc arenas_reclaimed)" 0
 t_is "unpinned 2.4: final RSS = peak" "$(pol 0 final_rss_bytes)" "$peak"

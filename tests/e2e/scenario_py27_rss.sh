@@ -10,7 +10,7 @@ if [ ! -x "$PY27" ]; then
 	t_done; exit
 fi
 real=$("$PY27" "$ROOT/tests/cpython/py27_int_float.py" 100000)
-t_run replay -q --format json -p cpython-2.7 "$ROOT/traces/int-then-float.trace.gz"
+scenario_replay "$ROOT/traces/int-then-float.trace.gz" cpython-2.7
 t_is "replay succeeds" "$T_STATUS" 0
 model=$(jqv .traces[0].policies[0].peak_rss_bytes)
 python3 - "$real" "$model" >"$T/verdict" <<'PY'

@@ -5,17 +5,8 @@
 # spike of 50,000 objects, all freed (creation order) except every K-th.
 # R = 1000 (10 spikes); 300 (3 spikes) under the sanitizer build.
 . "$ROOT/tests/lib.sh"
-GEN="$ROOT/build/${BUILD:-release}/tools/gen-scenario"
-pol() {
-	python3 -c '
-import json, sys
-v = json.load(open(sys.argv[1]))["traces"][0]["policies"][int(sys.argv[2])]
-for k in sys.argv[3:]:
-    v = v[k]
-print(v)' "$T/.out" "$@"
-}
-R=1000
-[ "${BUILD:-release}" = asan ] && R=300
+scenario_setup 1000 300
+R=$N
 spikes=$(( R / 100 ))
 # 3.8: 32-byte class, 126 blocks a 4 KiB pool; an arena is a 256 KiB
 # page-aligned mapping of 64 pools (no alignment loss); RSS is one page
@@ -38,7 +29,7 @@ peak24=$(( (1 + ( (50000 - 938 + 125) / 126 + 62) / 63) * 266240 ))
 
 # --- clean spikes (-k 0) --------------------------------------------------
 "$GEN" server -n "$R" -k 0 >"$T/server.trace"
-t_run replay -q --format json -p cpython-3.8 -p cpython-2.4 "$T/server.trace"
+scenario_replay "$T/server.trace" cpython-3.8 cpython-2.4
 t_is "clean: replay succeeds" "$T_STATUS" 0
 t_is "3.8 clean: 8 arenas at the peak" "$(pol 0 pymalloc arenas_highwater)" $(( 1 + new_arenas ))
 t_is "3.8 clean: peak RSS = 453 pages" "$(pol 0 peak_rss_bytes)" "$peak38"
@@ -63,7 +54,7 @@ t_is "2.4 clean: 8 arenas in all" "$(pol 1 pymalloc arenas_allocated_total)" 8
 # spikes), and the final RSS is that peak.
 pinned_pages=$(( (57000 + 50 * (spikes - 1) + 125) / 126 ))
 "$GEN" server -n "$R" -k 1000 >"$T/server.trace"
-t_run replay -q --format json -p cpython-3.8 -p cpython-2.4 "$T/server.trace"
+scenario_replay "$T/server.trace" cpython-3.8 cpython-2.4
 t_is "pinned: replay succeeds" "$T_STATUS" 0
 t_is "3.8 pinned: 8 arenas, never freed" "$(pol 0 pymalloc arenas_allocated_total)" 8
 t_is "3.8 pinned: none reclaimed" "$(pol 0 pymalloc arenas_reclaimed)" 0

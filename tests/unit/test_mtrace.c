@@ -24,18 +24,18 @@ static struct ms_error err;
 static int convert_file(FILE *in, const char *name, int lenient)
 {
 	struct ms_error werr;
-	struct tracewrite *w;
+	struct tracetext_writer *w;
 	FILE *f;
 	size_t n;
 	int r;
 	char *body;
 
 	snprintf(out_path, sizeof out_path, "/tmp/test_mtrace.%ld.trace", (long)getpid());
-	w = tracewrite_open(out_path, 0, NULL, &werr);
+	w = tracetext_create(out_path, 0, NULL, &werr);
 	if (!w)
 		return -1;
 	r = mtrace_convert(in, name, w, lenient, &counts, &err);
-	tracewrite_close(w, NULL);
+	tracetext_close(w, NULL);
 	f = fopen(out_path, "r");
 	n = f ? fread(result, 1, sizeof result - 1, f) : 0;
 	if (f)
@@ -242,13 +242,14 @@ static void test_many_blocks(void)
 }
 
 /* The writer's error comes back unchanged, naming the output file:
- * 40000 allocations "a N 1" of 5-11 bytes each overflow the writer's
- * 256 KiB buffer, so /dev/full fails during the conversion. */
+ * 40000 allocations "a N 1" of 6-10 bytes each (388894 bytes in all)
+ * overflow the writer's 64 KiB stage plus the sink's 256 KiB buffer, so
+ * /dev/full fails during the conversion. */
 static void test_write_error(void)
 {
 	static char log[40000 * 24];
 	struct ms_error werr;
-	struct tracewrite *w;
+	struct tracetext_writer *w;
 	size_t o = 0;
 	FILE *in;
 
@@ -259,12 +260,12 @@ static void test_write_error(void)
 	for (int i = 0; i < 40000; i++)
 		o += (size_t)snprintf(log + o, sizeof log - o, "+ 0x%x 0x1\n", 0x10000 + 16 * i);
 	in = fmemopen(log, o, "r");
-	w = tracewrite_open("/dev/full", 0, NULL, &werr);
+	w = tracetext_create("/dev/full", 0, NULL, &werr);
 	CHECK_I64(mtrace_convert(in, "t.log", w, 0, &counts, &err), MS_EXIT_IOERR);
 	CHECK_STR(err.file, "/dev/full");
 	CHECK_U64(err.line, 0);
 	CHECK_STR(err.msg, "cannot write: No space left on device");
-	tracewrite_close(w, NULL);
+	tracetext_close(w, NULL);
 	fclose(in);
 }
 

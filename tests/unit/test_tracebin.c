@@ -279,9 +279,10 @@ static void test_text_round_trip(void)
 
 	write_file("c0.msb", cycle_bytes, sizeof cycle_bytes);
 	r = trace_open("c0.msb", &err);
-	tw = tracetext_open(sink_open("c.trace", 0, &err), trace_metadata(r));
+	tw = tracetext_start(sink_open("c.trace", 0, &err), trace_metadata(r), &err);
 	while (trace_next(r, &ev, &err) > 0)
-		tracetext_event(tw, &ev, trace_types(r), &err);
+		tracetext_put(tw, &ev, trace_types(r));
+	CHECK_U64(tracetext_events(tw), 7);     /* the 7 event lines below */
 	CHECK_U64(tracetext_close(tw, &err), 0);
 	trace_close(r);
 	got = read_file("c.trace", &n);

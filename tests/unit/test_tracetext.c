@@ -1,8 +1,10 @@
 /*
- * test_tracewrite.c - the trace writer produces exactly the lines of
+ * test_tracetext.c - the text trace writer produces exactly the lines of
  * docs/trace-format.md, plain and gzip, and refuses contract breaches.
+ * (Events as a reader returns them, tracetext_put, are checked by
+ * test_tracebin.c's round trip.)
  */
-#include "tracewrite.h"
+#include "tracetext.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +18,7 @@ static char tmpl[64];
 
 static const char *tmp_path(const char *suffix)
 {
-	snprintf(tmpl, sizeof tmpl, "/tmp/test_tracewrite.%ld%s", (long)getpid(), suffix);
+	snprintf(tmpl, sizeof tmpl, "/tmp/test_tracetext.%ld%s", (long)getpid(), suffix);
 	return tmpl;
 }
 
@@ -37,21 +39,21 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-static void write_sample(struct tracewrite *w)
+static void write_sample(struct tracetext_writer *w)
 {
-	CHECK_I64(tracewrite_alloc(w, 1, 56, "list"), 0);
-	CHECK_I64(tracewrite_alloc(w, 2, 0, NULL), 0);
-	CHECK_I64(tracewrite_time(w, 5), 0);
-	CHECK_I64(tracewrite_time(w, 5), 0);        /* same time: no line */
-	CHECK_I64(tracewrite_ref_add(w, 1, 2), 0);
-	CHECK_I64(tracewrite_ref_drop(w, 0, 2), 0);
-	CHECK_I64(tracewrite_resize(w, 1, 281474976710655u), 0); /* 2^48-1 */
-	CHECK_I64(tracewrite_collect(w, -1), 0);
-	CHECK_I64(tracewrite_collect(w, 2), 0);
-	CHECK_I64(tracewrite_safepoint(w), 0);
-	CHECK_I64(tracewrite_comment(w, "hello"), 0);
-	CHECK_I64(tracewrite_time(w, 18446744073709551615u), 0);
-	CHECK_I64(tracewrite_free(w, 18446744073709551615u), 0);
+	CHECK_I64(tracetext_alloc(w, 1, 56, "list"), 0);
+	CHECK_I64(tracetext_alloc(w, 2, 0, NULL), 0);
+	CHECK_I64(tracetext_time(w, 5), 0);
+	CHECK_I64(tracetext_time(w, 5), 0);        /* same time: no line */
+	CHECK_I64(tracetext_ref_add(w, 1, 2), 0);
+	CHECK_I64(tracetext_ref_drop(w, 0, 2), 0);
+	CHECK_I64(tracetext_resize(w, 1, 281474976710655u), 0); /* 2^48-1 */
+	CHECK_I64(tracetext_collect(w, TRACE_GEN_DEFAULT), 0);
+	CHECK_I64(tracetext_collect(w, 2), 0);
+	CHECK_I64(tracetext_safepoint(w), 0);
+	CHECK_I64(tracetext_comment(w, "hello"), 0);
+	CHECK_I64(tracetext_time(w, 18446744073709551615u), 0);
+	CHECK_I64(tracetext_free(w, 18446744073709551615u), 0);
 }
 
 static const char sample_text[] =
@@ -73,7 +75,7 @@ static void test_plain(void)
 {
 	struct ms_error err;
 	const char *path = tmp_path(".trace");
-	struct tracewrite *w = tracewrite_open(path, 0, "{\"source\":\"test\"}", &err);
+	struct tracetext_writer *w = tracetext_create(path, 0, "{\"source\":\"test\"}", &err);
 
 	CHECK(w != NULL);
 	if (!w)
@@ -81,8 +83,8 @@ static void test_plain(void)
 	write_sample(w);
 	/* 11 event lines: the sample's 13 calls minus the repeated `@ 5`
 	 * and the comment. */
-	CHECK_U64(tracewrite_events(w), 11);
-	CHECK_I64(tracewrite_close(w, &err), 0);
+	CHECK_U64(tracetext_events(w), 11);
+	CHECK_I64(tracetext_close(w, &err), 0);
 	CHECK_STR(slurp(path), sample_text);
 	unlink(path);
 }
@@ -91,19 +93,19 @@ static void test_gzip(void)
 {
 	struct ms_error err;
 	const char *path = tmp_path(".trace.gz");
-	struct tracewrite *w;
+	struct tracetext_writer *w;
 	unsigned char magic[2] = {0, 0};
 	FILE *f;
 
-	CHECK(tracewrite_wants_gzip(path));
-	CHECK(!tracewrite_wants_gzip("x.trace"));
-	CHECK(!tracewrite_wants_gzip(".gz"));
-	w = tracewrite_open(path, TRACEWRITE_GZIP, "{\"source\":\"test\"}", &err);
+	CHECK(sink_name_wants_gzip(path));
+	CHECK(!sink_name_wants_gzip("x.trace"));
+	CHECK(!sink_name_wants_gzip(".gz"));
+	w = tracetext_create(path, SINK_GZIP, "{\"source\":\"test\"}", &err);
 	CHECK(w != NULL);
 	if (!w)
 		return;
 	write_sample(w);
-	CHECK_I64(tracewrite_close(w, &err), 0);
+	CHECK_I64(tracetext_close(w, &err), 0);
 	f = fopen(path, "rb");
 	CHECK(f != NULL);
 	if (f) {
@@ -121,7 +123,7 @@ static void test_bare_header_and_many_lines(void)
 {
 	struct ms_error err;
 	const char *path = tmp_path(".big.trace");
-	struct tracewrite *w = tracewrite_open(path, 0, NULL, &err);
+	struct tracetext_writer *w = tracetext_create(path, 0, NULL, &err);
 	FILE *f;
 	long size;
 
@@ -129,12 +131,13 @@ static void test_bare_header_and_many_lines(void)
 	if (!w)
 		return;
 	/* 100000 lines "a N 7\n" and "f N\n" for N = 1..50000 cross the
-	 * 256 KiB buffer several times. */
+	 * 64 KiB staging buffer and the sink's 256 KiB buffer several
+	 * times. */
 	for (uint64_t i = 1; i <= 50000; i++) {
-		tracewrite_alloc(w, i, 7, NULL);
-		tracewrite_free(w, i);
+		tracetext_alloc(w, i, 7, NULL);
+		tracetext_free(w, i);
 	}
-	CHECK_I64(tracewrite_close(w, &err), 0);
+	CHECK_I64(tracetext_close(w, &err), 0);
 	f = fopen(path, "rb");
 	if (!f) {
 		CHECK(f != NULL);
@@ -155,40 +158,40 @@ static void test_contract_errors(void)
 {
 	struct ms_error err;
 	const char *path = tmp_path(".err.trace");
-	struct tracewrite *w;
+	struct tracetext_writer *w;
 
-	w = tracewrite_open(path, 0, NULL, &err);
-	CHECK_I64(tracewrite_alloc(w, 0, 8, NULL), MS_EXIT_SOFTWARE);
-	CHECK_STR(tracewrite_error(w)->msg, "ID 0 (the root set) cannot be allocated");
+	w = tracetext_create(path, 0, NULL, &err);
+	CHECK_I64(tracetext_alloc(w, 0, 8, NULL), MS_EXIT_SOFTWARE);
+	CHECK_STR(tracetext_error(w)->msg, "ID 0 (the root set) cannot be allocated");
 	/* sticky: a valid event now fails the same way */
-	CHECK_I64(tracewrite_free(w, 3), MS_EXIT_SOFTWARE);
-	CHECK_I64(tracewrite_close(w, &err), MS_EXIT_SOFTWARE);
+	CHECK_I64(tracetext_free(w, 3), MS_EXIT_SOFTWARE);
+	CHECK_I64(tracetext_close(w, &err), MS_EXIT_SOFTWARE);
 	CHECK_STR(err.file, path);
 
-	w = tracewrite_open(path, 0, NULL, &err);
-	CHECK_I64(tracewrite_alloc(w, 1, 281474976710656u, NULL), MS_EXIT_SOFTWARE);
-	CHECK_STR(tracewrite_error(w)->msg, "size does not fit in 48 bits");
-	tracewrite_close(w, NULL);
+	w = tracetext_create(path, 0, NULL, &err);
+	CHECK_I64(tracetext_alloc(w, 1, 281474976710656u, NULL), MS_EXIT_SOFTWARE);
+	CHECK_STR(tracetext_error(w)->msg, "size does not fit in 48 bits");
+	tracetext_close(w, NULL);
 
-	w = tracewrite_open(path, 0, NULL, &err);
-	CHECK_I64(tracewrite_alloc(w, 1, 8, "9lives"), MS_EXIT_SOFTWARE);
-	CHECK_STR(tracewrite_error(w)->msg, "type name is not [A-Za-z_][A-Za-z0-9_.]*");
-	tracewrite_close(w, NULL);
+	w = tracetext_create(path, 0, NULL, &err);
+	CHECK_I64(tracetext_alloc(w, 1, 8, "9lives"), MS_EXIT_SOFTWARE);
+	CHECK_STR(tracetext_error(w)->msg, "type name is not [A-Za-z_][A-Za-z0-9_.]*");
+	tracetext_close(w, NULL);
 
-	w = tracewrite_open(path, 0, NULL, &err);
-	CHECK_I64(tracewrite_alloc(w, 1, 8,
+	w = tracetext_create(path, 0, NULL, &err);
+	CHECK_I64(tracetext_alloc(w, 1, 8,
 		"a234567890123456789012345678901234567890123456789012345678901234"),
 		MS_EXIT_SOFTWARE);
-	CHECK_STR(tracewrite_error(w)->msg, "type name longer than 63 characters");
-	tracewrite_close(w, NULL);
+	CHECK_STR(tracetext_error(w)->msg, "type name longer than 63 characters");
+	tracetext_close(w, NULL);
 
-	w = tracewrite_open(path, 0, NULL, &err);
-	CHECK_I64(tracewrite_time(w, 10), 0);
-	CHECK_I64(tracewrite_time(w, 9), MS_EXIT_SOFTWARE);
-	CHECK_STR(tracewrite_error(w)->msg, "time going backwards");
-	tracewrite_close(w, NULL);
+	w = tracetext_create(path, 0, NULL, &err);
+	CHECK_I64(tracetext_time(w, 10), 0);
+	CHECK_I64(tracetext_time(w, 9), MS_EXIT_SOFTWARE);
+	CHECK_STR(tracetext_error(w)->msg, "time going backwards");
+	tracetext_close(w, NULL);
 
-	CHECK(tracewrite_open(path, 0, "{\n}", &err) == NULL);
+	CHECK(tracetext_create(path, 0, "{\n}", &err) == NULL);
 	CHECK_I64(err.code, MS_EXIT_SOFTWARE);
 	CHECK_STR(err.msg, "trace metadata must be one line");
 	unlink(path);
@@ -197,10 +200,10 @@ static void test_contract_errors(void)
 static void test_io_errors(void)
 {
 	struct ms_error err;
-	struct tracewrite *w;
+	struct tracetext_writer *w;
 
 	ms_error_clear(&err);
-	CHECK(tracewrite_open("/nonexistent-dir/x.trace", 0, NULL, &err) == NULL);
+	CHECK(tracetext_create("/nonexistent-dir/x.trace", 0, NULL, &err) == NULL);
 	CHECK_I64(err.code, MS_EXIT_IOERR);
 	CHECK_STR(err.file, "/nonexistent-dir/x.trace");
 	CHECK_STR(err.msg, "cannot create: No such file or directory");
@@ -210,12 +213,12 @@ static void test_io_errors(void)
 		TEST_SKIP("no /dev/full");
 		return;
 	}
-	w = tracewrite_open("/dev/full", 0, NULL, &err);
+	w = tracetext_create("/dev/full", 0, NULL, &err);
 	CHECK(w != NULL);
 	if (!w)
 		return;
-	tracewrite_alloc(w, 1, 1, NULL);
-	CHECK_I64(tracewrite_close(w, &err), MS_EXIT_IOERR);
+	tracetext_alloc(w, 1, 1, NULL);
+	CHECK_I64(tracetext_close(w, &err), MS_EXIT_IOERR);
 	CHECK_STR(err.msg, "cannot write: No space left on device");
 }
 
