@@ -98,15 +98,6 @@ static int parse_size(const char *s, uint64_t *out)
  * AddressSanitizer reserves terabytes of shadow address space at start,
  * so under it the guard is ignored with a warning.
  */
-static int set_max_memory(const char *value, const char *source, struct ms_error *err)
-{
-	static char note[160];  /* read by xalloc until exit */
-	struct rlimit rl;
-	uint64_t bytes;
-
-	if (parse_size(value, &bytes) != 0)
-		return ms_error_set(err, MS_EXIT_USAGE,
-				    "%s wants a size like 512M or 2G, not '%s'", source, value);
 #if defined(__SANITIZE_ADDRESS__)
 #define MEMSIM_ASAN 1
 #elif defined(__has_feature)
@@ -114,10 +105,22 @@ static int set_max_memory(const char *value, const char *source, struct ms_error
 #define MEMSIM_ASAN 1
 #endif
 #endif
+
 #ifdef MEMSIM_ASAN
+static int apply_limit(uint64_t bytes, const char *value, const char *source,
+		       struct ms_error *err)
+{
+	(void)bytes, (void)value, (void)err;
 	fprintf(stderr, "memsim: %s is ignored under AddressSanitizer\n", source);
 	return 0;
+}
 #else
+static int apply_limit(uint64_t bytes, const char *value, const char *source,
+		       struct ms_error *err)
+{
+	static char note[160];  /* read by xalloc until exit */
+	struct rlimit rl;
+
 	if (getrlimit(RLIMIT_AS, &rl) != 0)
 		return ms_error_set(err, MS_EXIT_OSERR, "%s: getrlimit: %s", source,
 				    strerror(errno));
@@ -130,7 +133,17 @@ static int set_max_memory(const char *value, const char *source, struct ms_error
 	snprintf(note, sizeof note, "(limit %s=%s)", source, value);
 	xalloc_set_note(note);
 	return 0;
+}
 #endif
+
+static int set_max_memory(const char *value, const char *source, struct ms_error *err)
+{
+	uint64_t bytes;
+
+	if (parse_size(value, &bytes) != 0)
+		return ms_error_set(err, MS_EXIT_USAGE,
+				    "%s wants a size like 512M or 2G, not '%s'", source, value);
+	return apply_limit(bytes, value, source, err);
 }
 
 static const struct cli_command *find_command(const char *name)
