@@ -28,6 +28,27 @@ for f in "$ROOT"/tests/fuzz/corpus/trace/* "$ROOT"/tests/fuzz/corpus/replay/* \
 	trace_input "$f"
 done
 
+# mtrace logs: converted strictly and leniently, each either a clean
+# conversion (exit 0, and the result replays) or a located error (65).
+for f in "$ROOT"/tests/fuzz/corpus/mtrace/* "$ROOT"/tests/fuzz/regressions/mtrace/*; do
+	[ -f "$f" ] || continue
+	name="mtrace/$(basename "$f")"
+	for mode in strict lenient; do
+		rm -f "$T/m.trace"
+		if [ $mode = lenient ]; then
+			t_run convert -q --from mtrace --lenient "$f" "$T/m.trace"
+		else
+			t_run convert -q --from mtrace "$f" "$T/m.trace"
+		fi
+		case $T_STATUS in
+		0) t_run info "$T/m.trace"
+		   t_is "$name ($mode): converted trace replays" "$T_STATUS" 0 ;;
+		65) t_like "$name ($mode): located error" "$T_ERR" "$(basename "$f"):" ;;
+		*) t_fail "$name ($mode): status $T_STATUS" ;;
+		esac
+	done
+done
+
 # Policy inputs: the JSON documents as files, the rest as -p specifications.
 printf 'a 1 8\n' >"$T/one.trace"
 for f in "$ROOT"/tests/fuzz/corpus/policy/* "$ROOT"/tests/fuzz/regressions/policy/*; do
