@@ -225,4 +225,14 @@ if [ -x "$MEMSIM" ] && "$MEMSIM" --help 2>&1 | grep -qw info; then
 else
 	t_skip "memsim info accepts the traces" "memsim info not available yet"
 fi
+# Binary output: recorded as text, converted once the command exits; the
+# command's own exit status comes back, and no temporary trace is left.
+"$MEMREC" -o "$T/bin.msb" -- sh -c 'exit 7'
+t_is "binary: the command's status" "$?" 7
+t_is "binary: magic bytes" "$(head -c 4 "$T/bin.msb" | od -An -tx1 | tr -d ' ')" 894d5342
+t_is "binary: no temporary left" "$(ls "$T" | grep -c memrec-)" 0
+"$MEMREC" -o "$T/py.msb" -- python3 -c 'x = [bytes(12345) for _ in range(3)]'
+"$MEMSIM" info --format json "$T/py.msb" >"$T/.out" 2>"$T/.err"
+t_is "binary: memsim reads it" "$?" 0
+t_is "binary: the recorder's metadata" "$(jqv .metadata.source)" memrec
 t_done
