@@ -28,7 +28,9 @@
 #   jw2 = (1048576 - 112) / 112 (936128.57%); jw3 = (1048576 - 56) / 56
 #   (1872357.14%); jw4 = jw2.
 . "$ROOT/tests/lib.sh"
-t_run replay -p malloc:gc.policy=none -p cpython-3.11:gc.policy=none "$ROOT/traces/cycle.trace"
+# Run from the tree so the report names the trace as traces/cycle.trace.
+cd "$ROOT" || exit 1
+t_run replay -p malloc:gc.policy=none -p cpython-3.11:gc.policy=none traces/cycle.trace
 t_is "golden: exit 0" "$T_STATUS" 0
 printf '%s\n' "$T_OUT" >"$T/got.txt"
 if diff -u "$ROOT/tests/golden/cycle-malloc-3.11.txt" "$T/got.txt" >"$T/diff"; then
