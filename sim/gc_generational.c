@@ -165,8 +165,10 @@ static const struct gen_params gen_defaults = {
 		"method,builtin_function_or_method,instancemethod,classobj,"
 		"classmethod,staticmethod,property,module,type,deque,"
 		"defaultdict,OrderedDict,weakref,super,enumerate,zip,map,filter",
+	/* dictkeys: a dict's PyDictKeysObject (Objects/dictobject.c) is
+	 * plain memory, not an object the collector could see. */
 	.untracked_types = "int,long,float,complex,bool,str,unicode,bytes,"
-		"bytearray,NoneType,range,memoryview",
+		"bytearray,NoneType,range,memoryview,dictkeys",
 };
 
 /* How the collector sees a type (cached per typetab index). */
