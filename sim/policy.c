@@ -40,24 +40,31 @@ struct section_desc {
 	int (*impl_at)(size_t i, struct policy_impl *out);
 };
 
-static void impl_from_alloc(const struct alloc_policy *a, struct policy_impl *out)
-{
-	*out = (struct policy_impl){
-		.name = a->name, .summary = a->summary, .knobs = a->knobs,
-		.nknobs = a->nknobs, .params_size = a->params_size,
-		.defaults = a->defaults, .validate = a->validate, .vtable = a,
-	};
-}
+/*
+ * The generic view of any vtable: allocator, free-list and collector
+ * vtables all open with the same descriptive fields (name, summary, knob
+ * table, parameter struct, validate), so one macro reads them all.
+ */
+#define IMPL_OF(vt) ((struct policy_impl){ \
+	.name = (vt)->name, .summary = (vt)->summary, .knobs = (vt)->knobs, \
+	.nknobs = (vt)->nknobs, .params_size = (vt)->params_size, \
+	.defaults = (vt)->defaults, .validate = (vt)->validate, .vtable = (vt) })
+
+/* Entry i of a NULL-terminated registry, as a policy_impl; -1 past its end. */
+#define REGISTRY_AT(registry, i, out) \
+	do { \
+		for (size_t k_ = 0; (registry)[k_]; k_++) { \
+			if (k_ == (i)) { \
+				*(out) = IMPL_OF((registry)[k_]); \
+				return 0; \
+			} \
+		} \
+		return -1; \
+	} while (0)
 
 static int alloc_impl_at(size_t i, struct policy_impl *out)
 {
-	for (size_t k = 0; alloc_policies[k]; k++) {
-		if (k == i) {
-			impl_from_alloc(alloc_policies[k], out);
-			return 0;
-		}
-	}
-	return -1;
+	REGISTRY_AT(alloc_policies, i, out);
 }
 
 /* The system section only offers allocators that stand on the OS. */
@@ -66,10 +73,8 @@ static int system_impl_at(size_t i, struct policy_impl *out)
 	size_t n = 0;
 
 	for (size_t k = 0; alloc_policies[k]; k++) {
-		if (!alloc_policies[k]->map)
-			continue;
-		if (n++ == i) {
-			impl_from_alloc(alloc_policies[k], out);
+		if (alloc_policies[k]->map && n++ == i) {
+			*out = IMPL_OF(alloc_policies[k]);
 			return 0;
 		}
 	}
@@ -78,36 +83,12 @@ static int system_impl_at(size_t i, struct policy_impl *out)
 
 static int freelist_impl_at(size_t i, struct policy_impl *out)
 {
-	for (size_t k = 0; freelist_policies[k]; k++) {
-		const struct freelist_policy *f = freelist_policies[k];
-
-		if (k != i)
-			continue;
-		*out = (struct policy_impl){
-			.name = f->name, .summary = f->summary, .knobs = f->knobs,
-			.nknobs = f->nknobs, .params_size = f->params_size,
-			.defaults = f->defaults, .validate = f->validate, .vtable = f,
-		};
-		return 0;
-	}
-	return -1;
+	REGISTRY_AT(freelist_policies, i, out);
 }
 
 static int gc_impl_at(size_t i, struct policy_impl *out)
 {
-	for (size_t k = 0; gc_policies[k]; k++) {
-		const struct gc_policy *g = gc_policies[k];
-
-		if (k != i)
-			continue;
-		*out = (struct policy_impl){
-			.name = g->name, .summary = g->summary, .knobs = g->knobs,
-			.nknobs = g->nknobs, .params_size = g->params_size,
-			.defaults = g->defaults, .validate = g->validate, .vtable = g,
-		};
-		return 0;
-	}
-	return -1;
+	REGISTRY_AT(gc_policies, i, out);
 }
 
 static const struct section_desc sections[POLICY_SECTIONS] = {
