@@ -15,6 +15,13 @@ trap 'rm -rf "$T"' EXIT
 t_n=0
 t_failed=0
 
+# t_slow: true under the slow tiers, `make asan` (BUILD=asan) and `make
+# valgrind` (MEMSIM_VALGRIND=1), where scripts replay smaller generated
+# traces with the same hand-derived formulas.
+t_slow() {
+	[ "${BUILD:-release}" = asan ] || [ "${MEMSIM_VALGRIND:-0}" = 1 ]
+}
+
 # t_run ARGS...: runs memsim, keeping stdout, stderr and the exit status.
 t_run() {
 	"$MEMSIM" "$@" >"$T/.out" 2>"$T/.err"

@@ -6,7 +6,7 @@
 # only the collector's bookkeeping matters; these are hand-derived counts,
 # not CPython's (tests/e2e/gc_cpython.sh compares with the interpreters).
 # One trace serves both policies: 3.11 and 3.13 grow lists alike (3.9+).
-# The sanitizer build uses N = 100,000.
+# The slow tiers (t_slow: asan, valgrind) use N = 100,000.
 . "$ROOT/tests/lib.sh"
 pol() {
 	python3 -c '
@@ -17,7 +17,7 @@ for k in sys.argv[3:]:
 print(v)' "$T/.out" "$@"
 }
 N=1000000
-[ "${BUILD:-release}" = asan ] && N=100000
+t_slow && N=100000
 # Counted allocations: the keep list + N lists = N + 1 (ints are
 # untracked, item arrays untyped). 3.11 collects at every 701st
 # allocation: C = floor((N + 1) / 701); 3.13 (threshold 2000, deferred to

@@ -2,7 +2,7 @@
 # Seed scenario 5: arena pinning (docs/scenarios.md). `gen-scenario
 # pinning -n N -f F`: N 32-byte objects, all freed except every 100th,
 # then a follow-up phase of F new 32-byte objects. N = 300,000 (100,000
-# under the sanitizer build; same formulas; the comments give N = 10^6).
+# under the slow tiers (t_slow: asan, valgrind); same formulas; the comments give N = 10^6).
 . "$ROOT/tests/lib.sh"
 GEN="$ROOT/build/${BUILD:-release}/tools/gen-scenario"
 pol() {
@@ -14,7 +14,7 @@ for k in sys.argv[3:]:
 print(v)' "$T/.out" "$@"
 }
 N=300000
-[ "${BUILD:-release}" = asan ] && N=100000
+t_slow && N=100000
 # 2.x: the 32-byte class (alignment 8 in 2.4/2.5, 16 in 2.7) holds
 # (4096 - 48) / 32 = 126 blocks a pool; a malloc'd arena (a 266240-byte
 # glibc mapping, all resident) holds 63 pools.

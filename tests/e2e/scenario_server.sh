@@ -3,7 +3,7 @@
 # `gen-scenario server -n R -k K`: 7000 long-lived 32-byte objects, then R
 # requests of 100 short-lived 32-byte objects; every 100th request is a
 # spike of 50,000 objects, all freed (creation order) except every K-th.
-# R = 1000 (10 spikes); 300 (3 spikes) under the sanitizer build.
+# R = 1000 (10 spikes); 300 (3 spikes) under the slow tiers (t_slow: asan, valgrind).
 . "$ROOT/tests/lib.sh"
 GEN="$ROOT/build/${BUILD:-release}/tools/gen-scenario"
 pol() {
@@ -15,7 +15,7 @@ for k in sys.argv[3:]:
 print(v)' "$T/.out" "$@"
 }
 R=1000
-[ "${BUILD:-release}" = asan ] && R=300
+t_slow && R=300
 spikes=$(( R / 100 ))
 # 3.8: 32-byte class, 126 blocks a 4 KiB pool; an arena is a 256 KiB
 # page-aligned mapping of 64 pools (no alignment loss); RSS is one page
