@@ -37,6 +37,22 @@ t_is "-o to a directory: no temporary left" "$(ls "$T" | grep -c '^adir.tmp')" 0
 err "info -o to a directory" 74 "memsim: $T/adir: cannot write: Is a directory" \
 	info -o "$T/adir" "$TR"
 
+# convert: the same for its output; --to text from a text trace rewrites
+# it normalised; -v counts the events (the non-comment lines of cycle.trace).
+err "convert: OUT under a file" 74 "memsim: $T/plain/x.msb: cannot create: Not a directory" \
+	convert -q "$TR" "$T/plain/x.msb"
+err "convert --from mtrace: missing input" 66 \
+	"memsim: $T/none.log: cannot open: No such file or directory" \
+	convert --from mtrace "$T/none.log" "$T/x.trace"
+err "convert --from xml" 64 $'memsim: convert: unknown input form \'xml\' (use memsim or mtrace)\nmemsim: see \'memsim convert --help\'' \
+	convert --from xml "$TR" "$T/x.trace"
+err "convert: unknown option" 64 "memsim: convert: unknown option '--bogus' (see 'memsim convert --help')" \
+	convert --bogus "$TR" "$T/x.trace"
+t_run convert -v --to text --from memsim "$TR" "$T/x.trace"
+t_is "convert -v: exit 0" "$T_STATUS" 0
+t_is "convert -v: the count on stderr" "$T_ERR" "memsim: $TR: $(grep -cv '^#' "$TR") events, text"
+t_is "convert -v: events kept" "$(grep -cv '^#' "$T/x.trace")" "$(grep -cv '^#' "$TR")"
+
 # A full standard output (/dev/full: every write fails with ENOSPC).
 for cmd in "replay -q -p malloc $TR" "info $TR" "policies" "policies --show malloc"; do
 	# shellcheck disable=SC2086
