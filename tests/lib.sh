@@ -15,6 +15,13 @@ trap 'rm -rf "$T"' EXIT
 t_n=0
 t_failed=0
 
+# t_slow: true under the slow tiers, `make asan` (BUILD=asan) and `make
+# valgrind` (MEMSIM_VALGRIND=1), where scripts replay smaller generated
+# traces with the same hand-derived formulas.
+t_slow() {
+	[ "${BUILD:-release}" = asan ] || [ "${MEMSIM_VALGRIND:-0}" = 1 ]
+}
+
 # t_run ARGS...: runs memsim, keeping stdout, stderr and the exit status.
 t_run() {
 	"$MEMSIM" "$@" >"$T/.out" 2>"$T/.err"
@@ -69,13 +76,13 @@ print(json.dumps(v) if isinstance(v, (dict, list)) else (str(v).lower() if isins
 # --- the seed-scenario scripts (tests/e2e/scenario_*.sh) ---------------
 
 # scenario_setup [FULL [SMALL]]: sets GEN (this BUILD's gen-scenario) and
-# N = FULL, or SMALL under the sanitizer build (an order of magnitude
+# N = FULL, or SMALL under the slow tiers (t_slow: asan, valgrind; an order of magnitude
 # slower); each script derives its expectations from N.
 scenario_setup() {
 	GEN="$ROOT/build/${BUILD:-release}/tools/gen-scenario"
 	if [ $# -gt 0 ]; then
 		N=$1
-		[ "${BUILD:-release}" = asan ] && [ $# -gt 1 ] && N=$2
+		t_slow && [ $# -gt 1 ] && N=$2
 	fi
 	return 0
 }

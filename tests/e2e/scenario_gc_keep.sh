@@ -6,7 +6,7 @@
 # only the collector's bookkeeping matters; these are hand-derived counts,
 # not CPython's (tests/e2e/gc_cpython.sh compares with the interpreters).
 # One trace serves both policies: 3.11 and 3.13 grow lists alike (3.9+).
-# The sanitizer build uses N = 100,000.
+# The slow tiers (t_slow: asan, valgrind) use N = 100,000.
 . "$ROOT/tests/lib.sh"
 scenario_setup 1000000 100000
 # Counted allocations: the keep list + N lists = N + 1 (ints are

@@ -3,11 +3,11 @@
 # "empty arenas are freed" (2.5+). N 16-byte objects are allocated, all
 # freed, then a working set of 1000 kept objects and 100 rounds of 1000
 # short-lived ones runs. N is 10 x 1024 x 1024 (the seed's figure); the
-# sanitizer build uses 1024 x 1024 to stay quick, with the same formulas.
+# slow tiers (t_slow: asan, valgrind) use 1024 x 1024 to stay quick, with the same formulas.
 . "$ROOT/tests/lib.sh"
 GEN="$ROOT/build/${BUILD:-release}/tools/gen-scenario"
 N=$((10 * 1024 * 1024))
-[ "${BUILD:-release}" = asan ] && N=$((1024 * 1024))
+t_slow && N=$((1024 * 1024))
 
 # Hand derivation (docs/policies.md, pymalloc and glibc):
 # - 2.x pymalloc: 4 KiB pools with a 48-byte header hold (4096-48)/16 = 253
