@@ -9,8 +9,9 @@
 # docs/trace-format.md); memsim prints "memsim: FILE:LINE: MESSAGE: "TEXT"".
 . "$ROOT/tests/lib.sh"
 
-# Large cases are ten times smaller under the slow builds (asan, coverage).
-if [ "${BUILD:-release}" = release ]; then SCALE=1; else SCALE=10; fi
+# Large cases are ten times smaller under the slow builds (asan, coverage)
+# and under valgrind (t_slow).
+if [ "${BUILD:-release}" = release ] && ! t_slow; then SCALE=1; else SCALE=10; fi
 cc -std=c11 -O2 -o "$T/adv" "$ROOT/tests/adversarial/adv.c" || { t_fail "build adv"; t_done; exit 1; }
 ADV=$T/adv
 
