@@ -38,6 +38,8 @@ struct freelist_env {
 
 struct freelist_stats {
 	uint64_t held_bytes;            /* bytes parked in caches now */
+	uint64_t held_peak;             /* the most ever parked at once (bytes);
+					 * kept exact by the policy itself */
 	uint64_t held_blocks;
 	uint64_t hits, misses;          /* creations served / not served */
 	uint64_t blocked_bytes;         /* see docs/metrics.md: bytes taken from

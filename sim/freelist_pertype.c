@@ -724,6 +724,7 @@ static void pertype_stats(void *state, struct freelist_stats *out)
 
 	*out = (struct freelist_stats){
 		.held_bytes = s->held,
+		.held_peak = s->held_peak,
 		.held_blocks = s->held_blocks,
 		.hits = s->hits,
 		.misses = s->misses,

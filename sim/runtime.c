@@ -21,7 +21,6 @@ struct runtime {
 	const struct freelist_policy *fl;
 	struct freelist_env fenv;       /* borrowed by the free-list instance */
 	void *fl_state;
-	uint64_t fl_peak_held;          /* bytes */
 	const struct gc_policy *gc;
 	void *gc_state;
 	struct gc_clock clock;
@@ -36,7 +35,7 @@ struct runtime {
 	struct stats_frag frag_events;  /* steps of one event */
 	struct stats_frag frag_time;    /* steps of trace nanoseconds */
 	struct alloc_stats last;        /* allocator statistics after the last event */
-	struct freelist_stats fl_last;  /* free-list statistics after the last event */
+	struct freelist_stats fl_last;  /* free-list statistics at the end */
 
 	/* Pools in use per arena at the peak footprint (arena allocators
 	 * only): re-captured at each new peak, which happens at most once per
@@ -196,9 +195,6 @@ static void measure(struct runtime *rt)
 	stats_peak_note(&rt->peak_live, live, rt->events);
 	stats_peak_note(&rt->peak_objects, heap_live_objects(rt->heap), rt->events);
 	stats_frag_step(&rt->frag_events, live, s->footprint, 1.0);
-	rt->fl->stats(rt->fl_state, &rt->fl_last);
-	if (rt->fl_last.held_bytes > rt->fl_peak_held)
-		rt->fl_peak_held = rt->fl_last.held_bytes;
 }
 
 static void advance_time(struct runtime *rt, uint64_t t)
@@ -333,7 +329,7 @@ void runtime_metrics(const struct runtime *rt, double v[STATS_COUNT_])
 	v[STATS_JW3] = stats_jw3(&rt->frag_events);
 	v[STATS_JW4] = stats_jw4(&rt->frag_events);
 	gc_metrics(rt, v);
-	v[STATS_FL_HELD_PEAK] = (double)rt->fl_peak_held;
+	v[STATS_FL_HELD_PEAK] = (double)rt->fl_last.held_peak;
 	v[STATS_FL_HELD_FINAL] = (double)rt->fl_last.held_bytes;
 	v[STATS_FL_HITS] = (double)rt->fl_last.hits;
 	v[STATS_FL_MISSES] = (double)rt->fl_last.misses;
@@ -343,7 +339,11 @@ void runtime_metrics(const struct runtime *rt, double v[STATS_COUNT_])
 void runtime_now(const struct runtime *rt, struct runtime_now *out)
 {
 	const struct alloc_policy *ap = rt->top.policy;
+	struct freelist_stats fl;
 
+	/* Free lists keep their own exact peak, so they are read only here
+	 * (a sample) and at the end, not after every event. */
+	rt->fl->stats(rt->fl_state, &fl);
 	out->events = rt->events;
 	out->time_ns = rt->now;
 	out->timed = rt->has_time;
@@ -351,7 +351,7 @@ void runtime_now(const struct runtime *rt, struct runtime_now *out)
 	out->allocated = rt->last.allocated;
 	out->footprint = rt->last.footprint;
 	out->rss = rt->last.rss;
-	out->fl_held = rt->fl_last.held_bytes;
+	out->fl_held = fl.held_bytes;
 	out->arenas = ap->occupancy ? ap->occupancy(rt->top.state, NULL, NULL, 0) : 0;
 	out->peak_rss = rt->peak_rss;
 	out->peak_footprint = rt->peak_footprint;
