@@ -25,6 +25,8 @@ struct runtime {
 	void *gc_state;
 	struct gc_clock clock;
 	int served_by_allocator;        /* how the object being born was served */
+	int alloc_dirty;                /* the allocators were called since the
+	                                 * last measure(): their totals moved */
 
 	uint64_t events;                /* events fed so far */
 	uint64_t now, last_time;        /* trace time (ns) */
@@ -53,6 +55,7 @@ static void on_alloc(void *ctx, struct heap *h, uint32_t slot)
 	struct runtime *rt = ctx;
 	struct heap_obj *o = heap_obj(h, slot);
 
+	rt->alloc_dirty = 1;
 	if (rt->fl->take(rt->fl_state, o->type, o->size, &o->addr)) {
 		o->user_flags |= RT_F_CACHED;
 		rt->served_by_allocator = 0;
@@ -71,6 +74,7 @@ static void on_free(void *ctx, struct heap *h, uint32_t slot)
 	struct heap_obj *o = heap_obj(h, slot);
 	int parked = rt->fl->give(rt->fl_state, o->type, o->size, o->addr);
 
+	rt->alloc_dirty = 1;
 	if (!parked)
 		rt->top.policy->free(rt->top.state, o->addr, o->size);
 	rt->gc->on_free(rt->gc_state, slot, !parked);
@@ -80,6 +84,7 @@ static void clear_freelists(void *ctx)
 {
 	struct runtime *rt = ctx;
 
+	rt->alloc_dirty = 1;
 	rt->fl->clear(rt->fl_state);
 }
 
@@ -96,6 +101,7 @@ static void on_resize(void *ctx, struct heap *h, uint32_t slot, uint64_t old_siz
 	struct runtime *rt = ctx;
 	struct heap_obj *o = heap_obj(h, slot);
 
+	rt->alloc_dirty = 1;
 	if (o->user_flags & RT_F_CACHED) {
 		/* A cached block may belong to the free list itself: move the
 		 * object to a fresh allocator block and hand the old one back. */
@@ -123,6 +129,7 @@ struct runtime *runtime_create(const struct policy *p, const struct typetab *typ
 
 	rt->policy = p;
 	rt->types = types;
+	rt->alloc_dirty = 1;            /* the first measure() reads them */
 	if (ap->map) {
 		/* A system allocator at the top is the whole stack (PYTHONMALLOC=malloc). */
 		rt->sys.policy = ap;
@@ -180,18 +187,27 @@ static void capture_occupancy(struct runtime *rt)
 	rt->occ_n = ap->occupancy(rt->top.state, rt->occ_in_use, rt->occ_usable, n);
 }
 
-/* Measures after each event: every peak is exact, whenever it happens. */
+/*
+ * Measures after each event: every peak is exact, whenever it happens.
+ * The allocators' totals move only when one of them was called (through
+ * the heap's hooks or a free-list clear), so they are read only then; most
+ * reference events call nothing. The last totals stand for the events in
+ * between, which is what the fragmentation integral needs.
+ */
 static void measure(struct runtime *rt)
 {
 	struct alloc_stats *s = &rt->last;
 	uint64_t live = heap_live_bytes(rt->heap);
 
-	rt->top.policy->stats(rt->top.state, s);
-	if (s->footprint > rt->peak_footprint.value && rt->top.policy->occupancy)
-		capture_occupancy(rt);
-	stats_peak_note(&rt->peak_rss, s->rss, rt->events);
-	stats_peak_note(&rt->peak_footprint, s->footprint, rt->events);
-	stats_peak_note(&rt->peak_allocated, s->allocated, rt->events);
+	if (rt->alloc_dirty) {
+		rt->alloc_dirty = 0;
+		rt->top.policy->stats(rt->top.state, s);
+		if (s->footprint > rt->peak_footprint.value && rt->top.policy->occupancy)
+			capture_occupancy(rt);
+		stats_peak_note(&rt->peak_rss, s->rss, rt->events);
+		stats_peak_note(&rt->peak_footprint, s->footprint, rt->events);
+		stats_peak_note(&rt->peak_allocated, s->allocated, rt->events);
+	}
 	stats_peak_note(&rt->peak_live, live, rt->events);
 	stats_peak_note(&rt->peak_objects, heap_live_objects(rt->heap), rt->events);
 	stats_frag_step(&rt->frag_events, live, s->footprint, 1.0);
