@@ -43,6 +43,10 @@ static void replay_help(FILE *out)
 		"                       (default: automatic, about 1000 points per trace)\n"
 		"      --sample-ns N    with --out: sample every N ns of trace time once\n"
 		"                       the trace has '@' times (default: automatic)\n"
+		"  -j, --jobs N         simulation threads beside the reading thread\n"
+		"                       (default: one per CPU, at most one per policy;\n"
+		"                       0 reads and simulates in one thread); the\n"
+		"                       results are the same for every N\n"
 		"  -q, --quiet          no progress line\n"
 		"  -h, --help           this help\n"
 		"\n"
@@ -89,10 +93,13 @@ struct replay_args {
 	const char *baseline;
 	const char *out_dir;
 	struct engine_sampling sampling;
+	int jobs;
 	int quiet;
 };
 
 enum { OPT_OUT = 256, OPT_SAMPLE_STEP, OPT_SAMPLE_NS };
+
+#define REPLAY_MAX_JOBS 1024
 
 static int parse_args(int argc, char **argv, struct replay_args *a, struct ms_error *err)
 {
@@ -101,6 +108,7 @@ static int parse_args(int argc, char **argv, struct replay_args *a, struct ms_er
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "baseline", required_argument, NULL, 'b' },
 		{ "out", required_argument, NULL, OPT_OUT },
 		{ "sample-step", required_argument, NULL, OPT_SAMPLE_STEP },
@@ -113,7 +121,7 @@ static int parse_args(int argc, char **argv, struct replay_args *a, struct ms_er
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:f:o:b:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:f:o:b:j:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			a->policies = xreallocarray(a->policies, a->npolicies + 1,
@@ -131,6 +139,15 @@ static int parse_args(int argc, char **argv, struct replay_args *a, struct ms_er
 			break;
 		case 'q':
 			a->quiet = 1;
+			break;
+		case 'j':
+			if (cli_parse_u64("--jobs", optarg, &v, err))
+				return err->code;
+			if (v > REPLAY_MAX_JOBS)
+				return ms_error_set(err, MS_EXIT_USAGE,
+						    "replay: --jobs %llu is more than %d threads",
+						    v, REPLAY_MAX_JOBS);
+			a->jobs = (int)v;
 			break;
 		case 'b':
 			a->baseline = optarg;
@@ -253,9 +270,10 @@ static int write_dir(const struct replay_args *a, const struct engine_run *runs,
 
 static int replay_run(int argc, char **argv, struct ms_error *err)
 {
-	struct replay_args a = { .fmt = CLI_FORMAT_TEXT };
+	struct replay_args a = { .fmt = CLI_FORMAT_TEXT, .jobs = ENGINE_JOBS_AUTO };
 	struct replay_progress prog;
 	struct engine_observer obs = { &prog, tick };
+	struct engine_opts opts;
 	struct engine_run *runs;
 	size_t nruns = 0;
 	struct strbuf sb;
@@ -271,9 +289,12 @@ static int replay_run(int argc, char **argv, struct ms_error *err)
 	progress_start(&prog.bar, cli_want_progress(a.quiet));
 	for (int i = optind; i < argc && status == 0; i++) {
 		prog.label = argv[i];
-		status = engine_replay_sampled(argv[i], a.policies, a.npolicies,
-					       prog.bar.enabled ? &obs : NULL, &a.sampling,
-					       &runs[nruns], err);
+		opts = (struct engine_opts){
+			.obs = prog.bar.enabled ? &obs : NULL,
+			.sampling = &a.sampling, .jobs = a.jobs,
+		};
+		status = engine_replay_opts(argv[i], a.policies, a.npolicies, &opts,
+					    &runs[nruns], err);
 		progress_end(&prog.bar);
 		if (status == 0)
 			nruns++;

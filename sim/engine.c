@@ -1,30 +1,92 @@
 /*
  * engine.c - the replay loop (see engine.h).
+ *
+ * The trace is decoded once, into batches of events. Each policy instance
+ * (a runtime) is a "lane" that consumes every batch in order. With
+ * simulation threads (the default), the calling thread only reads: it
+ * fills a ring of batches while worker threads, each owning a fixed set of
+ * lanes, simulate the batches already published. Runtimes share nothing
+ * mutable (the type table's names never move, typetab.c), so the lanes
+ * need no locking beyond the hand-over of batches. With jobs = 0 one
+ * thread reads a batch, then feeds it to every lane itself.
+ *
+ * Within a batch a lane runs alone over all its events (runtime-major),
+ * so its own tables stay in the cache, and it hides memory latency by
+ * prefetching: every event names a random object of a large table, so
+ * the lane asks its runtime to start loading the ID map entries of the
+ * event ENGINE_AHEAD ahead (stage 0), the objects of the event
+ * ENGINE_NEAR ahead once those entries have arrived (stage 1), and what
+ * the allocator will touch for the event ENGINE_CLOSE ahead (stage 2).
+ * Events are still applied one by one, in order.
+ *
+ * Errors: each lane stops at the first event its runtime rejects; the
+ * replay reports the earliest such event, and among lanes failing on the
+ * same event the first policy, which is what feeding every event to every
+ * policy in turn would report. Events after the earliest failure need not
+ * be read or simulated. The failing event is located by reading the trace
+ * again up to it (engine_locate), since the reader has moved on; standard
+ * input cannot be read twice, so it is read one event per batch and the
+ * reader still stands on the failing event.
  */
 #include "engine.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "series.h"
 #include "xalloc.h"
 
 #define ENGINE_TICK 65536u      /* events between observer calls */
-
-/*
- * Read-ahead: the simulation is bound by memory latency (every event lands
- * on a random object of a large table), so the engine decodes events
- * ENGINE_AHEAD ahead of the one it applies, asks every runtime to start
- * loading the ID map entries they name at once (stage 0) and the objects
- * themselves ENGINE_NEAR events before their turn (stage 1), when the map
- * entries have arrived. Events are still applied one by one, in order.
- * An error in an event applied while later ones were already read is
- * located by reading the trace again up to it (engine_locate); standard
- * input cannot be read twice, so it is replayed without read-ahead.
- */
-#define ENGINE_AHEAD 16u        /* a power of two */
+#define ENGINE_AHEAD 16u        /* prefetch distances, in events */
 #define ENGINE_NEAR 8u
+#define ENGINE_CLOSE 3u
+#define BATCH_EVENTS 4096u      /* 128 KiB of events: stays in L2 */
+#define RING_BATCHES 8u         /* batches in flight between threads */
+#define NO_FAILURE UINT64_MAX
+
+struct batch {
+	uint64_t first;         /* index of ev[0] in the trace */
+	uint32_t n;
+	struct trace_event ev[BATCH_EVENTS];
+};
+
+/* One runtime's progress through the trace. */
+struct lane {
+	size_t policy;          /* index in the run, for the error's suffix */
+	struct runtime *rt;
+	struct series *series;  /* NULL unless sampling */
+	uint64_t time_ns;       /* the last `@` seen */
+	int timed;
+	uint64_t fail_at;       /* event it rejected, or NO_FAILURE */
+	struct ms_error err;
+};
+
+struct pipeline;
+
+struct worker {
+	struct pipeline *p;
+	pthread_t thread;
+	size_t index;           /* owns lanes index, index + nworkers, ... */
+	uint64_t done;          /* batches finished */
+};
+
+/* The ring of batches between the reader and the workers. */
+struct pipeline {
+	pthread_mutex_t mu;
+	pthread_cond_t more;    /* a batch was published, or the end */
+	pthread_cond_t room;    /* a batch was finished by every worker */
+	struct batch *ring;
+	uint64_t published;     /* batches */
+	int finished;           /* the reader published its last batch */
+	uint64_t stop_at;       /* earliest failed event so far */
+	struct worker *workers;
+	size_t nworkers;
+	struct lane *lanes;
+	size_t nlanes;
+};
 
 /* Fills err's location with that of event number `index` (from 0) of
  * the trace at `path`, by reading it again; the message is kept. */
@@ -49,47 +111,301 @@ static void engine_locate(const char *path, uint64_t index,
 	trace_locate(fallback, err);    /* the file changed under us */
 }
 
-static int feed(struct engine_run *run, const struct trace_event *ev,
-		struct ms_error *err)
-{
-	for (size_t i = 0; i < run->n; i++) {
-		if (runtime_apply(run->rt[i], ev, err) != 0) {
-			if (i > 0) {
-				/* Only a collector can make the policies disagree
-				 * about what is live: say which one did. */
-				size_t len = strlen(err->msg);
+/* ---- one lane over one batch ---- */
 
-				snprintf(err->msg + len, sizeof err->msg - len,
-					 " (under policy %s)",
-					 runtime_policy(run->rt[i])->name);
-			}
-			return err->code;
+/* Samples the lane when its series says so, after event number fed - 1. */
+static void lane_sample(struct lane *l, const struct trace_event *ev, uint64_t fed)
+{
+	struct runtime_now now;
+	const struct gc_pause *p;
+	size_t np;
+
+	if (ev->kind == TRACE_TIME) {
+		l->time_ns = ev->u.time;
+		l->timed = 1;
+	}
+	if (!series_due(l->series, fed, l->time_ns, l->timed))
+		return;
+	runtime_now(l->rt, &now);
+	p = runtime_pauses(l->rt, &np);
+	series_sample(l->series, &now, p, np);
+}
+
+static void lane_fail(struct lane *l, uint64_t index, const struct ms_error *err,
+		      const char *policy_name)
+{
+	l->fail_at = index;
+	l->err = *err;
+	if (l->policy > 0) {
+		/* Only a collector can make the policies disagree about
+		 * what is live: say which one did. */
+		size_t len = strlen(l->err.msg);
+
+		snprintf(l->err.msg + len, sizeof l->err.msg - len,
+			 " (under policy %s)", policy_name);
+	}
+}
+
+/* Feeds the batch's events up to index `stop` (inclusive) to the lane. */
+static void lane_feed(struct lane *l, const struct batch *b, uint64_t stop)
+{
+	const struct trace_event *ev = b->ev;
+	struct ms_error err;
+	uint32_t n = b->n;
+
+	if (l->fail_at != NO_FAILURE || stop < b->first)
+		return;
+	if (stop - b->first < n)
+		n = (uint32_t)(stop - b->first + 1);
+	for (uint32_t k = 0; k < n && k < ENGINE_AHEAD; k++)
+		runtime_prefetch(l->rt, &ev[k], 0);
+	for (uint32_t k = 0; k < n; k++) {
+		if (k + ENGINE_AHEAD < n)
+			runtime_prefetch(l->rt, &ev[k + ENGINE_AHEAD], 0);
+		if (k + ENGINE_NEAR < n)
+			runtime_prefetch(l->rt, &ev[k + ENGINE_NEAR], 1);
+		if (k + ENGINE_CLOSE < n)
+			runtime_prefetch(l->rt, &ev[k + ENGINE_CLOSE], 2);
+		if (runtime_apply(l->rt, &ev[k], &err) != 0) {
+			lane_fail(l, b->first + k, &err, runtime_policy(l->rt)->name);
+			return;
 		}
+		if (l->series)
+			lane_sample(l, &ev[k], b->first + k + 1);
+	}
+}
+
+/* ---- the threads ---- */
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct pipeline *p = w->p;
+
+	for (uint64_t s = 0;; s++) {
+		uint64_t stop;
+
+		pthread_mutex_lock(&p->mu);
+		while (p->published <= s && !p->finished)
+			pthread_cond_wait(&p->more, &p->mu);
+		if (p->published <= s) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		stop = p->stop_at;
+		pthread_mutex_unlock(&p->mu);
+
+		for (size_t i = w->index; i < p->nlanes; i += p->nworkers)
+			lane_feed(&p->lanes[i], &p->ring[s % RING_BATCHES], stop);
+
+		pthread_mutex_lock(&p->mu);
+		for (size_t i = w->index; i < p->nlanes; i += p->nworkers)
+			if (p->lanes[i].fail_at < p->stop_at)
+				p->stop_at = p->lanes[i].fail_at;
+		w->done = s + 1;
+		pthread_cond_broadcast(&p->room);
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+/* Waits (holding mu) until batch s's place in the ring is free. */
+static void wait_room(struct pipeline *p, uint64_t s)
+{
+	for (;;) {
+		uint64_t slowest = UINT64_MAX;
+
+		for (size_t i = 0; i < p->nworkers; i++)
+			if (p->workers[i].done < slowest)
+				slowest = p->workers[i].done;
+		if (s - slowest < RING_BATCHES)
+			return;
+		pthread_cond_wait(&p->room, &p->mu);
+	}
+}
+
+/* Reads up to `max` events into b; returns trace_next's last result. */
+static int fill(struct trace_reader *r, struct batch *b, uint32_t max,
+		uint64_t first, struct ms_error *rerr)
+{
+	int rc = 1;
+
+	b->first = first;
+	b->n = 0;
+	while (b->n < max && (rc = trace_next(r, &b->ev[b->n], rerr)) > 0)
+		b->n++;
+	return rc;
+}
+
+struct reading {
+	struct trace_reader *r;
+	const struct engine_observer *obs;
+	uint64_t events;        /* read so far */
+	uint64_t next_tick;
+	struct ms_error rerr;   /* the reader's error, once reached */
+	int rc;                 /* trace_next's last result */
+};
+
+static void observe(struct reading *rd)
+{
+	if (rd->obs && rd->events >= rd->next_tick) {
+		rd->next_tick = rd->events - rd->events % ENGINE_TICK + ENGINE_TICK;
+		rd->obs->tick(rd->obs->ctx, rd->r);
+	}
+}
+
+/* The reading thread's side of a threaded replay. */
+static void read_threaded(struct pipeline *p, struct reading *rd)
+{
+	for (uint64_t s = 0; rd->rc > 0; s++) {
+		struct batch *b = &p->ring[s % RING_BATCHES];
+		uint64_t stop;
+
+		pthread_mutex_lock(&p->mu);
+		wait_room(p, s);
+		stop = p->stop_at;
+		pthread_mutex_unlock(&p->mu);
+		if (stop != NO_FAILURE && rd->events > stop)
+			break;  /* nothing later can matter */
+		rd->rc = fill(rd->r, b, BATCH_EVENTS, rd->events, &rd->rerr);
+		rd->events += b->n;
+		pthread_mutex_lock(&p->mu);
+		p->published = s + 1;
+		pthread_cond_broadcast(&p->more);
+		pthread_mutex_unlock(&p->mu);
+		observe(rd);
+	}
+	pthread_mutex_lock(&p->mu);
+	p->finished = 1;
+	pthread_cond_broadcast(&p->more);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Starts the workers, reads the whole trace, and waits for them. If a
+ * thread cannot be started, the lanes it would own are fed by the
+ * workers that did start: a replay never depends on getting threads. */
+static void run_threaded(struct pipeline *p, struct reading *rd, size_t jobs)
+{
+	size_t started = 0;
+
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->more, NULL);
+	pthread_cond_init(&p->room, NULL);
+	p->ring = xcalloc(RING_BATCHES, sizeof *p->ring);
+	p->workers = xcalloc(jobs, sizeof *p->workers);
+	p->nworkers = jobs;
+	pthread_mutex_lock(&p->mu);     /* no worker runs before all exist */
+	for (size_t i = 0; i < jobs; i++) {
+		p->workers[started] = (struct worker){ .p = p, .index = started };
+		if (pthread_create(&p->workers[started].thread, NULL, worker_main,
+				   &p->workers[started]) == 0)
+			started++;
+	}
+	p->nworkers = started;
+	pthread_mutex_unlock(&p->mu);
+	if (started > 0)
+		read_threaded(p, rd);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(p->workers[i].thread, NULL);
+	pthread_cond_destroy(&p->room);
+	pthread_cond_destroy(&p->more);
+	pthread_mutex_destroy(&p->mu);
+	free(p->ring);
+	free(p->workers);
+}
+
+/* One thread reads a batch, feeds it to every lane, and so on. */
+static void run_inline(struct pipeline *p, struct reading *rd, uint32_t batch)
+{
+	struct batch *b = xmalloc(sizeof *b);
+
+	while (rd->rc > 0 && p->stop_at == NO_FAILURE) {
+		rd->rc = fill(rd->r, b, batch, rd->events, &rd->rerr);
+		rd->events += b->n;
+		for (size_t i = 0; i < p->nlanes; i++) {
+			lane_feed(&p->lanes[i], b, p->stop_at);
+			if (p->lanes[i].fail_at < p->stop_at)
+				p->stop_at = p->lanes[i].fail_at;
+		}
+		observe(rd);
+	}
+	free(b);
+}
+
+/* ---- the replay ---- */
+
+/* The replay's error: the earliest failing lane's, else the reader's. */
+static int outcome(const struct pipeline *p, const struct reading *rd,
+		   const char *path, int located, struct ms_error *err)
+{
+	const struct lane *first = NULL;
+
+	for (size_t i = 0; i < p->nlanes; i++)
+		if (p->lanes[i].fail_at != NO_FAILURE &&
+		    (!first || p->lanes[i].fail_at < first->fail_at))
+			first = &p->lanes[i];
+	if (first) {
+		*err = first->err;
+		if (located)
+			trace_locate(rd->r, err);
+		else
+			engine_locate(path, first->fail_at, rd->r, err);
+		return err->code;
+	}
+	if (rd->rc < 0) {
+		*err = rd->rerr;
+		return err->code ? err->code : MS_EXIT_DATAERR;
 	}
 	return 0;
 }
 
-static void prefetch(struct engine_run *run, const struct trace_event *ev, int stage)
+static size_t default_jobs(size_t nlanes)
 {
-	for (size_t i = 0; i < run->n; i++)
-		runtime_prefetch(run->rt[i], ev, stage);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = cpus > 0 ? (size_t)cpus : 1;
+
+	return n < nlanes ? n : nlanes;
 }
 
-/* Samples every runtime at the instant series[0] says is due: the
- * runtimes see the same events, so one schedule serves them all. */
-static void sample(struct engine_run *run, int final)
+static void finish(struct engine_run *out, const struct pipeline *p,
+		   struct trace_reader *r)
 {
-	for (size_t i = 0; i < run->n; i++) {
-		struct runtime_now now;
-		const struct gc_pause *p;
-		size_t np;
+	for (size_t i = 0; i < p->nlanes; i++) {
+		const struct lane *l = &p->lanes[i];
 
-		runtime_now(run->rt[i], &now);
-		p = runtime_pauses(run->rt[i], &np);
-		if (final)
-			series_finish(run->series[i], &now, p, np);
-		else
-			series_sample(run->series[i], &now, p, np);
+		runtime_finish(l->rt);
+		if (l->series) {
+			struct runtime_now now;
+			size_t np;
+			const struct gc_pause *ps = runtime_pauses(l->rt, &np);
+
+			runtime_now(l->rt, &now);
+			series_finish(l->series, &now, ps, np);
+		}
+	}
+	out->trace = xstrdup(trace_name(r));
+	out->metadata = trace_metadata(r) ? xstrdup(trace_metadata(r)) : NULL;
+	out->events = trace_event_count(r);
+}
+
+static void lanes_create(struct pipeline *p, struct engine_run *out,
+			 struct policy *const *policies, size_t n,
+			 const struct engine_sampling *samp, const struct typetab *types)
+{
+	out->n = n;
+	out->rt = xcalloc(n, sizeof *out->rt);
+	if (samp && samp->on && n > 0)
+		out->series = xcalloc(n, sizeof *out->series);
+	p->lanes = xcalloc(n, sizeof *p->lanes);
+	p->nlanes = n;
+	p->stop_at = NO_FAILURE;
+	for (size_t i = 0; i < n; i++) {
+		out->rt[i] = runtime_create(policies[i], types);
+		if (out->series)
+			out->series[i] = series_create(samp->step_events, samp->step_ns);
+		p->lanes[i] = (struct lane){
+			.policy = i, .rt = out->rt[i], .fail_at = NO_FAILURE,
+			.series = out->series ? out->series[i] : NULL,
+		};
 	}
 }
 
@@ -97,94 +413,37 @@ int engine_replay(const char *path, struct policy *const *policies, size_t n,
 		  const struct engine_observer *obs, struct engine_run *out,
 		  struct ms_error *err)
 {
-	return engine_replay_sampled(path, policies, n, obs, NULL, out, err);
+	struct engine_opts opts = { .obs = obs, .jobs = ENGINE_JOBS_AUTO };
+
+	return engine_replay_opts(path, policies, n, &opts, out, err);
 }
 
-/* Sampling is due after the event just fed: by events (fed so far; the
- * reader itself runs ahead) or, once the trace has `@`, by trace time. */
-static void maybe_sample(struct engine_run *out, const struct trace_event *ev,
-			 uint64_t fed, uint64_t *time_ns, int *timed)
+int engine_replay_opts(const char *path, struct policy *const *policies,
+		       size_t n, const struct engine_opts *opts,
+		       struct engine_run *out, struct ms_error *err)
 {
-	if (ev->kind == TRACE_TIME) {
-		*time_ns = ev->u.time;
-		*timed = 1;
-	}
-	if (out->series && series_due(out->series[0], fed, *time_ns, *timed))
-		sample(out, 0);
-}
-
-int engine_replay_sampled(const char *path, struct policy *const *policies,
-			  size_t n, const struct engine_observer *obs,
-			  const struct engine_sampling *samp,
-			  struct engine_run *out, struct ms_error *err)
-{
-	struct trace_reader *r = trace_open(path, err);
-	struct trace_event ring[ENGINE_AHEAD];
-	struct ms_error rerr;           /* the reader's error, once reached */
-	uint64_t next_tick = ENGINE_TICK, fed = 0, time_ns = 0;
-	unsigned head = 0, nbuf = 0, ahead;
-	int rc = 1, status = 0, timed = 0;
+	struct pipeline p = { 0 };
+	struct reading rd = { .obs = opts->obs, .next_tick = ENGINE_TICK, .rc = 1 };
+	int from_stdin = strcmp(path, "-") == 0;
+	size_t jobs = opts->jobs == ENGINE_JOBS_AUTO ? default_jobs(n) : (size_t)opts->jobs;
+	int status;
 
 	memset(out, 0, sizeof *out);
-	memset(&rerr, 0, sizeof rerr);
-	if (!r)
+	rd.r = trace_open(path, err);
+	if (!rd.r)
 		return err->code;
-	ahead = strcmp(path, "-") == 0 ? 1u : ENGINE_AHEAD;
-	out->n = n;
-	out->rt = xcalloc(n, sizeof *out->rt);
-	for (size_t i = 0; i < n; i++)
-		out->rt[i] = runtime_create(policies[i], trace_types(r));
-	if (samp && samp->on && n > 0) {
-		out->series = xcalloc(n, sizeof *out->series);
-		for (size_t i = 0; i < n; i++)
-			out->series[i] = series_create(samp->step_events, samp->step_ns);
-	}
-	for (;;) {
-		while (rc > 0 && nbuf < ahead) {
-			struct trace_event *ev = &ring[(head + nbuf) & (ENGINE_AHEAD - 1)];
-
-			rc = trace_next(r, ev, &rerr);
-			if (rc > 0) {
-				if (ahead > 1)
-					prefetch(out, ev, 0);
-				nbuf++;
-			}
-		}
-		if (nbuf == 0)
-			break;
-		if (nbuf > ENGINE_NEAR)
-			prefetch(out, &ring[(head + ENGINE_NEAR) & (ENGINE_AHEAD - 1)], 1);
-		if (feed(out, &ring[head], err) != 0) {
-			status = err->code;
-			if (ahead > 1 && nbuf + (rc < 0) > 1)
-				engine_locate(path, fed, r, err);
-			else
-				trace_locate(r, err);
-			break;
-		}
-		fed++;
-		maybe_sample(out, &ring[head], fed, &time_ns, &timed);
-		head = (head + 1) & (ENGINE_AHEAD - 1);
-		nbuf--;
-		if (obs && fed >= next_tick) {
-			next_tick += ENGINE_TICK;
-			obs->tick(obs->ctx, r);
-		}
-	}
-	if (status == 0 && rc < 0) {
-		*err = rerr;
-		status = err->code ? err->code : MS_EXIT_DATAERR;
-	}
-	if (status == 0) {
-		for (size_t i = 0; i < n; i++)
-			runtime_finish(out->rt[i]);
-		if (out->series)
-			sample(out, 1);
-		out->trace = xstrdup(trace_name(r));
-		out->metadata = trace_metadata(r) ? xstrdup(trace_metadata(r)) : NULL;
-		out->events = trace_event_count(r);
-	}
-	out->reader = r;
+	lanes_create(&p, out, policies, n, opts->sampling, trace_types(rd.r));
+	if (from_stdin || jobs == 0)
+		run_inline(&p, &rd, from_stdin ? 1u : BATCH_EVENTS);
+	else
+		run_threaded(&p, &rd, jobs < n ? jobs : n);
+	if (rd.rc > 0 && p.stop_at == NO_FAILURE)    /* no thread started */
+		run_inline(&p, &rd, BATCH_EVENTS);
+	status = outcome(&p, &rd, path, from_stdin, err);
+	if (status == 0)
+		finish(out, &p, rd.r);
+	free(p.lanes);
+	out->reader = rd.r;
 	if (status != 0)
 		engine_run_free(out);
 	return status;

@@ -2,10 +2,11 @@
  * engine.h - the replay loop: one pass over a trace, every event to every
  * policy instance.
  *
- * The trace is decoded once; each event is fed to each runtime in policy
- * order, so comparing N policies costs one parse plus N simulations. An
- * error stops the replay: the first runtime to reject an event names the
- * problem, located at the reader's file, line and text.
+ * The trace is decoded once and every event is fed to every runtime, so
+ * comparing N policies costs one parse plus N simulations, spread over
+ * threads (engine.c says how). An error stops the replay: the earliest
+ * event any runtime rejects names the problem (the first such policy
+ * when several reject it), located at its file, line and text.
  */
 #ifndef MEMSIM_ENGINE_H
 #define MEMSIM_ENGINE_H
@@ -47,21 +48,32 @@ struct engine_run {
 	struct trace_reader *reader;
 };
 
+/* How to run a replay. */
+#define ENGINE_JOBS_AUTO (-1)
+struct engine_opts {
+	const struct engine_observer *obs;      /* NULL: none */
+	const struct engine_sampling *sampling; /* NULL: no sampling */
+	/*
+	 * Simulation threads beside the reading thread: ENGINE_JOBS_AUTO
+	 * for one per CPU (at most one per policy), 0 to read and simulate
+	 * in the calling thread. Results do not depend on it.
+	 */
+	int jobs;
+};
+
 /*
  * Replays `path` under policies[0..n). Returns 0 with *out filled (free
  * with engine_run_free), or an exit status with err filled; nothing is
  * kept on error.
  */
+int engine_replay_opts(const char *path, struct policy *const *policies,
+		       size_t n, const struct engine_opts *opts,
+		       struct engine_run *out, struct ms_error *err);
+
+/* engine_replay_opts with the observer only and the default threads. */
 int engine_replay(const char *path, struct policy *const *policies, size_t n,
 		  const struct engine_observer *obs, struct engine_run *out,
 		  struct ms_error *err);
-
-/* engine_replay that also samples every runtime into run->series as
- * `samp` says (NULL: no sampling). */
-int engine_replay_sampled(const char *path, struct policy *const *policies,
-			  size_t n, const struct engine_observer *obs,
-			  const struct engine_sampling *samp,
-			  struct engine_run *out, struct ms_error *err);
 
 void engine_run_free(struct engine_run *run);
 

@@ -268,6 +268,9 @@ void runtime_prefetch(const struct runtime *rt, const struct trace_event *ev,
 	void (*fn)(const struct heap *, uint64_t) =
 		stage ? heap_prefetch_obj : heap_prefetch_map;
 
+	if (stage > 1)
+		return;         /* stage 2 (the allocator's data): not yet */
+
 	switch (ev->kind) {
 	case TRACE_ALLOC:
 		/* The new object goes to a warm recycled slot; only the map
