@@ -32,11 +32,14 @@ else ifeq ($(BUILD),asan)
 MODE_CFLAGS := -O1 -g -DMEMSIM_DEBUG -fsanitize=address,undefined \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all
 MODE_LDFLAGS := -fsanitize=address,undefined
+else ifeq ($(BUILD),tsan)
+MODE_CFLAGS := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+MODE_LDFLAGS := -fsanitize=thread
 else ifeq ($(BUILD),coverage)
 MODE_CFLAGS := -O0 -g --coverage
 MODE_LDFLAGS := --coverage
 else
-$(error unknown BUILD '$(BUILD)': release, check, asan or coverage)
+$(error unknown BUILD '$(BUILD)': release, check, asan, tsan or coverage)
 endif
 
 ifeq ($(WERROR),1)
@@ -65,7 +68,7 @@ else
 MEMSIM := $(O)/memsim
 endif
 
-.PHONY: all tools test check asan valgrind bench clean test-build test-all report
+.PHONY: all tools test check asan tsan valgrind bench clean test-build test-all report
 all: $(MEMSIM) tools
 
 $(MEMSIM): $(MAIN_OBJ) $(O)/libmemsim.a
@@ -98,13 +101,27 @@ check:
 asan:
 	@$(MAKE) --no-print-directory BUILD=asan test
 
+# The replay's reading and simulation threads under ThreadSanitizer: the
+# end-to-end scripts that replay with several policies and threads (all
+# of tests/e2e takes ~10 minutes under TSan: `make BUILD=tsan TEST_FILTER=e2e/
+# test`). Any report fails the test that triggered it.
+TSAN_TESTS ?= jobs errors golden reports policies gc_cpython
+tsan:
+	@$(MAKE) --no-print-directory BUILD=tsan test-build
+	@for t in $(TSAN_TESTS); do \
+		TSAN_OPTIONS="halt_on_error=1 $${TSAN_OPTIONS:-}" \
+		$(MAKE) --no-print-directory BUILD=tsan TEST_FILTER=e2e/$$t test || exit 1; \
+	done
+
 # Every test tier, as CI runs it (README's second command): fuzzers for a
-# short bounded time, the golden tests under memcheck, then the whole suite
+# short bounded time, the golden tests under memcheck, the threaded replays
+# under ThreadSanitizer, then the whole suite
 # in the release build and under ASan + UBSan (whose closing
 # "N passed, N failed" line ends the output). About 15 minutes here.
 test-all:
 	@$(MAKE) --no-print-directory fuzz-ci FUZZ_CI_SECONDS=30
 	@$(MAKE) --no-print-directory valgrind
+	@$(MAKE) --no-print-directory tsan
 	@$(MAKE) --no-print-directory test
 	@$(MAKE) --no-print-directory asan
 

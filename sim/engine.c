@@ -155,6 +155,7 @@ static void lane_feed(struct lane *l, const struct batch *b, uint64_t stop)
 
 	if (l->fail_at != NO_FAILURE || stop < b->first)
 		return;
+	ms_error_clear(&err);   /* a runtime sets the code and message only */
 	if (stop - b->first < n)
 		n = (uint32_t)(stop - b->first + 1);
 	for (uint32_t k = 0; k < n && k < ENGINE_AHEAD; k++)

@@ -95,23 +95,28 @@ static int parse_size(const char *s, uint64_t *out)
  * this limit) before the machine swaps. RLIMIT_AS counts address space,
  * not resident pages, which over-counts a little (mapped libraries,
  * reserved but untouched buffers); the limit is a ceiling, not a target.
- * AddressSanitizer reserves terabytes of shadow address space at start,
- * so under it the guard is ignored with a warning.
+ * AddressSanitizer and ThreadSanitizer reserve terabytes of shadow
+ * address space at start, so under them the guard is ignored with a
+ * warning.
  */
 #if defined(__SANITIZE_ADDRESS__)
-#define MEMSIM_ASAN 1
+#define MEMSIM_SANITIZER "AddressSanitizer"
+#elif defined(__SANITIZE_THREAD__)
+#define MEMSIM_SANITIZER "ThreadSanitizer"
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define MEMSIM_ASAN 1
+#define MEMSIM_SANITIZER "AddressSanitizer"
+#elif __has_feature(thread_sanitizer)
+#define MEMSIM_SANITIZER "ThreadSanitizer"
 #endif
 #endif
 
-#ifdef MEMSIM_ASAN
+#ifdef MEMSIM_SANITIZER
 static int apply_limit(uint64_t bytes, const char *value, const char *source,
 		       struct ms_error *err)
 {
 	(void)bytes, (void)value, (void)err;
-	fprintf(stderr, "memsim: %s is ignored under AddressSanitizer\n", source);
+	fprintf(stderr, "memsim: %s is ignored under " MEMSIM_SANITIZER "\n", source);
 	return 0;
 }
 #else

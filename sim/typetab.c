@@ -15,6 +15,7 @@
  */
 #include "typetab.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +34,9 @@ struct chars_block {
 struct typetab {
 	struct chars_block *chars;      /* the block being filled */
 	const char **dir[DIR_BLOCKS];   /* index -> name, see dir_at */
-	uint32_t count;
+	/* Names below it may be read by any thread: stored with release
+	 * after the name, loaded with acquire by typetab_name. */
+	_Atomic uint32_t count;
 	uint32_t *slots;        /* hash slot -> index + 1 (0 = empty) */
 	uint32_t mask;
 };
@@ -85,14 +88,14 @@ static const char *chars_add(struct typetab *t, const char *name, size_t len)
 /* Appends a name as the next index (0 is the untyped ""). */
 static void dir_append(struct typetab *t, const char *s)
 {
-	uint32_t i = t->count;
+	uint32_t i = atomic_load_explicit(&t->count, memory_order_relaxed);
 	uint64_t x = (uint64_t)i / DIR_FIRST + 1;
 	unsigned k = 63u - (unsigned)__builtin_clzll(x);
 
 	if (!t->dir[k])
 		t->dir[k] = xreallocarray(NULL, (size_t)DIR_FIRST << k, sizeof *t->dir[k]);
 	*dir_at(t, i) = s;
-	t->count = i + 1;
+	atomic_store_explicit(&t->count, i + 1, memory_order_release);
 }
 
 struct typetab *typetab_create(void)
@@ -183,7 +186,9 @@ uint32_t typetab_find(const struct typetab *t, const char *name)
 
 const char *typetab_name(const struct typetab *t, uint32_t index)
 {
-	return index < t->count ? *dir_at(t, index) : "";
+	uint32_t n = atomic_load_explicit(&t->count, memory_order_acquire);
+
+	return index < n ? *dir_at(t, index) : "";
 }
 
 uint32_t typetab_count(const struct typetab *t)
