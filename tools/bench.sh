@@ -31,7 +31,7 @@ gen() {
 	name=$1
 	shift
 	trace="$BENCH_DIR/$name.trace"
-	if [ ! -s "$trace" ]; then
+	if [ ! -s "$trace" ] || [ "$GEN" -nt "$trace" ]; then
 		echo "bench: generating $trace" >&2
 		"$GEN" "$@" >"$trace.tmp" && mv "$trace.tmp" "$trace"
 	fi
@@ -74,11 +74,20 @@ text_rows() {
 	measure "$MEMSIM" info -q "$trace"
 	row "memsim info"
 	measure "$MEMSIM" replay -q -p "$POLICY1" "$trace"
-	one=$cpu
+	one=$cpu one_wall=$secs one_rss=$rss
 	row "replay 1 policy ($POLICY1)"
+	measure "$MEMSIM" replay -q -j 0 -p "$POLICY1" "$trace"
+	row "  the same, one thread (-j 0)"
 	# shellcheck disable=SC2086
 	measure "$MEMSIM" replay -q $POLICIES4 "$trace"
 	row "replay 4 policies" "$one"
+	awk -v a="$secs" -v b="$one_wall" 'BEGIN { printf "  4 policies / 1 policy, wall: x%.2f\n", a / b }'
+	# shellcheck disable=SC2086
+	measure "$MEMSIM" replay -q -j 0 $POLICIES4 "$trace"
+	row "  the same, one thread (-j 0)" "$one"
+	"$MEMSIM" info "$trace" | awk -v r="$one_rss" -v r4="$rss" '
+		/^peak live objects/ { n = $4 }
+		END { if (n > 0) printf "  memsim RSS per peak live object: %.1f bytes (1 policy), %.1f bytes per policy (4, one thread)\n", r * 1024 / n, r4 * 1024 / n / 4 }'
 }
 
 # The same trace in the binary form: decode-only passes over both forms
