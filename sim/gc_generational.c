@@ -187,8 +187,13 @@ struct gen_state {
 	uint64_t last_mutator_ns;
 	uint8_t *kinds;         /* enum kind by type index */
 	uint32_t nkinds;
-	uint32_t *stack;        /* scratch for one collection */
+	/* Scratch arrays reused by every collection, grown by doubling. */
+	uint32_t *stack;        /* move_unreachable's to-do stack */
 	size_t stack_cap;
+	uint32_t *members;      /* the collected list's slots, in list order */
+	size_t members_cap;
+	uint32_t *garbage;      /* the unreachable ones, in list order */
+	size_t garbage_cap;
 	uint64_t collections[NGEN], collected[NGEN];
 	uint64_t examined, traversed, freed;
 	struct pause_log log;
@@ -347,11 +352,11 @@ static void list_unlink(struct gen_state *s, uint32_t slot)
 	s->size[list]--;
 }
 
-/* Appends list `from` to list `to` (gc_list_merge), relabelling. */
-static void list_merge(struct gen_state *s, uint32_t from, uint32_t to)
+/* Appends list `from` to list `to` in O(1) (gc_list_merge). The moved
+ * members keep their gc_gen: relabelling them needs a walk of the list,
+ * and gather() relabels them in the walk a collection makes anyway. */
+static void list_splice(struct gen_state *s, uint32_t from, uint32_t to)
 {
-	for (uint32_t x = s->head[from]; x != HEAP_NONE; x = obj(s, x)->gc_next)
-		obj(s, x)->gc_gen = (uint8_t)to;
 	if (s->head[from] == HEAP_NONE)
 		return;
 	if (s->tail[to] == HEAP_NONE) {
@@ -366,6 +371,74 @@ static void list_merge(struct gen_state *s, uint32_t from, uint32_t to)
 	s->size[from] = 0;
 }
 
+/* ---- scratch arrays ------------------------------------------------ */
+
+/*
+ * A collection walks its generation's list once (gather) and runs every
+ * later pass over the array of the members' slots, in list order. The
+ * members are 64-byte lines at random places of the slot array, and
+ * following gc_next makes each miss wait for the previous one; over the
+ * array the next lines can be requested early. Prefetch distances: a
+ * member's line PREFETCH_AHEAD entries ahead (a miss costs ~100 ns, an
+ * entry a few ns, so about that many misses are in flight), and its
+ * referents once the line has had time to arrive, PREFETCH_EDGES entries
+ * ahead, at most PREFETCH_EDGES_MAX of them.
+ */
+#define PREFETCH_AHEAD 16
+#define PREFETCH_EDGES 8
+#define PREFETCH_EDGES_MAX 4
+
+_Static_assert(PREFETCH_EDGES < PREFETCH_AHEAD,
+	       "referents are prefetched after their holder's line");
+
+/* Makes *v hold at least `need` entries (and never NULL). */
+static void reserve(uint32_t **v, size_t *cap, size_t need)
+{
+	size_t c = *cap ? *cap : 256;
+
+	if (*v && need <= *cap)
+		return;
+	while (c < need)
+		c *= 2;
+	*v = xreallocarray(*v, c, sizeof **v);
+	*cap = c;
+}
+
+static void push(struct gen_state *s, size_t *n, uint32_t slot)
+{
+	if (*n == s->stack_cap)
+		reserve(&s->stack, &s->stack_cap, *n + 1);
+	s->stack[(*n)++] = slot;
+}
+
+/* Starts loading the line of v[i + PREFETCH_AHEAD] (for writing: every
+ * pass writes some members). */
+static void prefetch_member(const struct gen_state *s, const uint32_t *v,
+			    size_t n, size_t i)
+{
+	if (i + PREFETCH_AHEAD < n)
+		__builtin_prefetch(obj(s, v[i + PREFETCH_AHEAD]), 1);
+}
+
+/* Starts loading the first referents of v[i + PREFETCH_EDGES]. */
+static void prefetch_referents(const struct gen_state *s, const uint32_t *v,
+			       size_t n, size_t i)
+{
+	const struct heap_obj *o;
+	const uint32_t *e;
+	uint32_t m;
+
+	if (i + PREFETCH_EDGES >= n)
+		return;
+	o = obj(s, v[i + PREFETCH_EDGES]);
+	e = heap_obj_cedges(o);
+	m = o->nout < PREFETCH_EDGES_MAX ? o->nout : PREFETCH_EDGES_MAX;
+	for (uint32_t j = 0; j < m; j++)
+		__builtin_prefetch(obj(s, e[j]), 1);
+}
+
+/* ---- untracking ---------------------------------------------------- */
+
 /* _PyObject_GC_MAY_BE_TRACKED: a visible object, unless it is a tuple
  * that was untracked. */
 static int may_be_tracked(struct gen_state *s, uint32_t slot)
@@ -378,8 +451,10 @@ static int may_be_tracked(struct gen_state *s, uint32_t slot)
 	return k != K_TUPLE || o->gc_gen != GEN_UNTRACKED;
 }
 
-/* Untracks the container if none of its referents may be tracked
- * (_PyTuple_MaybeUntrack, _PyDict_MaybeUntrack). */
+/* Untracks the survivor if none of its referents may be tracked
+ * (_PyTuple_MaybeUntrack, _PyDict_MaybeUntrack). It is in no list at
+ * this point (partition emptied it, relink rebuilds it from the
+ * survivors still tracked), so only its fields change. */
 static void maybe_untrack(struct gen_state *s, uint32_t slot)
 {
 	struct heap_obj *o = obj(s, slot);
@@ -387,21 +462,24 @@ static void maybe_untrack(struct gen_state *s, uint32_t slot)
 	for (uint32_t i = 0; i < o->nout; i++)
 		if (may_be_tracked(s, heap_obj_edges(o)[i]))
 			return;
-	list_unlink(s, slot);
+	o->gc_gen = GEN_UNTRACKED;
+	o->gc_prev = o->gc_next = HEAP_NONE;
 }
 
-/* Untracks the qualifying members of list `gen` of kind `k`, in list
- * order (a tuple holding a tuple untracked later stays tracked, as in
- * CPython). */
-static void untrack_kind(struct gen_state *s, uint32_t gen, enum kind k)
+/* Untracks the qualifying survivors members[0..n) of kind `k` still in
+ * generation g, in list order (a tuple holding a tuple untracked later
+ * stays tracked, as in CPython). */
+static void untrack_kind(struct gen_state *s, uint32_t g, enum kind k, size_t n)
 {
-	uint32_t x = s->head[gen];
+	const uint32_t *v = s->members;
 
-	while (x != HEAP_NONE) {
-		uint32_t next = obj(s, x)->gc_next;
-		if (type_kind(s, obj(s, x)->type) == k)
-			maybe_untrack(s, x);
-		x = next;
+	for (size_t i = 0; i < n; i++) {
+		struct heap_obj *o;
+
+		prefetch_member(s, v, n, i);
+		o = obj(s, v[i]);
+		if (o->gc_gen == g && type_kind(s, o->type) == k)
+			maybe_untrack(s, v[i]);
 	}
 }
 
@@ -422,59 +500,68 @@ static uint64_t mutator_now(struct gen_state *s)
 	return m;
 }
 
-static void push(struct gen_state *s, size_t *n, uint32_t slot)
+/* Splices generations 0..g-1 onto g and gathers g's members into
+ * s->members in list order, setting gc_gen = g (gc_list_merge's
+ * relabelling) and gc_refs = the reference count (update_refs) on the
+ * way: the one walk of the list per collection. Returns the number of
+ * members. */
+static size_t gather(struct gen_state *s, uint32_t g)
 {
-	if (*n == s->stack_cap) {
-		s->stack_cap = s->stack_cap ? s->stack_cap * 2 : 256;
-		s->stack = xreallocarray(s->stack, s->stack_cap, sizeof *s->stack);
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < g; i++)
+		list_splice(s, i, g);
+	reserve(&s->members, &s->members_cap, s->size[g]);
+	for (uint32_t x = s->head[g]; x != HEAP_NONE && n < s->size[g];) {
+		struct heap_obj *o = obj(s, x);
+
+		o->gc_gen = (uint8_t)g;
+		o->gc_refs = o->roots + o->incoming;
+		s->members[n++] = x;
+		x = o->gc_next;
 	}
-	s->stack[(*n)++] = slot;
+	return n;
 }
 
-/* Collects generation g (and the younger ones): step 4 of the header. */
-static void collect_gen(struct gen_state *s, uint32_t g, int explicit_)
+/* subtract_refs: each edge from a member to a member takes 1 off its
+ * target's gc_refs. Returns the edges traversed (all of every member). */
+static uint64_t subtract_refs(struct gen_state *s, uint32_t g, size_t n)
 {
-	struct gc_pause pause = { 0 };
-	uint64_t examined = 0, traversed = 0, nunreach, freed;
-	uint32_t old = g + 1 < NGEN ? g + 1 : g;
-	uint32_t *garbage;
-	size_t sp = 0;
+	const uint32_t *v = s->members;
+	uint64_t traversed = 0;
 
-	s->collecting = 1;
-	pause.event = s->env.clock ? s->env.clock->event : 0;
-	pause.start_ns = mutator_now(s) + s->log.total_ns;
-	pause.generation = g;
-	pause.explicit_ = (uint32_t)explicit_;
+	for (size_t i = 0; i < n; i++) {
+		struct heap_obj *o;
 
-	if (g + 1 < NGEN)
-		s->count[g + 1]++;
-	for (uint32_t i = 0; i <= g; i++)
-		s->count[i] = 0;
-	for (uint32_t i = 0; i < g; i++)
-		list_merge(s, i, g);
-
-	/* update_refs + subtract_refs */
-	for (uint32_t x = s->head[g]; x != HEAP_NONE; x = obj(s, x)->gc_next) {
-		struct heap_obj *o = obj(s, x);
-		o->gc_refs = o->roots + o->incoming;
-		examined++;
-	}
-	for (uint32_t x = s->head[g]; x != HEAP_NONE; x = obj(s, x)->gc_next) {
-		struct heap_obj *o = obj(s, x);
-		for (uint32_t i = 0; i < o->nout; i++) {
-			struct heap_obj *d = obj(s, heap_obj_edges(o)[i]);
-			traversed++;
+		prefetch_member(s, v, n, i);
+		prefetch_referents(s, v, n, i);
+		o = obj(s, v[i]);
+		for (uint32_t j = 0; j < o->nout; j++) {
+			struct heap_obj *d = obj(s, heap_obj_edges(o)[j]);
 			if (d->gc_gen == g && d->gc_refs > 0)
 				d->gc_refs--;
 		}
+		traversed += o->nout;
 	}
-	/* move_unreachable: members referenced from outside, and all they
-	 * reach through members, are reachable */
-	for (uint32_t x = s->head[g]; x != HEAP_NONE; x = obj(s, x)->gc_next) {
-		struct heap_obj *o = obj(s, x);
+	return traversed;
+}
+
+/* move_unreachable's marking: members with gc_refs > 0 (referenced from
+ * outside) and all they reach through members get REFS_REACHED. Returns
+ * the edges traversed (those of each reachable member, once). */
+static uint64_t mark_reachable(struct gen_state *s, uint32_t g, size_t n)
+{
+	uint64_t traversed = 0;
+	size_t sp = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct heap_obj *o;
+
+		prefetch_member(s, s->members, n, i);
+		o = obj(s, s->members[i]);
 		if (o->gc_refs > 0) {
 			o->gc_refs = REFS_REACHED;
-			push(s, &sp, x);
+			push(s, &sp, s->members[i]);
 		}
 	}
 	while (sp > 0) {
@@ -489,38 +576,102 @@ static void collect_gen(struct gen_state *s, uint32_t g, int explicit_)
 			}
 		}
 	}
-	garbage = xcalloc(s->size[g] ? s->size[g] : 1, sizeof *garbage);
-	nunreach = 0;
-	for (uint32_t x = s->head[g]; x != HEAP_NONE;) {
-		uint32_t next = obj(s, x)->gc_next;
-		if (obj(s, x)->gc_refs != REFS_REACHED) {
-			list_unlink(s, x);
-			list_append(s, GEN_UNREACH, x);
-			garbage[nunreach++] = x;
-		}
-		obj(s, x)->gc_refs = 0;
-		x = next;
-	}
+	return traversed;
+}
 
-	/* survivors: untracking, promotion, the 25% rule's bookkeeping */
+/* Moves the unreachable members, in list order, to list GEN_UNREACH and
+ * s->garbage (*ngarbage of them), compacts the reachable ones, in list
+ * order, to the front of s->members, and resets every gc_refs. List g is
+ * left empty: relink() rebuilds it after untracking, so neither this
+ * pass nor untracking touches list neighbours (more random lines).
+ * Returns the number of survivors. */
+static size_t partition(struct gen_state *s, uint32_t g, size_t n,
+			size_t *ngarbage)
+{
+	uint32_t *v = s->members;
+	size_t live = 0, dead = 0;
+
+	reserve(&s->garbage, &s->garbage_cap, n);
+	s->head[g] = s->tail[g] = HEAP_NONE;
+	s->size[g] = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t x = v[i];
+		struct heap_obj *o;
+
+		prefetch_member(s, v, n, i);    /* v[i + 16]: not yet overwritten */
+		o = obj(s, x);
+		if (o->gc_refs == REFS_REACHED) {
+			v[live++] = x;
+		} else {
+			list_append(s, GEN_UNREACH, x);
+			s->garbage[dead++] = x;
+		}
+		o->gc_refs = 0;
+	}
+	*ngarbage = dead;
+	return live;
+}
+
+/* Appends the survivors members[0..n) still tracked to generation `old`,
+ * in list order: gc_list_merge(young, old), or for a full collection
+ * (old == g) the rebuilt list itself. Returns how many. */
+static uint64_t relink(struct gen_state *s, uint32_t g, uint32_t old, size_t n)
+{
+	const uint32_t *v = s->members;
+	uint64_t joined = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		prefetch_member(s, v, n, i);
+		if (obj(s, v[i])->gc_gen == g) {
+			list_append(s, old, v[i]);
+			joined++;
+		}
+	}
+	return joined;
+}
+
+/* Collects generation g (and the younger ones): step 4 of the header. */
+static void collect_gen(struct gen_state *s, uint32_t g, int explicit_)
+{
+	struct gc_pause pause = { 0 };
+	uint64_t examined, traversed, nunreach, freed, survivors;
+	uint32_t old = g + 1 < NGEN ? g + 1 : g;
+	size_t live, dead;
+
+	s->collecting = 1;
+	pause.event = s->env.clock ? s->env.clock->event : 0;
+	pause.start_ns = mutator_now(s) + s->log.total_ns;
+	pause.generation = g;
+	pause.explicit_ = (uint32_t)explicit_;
+
+	if (g + 1 < NGEN)
+		s->count[g + 1]++;
+	for (uint32_t i = 0; i <= g; i++)
+		s->count[i] = 0;
+	examined = gather(s, g);
+	traversed = subtract_refs(s, g, (size_t)examined);
+	traversed += mark_reachable(s, g, (size_t)examined);
+	live = partition(s, g, (size_t)examined, &dead);
+	nunreach = dead;
+
+	/* survivors: untracking (tuples first: a dict's verdict reads its
+	 * tuples'), promotion, the 25% rule's bookkeeping */
 	if (s->p.untrack_tuples)
-		untrack_kind(s, g, K_TUPLE);
-	if (s->p.untrack_dicts == UNTRACK_EVERY)
-		untrack_kind(s, g, K_DICT);
+		untrack_kind(s, g, K_TUPLE, live);
+	if (s->p.untrack_dicts == UNTRACK_EVERY ||
+	    (old == g && s->p.untrack_dicts == UNTRACK_FULL))
+		untrack_kind(s, g, K_DICT, live);
+	survivors = relink(s, g, old, live);
 	if (old != g) {
 		if (g == NGEN - 2)
-			s->long_lived_pending += s->size[g];
-		list_merge(s, g, old);
+			s->long_lived_pending += survivors;
 	} else {
-		if (s->p.untrack_dicts == UNTRACK_FULL)
-			untrack_kind(s, g, K_DICT);
 		s->long_lived_pending = 0;
-		s->long_lived_total = s->size[g];
+		s->long_lived_total = survivors;
 	}
 
 	/* delete_garbage: each death comes back through gen_on_free */
-	freed = heap_release(s->env.heap, garbage, (size_t)nunreach);
-	free(garbage);
+	freed = heap_release(s->env.heap, s->garbage, dead);
 	/* Anything still live was not garbage after all (it cannot happen
 	 * with a consistent heap); keep it like CPython keeps resurrected
 	 * objects, in the older generation. */
@@ -675,6 +826,8 @@ static void gen_destroy(void *state)
 	pause_log_free(&s->log);
 	free(s->kinds);
 	free(s->stack);
+	free(s->members);
+	free(s->garbage);
 	free(s);
 }
 
