@@ -500,25 +500,48 @@ static uint64_t mutator_now(struct gen_state *s)
 	return m;
 }
 
+/* update_refs for one member, and gc_list_merge's relabelling. */
+static void gather_one(struct heap_obj *o, uint32_t g)
+{
+	o->gc_gen = (uint8_t)g;
+	o->gc_refs = o->roots + o->incoming;
+}
+
 /* Splices generations 0..g-1 onto g and gathers g's members into
- * s->members in list order, setting gc_gen = g (gc_list_merge's
- * relabelling) and gc_refs = the reference count (update_refs) on the
- * way: the one walk of the list per collection. Returns the number of
- * members. */
+ * s->members in list order, setting gc_gen and gc_refs (gather_one) on
+ * the way: the one walk of the list per collection. Each step of a walk
+ * waits for the line the previous one loaded, so it walks from both ends
+ * at once (gc_next from the head, gc_prev from the tail), two chains of
+ * misses in flight instead of one, meeting at the size the list keeps.
+ * Returns the number of members. */
 static size_t gather(struct gen_state *s, uint32_t g)
 {
-	size_t n = 0;
+	uint32_t f, b;
+	size_t n, lo = 0, hi;
 
 	for (uint32_t i = 0; i < g; i++)
 		list_splice(s, i, g);
-	reserve(&s->members, &s->members_cap, s->size[g]);
-	for (uint32_t x = s->head[g]; x != HEAP_NONE && n < s->size[g];) {
-		struct heap_obj *o = obj(s, x);
+	n = hi = (size_t)s->size[g];
+	reserve(&s->members, &s->members_cap, n);
+	f = s->head[g];
+	b = s->tail[g];
+	while (hi - lo >= 2 && f != HEAP_NONE && b != HEAP_NONE) {
+		struct heap_obj *of = obj(s, f), *ob = obj(s, b);
 
-		o->gc_gen = (uint8_t)g;
-		o->gc_refs = o->roots + o->incoming;
-		s->members[n++] = x;
-		x = o->gc_next;
+		gather_one(of, g);
+		gather_one(ob, g);
+		s->members[lo++] = f;
+		s->members[--hi] = b;
+		f = of->gc_next;
+		b = ob->gc_prev;
+	}
+	if (hi - lo == 1 && f != HEAP_NONE) {
+		gather_one(obj(s, f), g);
+		s->members[lo++] = f;
+	}
+	if (lo < hi) {          /* a list shorter than its size: gen_check's bug */
+		memmove(s->members + lo, s->members + hi, (n - hi) * sizeof *s->members);
+		n -= hi - lo;
 	}
 	return n;
 }
