@@ -53,6 +53,7 @@
  */
 #include "gc.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,9 @@
 #define GEN_LISTS 4u
 #define GEN_UNTRACKED 0xffu     /* heap_obj.gc_gen of untracked objects */
 #define REFS_REACHED UINT32_MAX /* gc_refs of a member found reachable */
+/* Above this, gc_refs went below 0: only in an inconsistent heap, where
+ * subtract_refs would have stopped at 0 (see gather_one). */
+#define REFS_MAX ((uint32_t)INT32_MAX)
 #define TYPES_MAX 1024          /* bytes of a type-name list knob */
 
 /* Pause cost defaults: tools/calibrate-gc's fit for CPython 3.11.7 over
@@ -378,18 +382,16 @@ static void list_splice(struct gen_state *s, uint32_t from, uint32_t to)
  * later pass over the array of the members' slots, in list order. The
  * members are 64-byte lines at random places of the slot array, and
  * following gc_next makes each miss wait for the previous one; over the
- * array the next lines can be requested early. Prefetch distances: a
- * member's line PREFETCH_AHEAD entries ahead (a miss costs ~100 ns, an
- * entry a few ns, so about that many misses are in flight), and its
- * referents once the line has had time to arrive, PREFETCH_EDGES entries
- * ahead, at most PREFETCH_EDGES_MAX of them.
+ * array the next lines can be requested early: PREFETCH_AHEAD entries
+ * ahead (a miss costs ~100 ns, an entry a few ns, so about that many
+ * misses are in flight, and 16 lines stay well inside L1).
  */
 #define PREFETCH_AHEAD 16
-#define PREFETCH_EDGES 8
-#define PREFETCH_EDGES_MAX 4
-
-_Static_assert(PREFETCH_EDGES < PREFETCH_AHEAD,
-	       "referents are prefetched after their holder's line");
+/* gather() counts a member this many steps of its walk after reaching it
+ * (each step is a miss, ~100 ns: enough for the referents to arrive),
+ * and prefetches up to GATHER_VEC_MAX referents held in a vector. */
+#define GATHER_LAG 4
+#define GATHER_VEC_MAX 8
 
 /* Makes *v hold at least `need` entries (and never NULL). */
 static void reserve(uint32_t **v, size_t *cap, size_t need)
@@ -418,23 +420,6 @@ static void prefetch_member(const struct gen_state *s, const uint32_t *v,
 {
 	if (i + PREFETCH_AHEAD < n)
 		__builtin_prefetch(obj(s, v[i + PREFETCH_AHEAD]), 1);
-}
-
-/* Starts loading the first referents of v[i + PREFETCH_EDGES]. */
-static void prefetch_referents(const struct gen_state *s, const uint32_t *v,
-			       size_t n, size_t i)
-{
-	const struct heap_obj *o;
-	const uint32_t *e;
-	uint32_t m;
-
-	if (i + PREFETCH_EDGES >= n)
-		return;
-	o = obj(s, v[i + PREFETCH_EDGES]);
-	e = heap_obj_cedges(o);
-	m = o->nout < PREFETCH_EDGES_MAX ? o->nout : PREFETCH_EDGES_MAX;
-	for (uint32_t j = 0; j < m; j++)
-		__builtin_prefetch(obj(s, e[j]), 1);
 }
 
 /* ---- untracking ---------------------------------------------------- */
@@ -500,24 +485,80 @@ static uint64_t mutator_now(struct gen_state *s)
 	return m;
 }
 
-/* update_refs for one member, and gc_list_merge's relabelling. */
-static void gather_one(struct heap_obj *o, uint32_t g)
+/*
+ * update_refs and subtract_refs for one member, fused into the walk: the
+ * target lines an edge names load while the walk waits for its next
+ * member. The two passes set gc_refs = roots + incoming, then take 1 off
+ * per edge from a member; here each member adds its own count and takes
+ * 1 off each member it points to, in any order, since gc_refs starts at
+ * 0 (gen_check) and the sum is the same. The members are the objects
+ * labelled 0..g, relabelled to g yet or not. Returns the edges traversed.
+ */
+static uint32_t gather_one(struct gen_state *s, struct heap_obj *o, uint32_t g)
 {
+	const uint32_t *e = heap_obj_cedges(o);
+
 	o->gc_gen = (uint8_t)g;
-	o->gc_refs = o->roots + o->incoming;
+	o->gc_refs += o->roots + o->incoming;
+	for (uint32_t j = 0; j < o->nout; j++) {
+		struct heap_obj *d = obj(s, e[j]);
+		if (d->gc_gen <= g)
+			d->gc_refs--;
+	}
+	return o->nout;
 }
 
-/* Splices generations 0..g-1 onto g and gathers g's members into
- * s->members in list order, setting gc_gen and gc_refs (gather_one) on
+/* Starts loading what gather_one will read of o: its referents, or
+ * first the vector holding their slots (then prefetch_vec_referents). */
+static void prefetch_edges(const struct gen_state *s, const struct heap_obj *o)
+{
+	if (o->capshift) {
+		__builtin_prefetch(o->out.vec);
+		return;
+	}
+	for (uint32_t j = 0; j < o->nout; j++)
+		__builtin_prefetch(obj(s, o->out.inl[j]), 1);
+}
+
+static void prefetch_vec_referents(const struct gen_state *s,
+				   const struct heap_obj *o)
+{
+	uint32_t m = o->nout < GATHER_VEC_MAX ? o->nout : GATHER_VEC_MAX;
+
+	if (o->capshift)
+		for (uint32_t j = 0; j < m; j++)
+			__builtin_prefetch(obj(s, o->out.vec[j]), 1);
+}
+
+/* One step of gather's pipeline on one side: v[fresh] has just arrived,
+ * v[mid] came GATHER_LAG / 2 steps ago, v[due] GATHER_LAG steps ago
+ * (SIZE_MAX: none yet). Returns the edges traversed. */
+static uint32_t gather_step(struct gen_state *s, uint32_t g, size_t fresh,
+			    size_t mid, size_t due)
+{
+	const uint32_t *v = s->members;
+
+	prefetch_edges(s, obj(s, v[fresh]));
+	if (mid != SIZE_MAX)
+		prefetch_vec_referents(s, obj(s, v[mid]));
+	return due != SIZE_MAX ? gather_one(s, obj(s, v[due]), g) : 0;
+}
+
+/*
+ * Splices generations 0..g-1 onto g and gathers g's members into
+ * s->members in list order, counting their references (gather_one) on
  * the way: the one walk of the list per collection. Each step of a walk
  * waits for the line the previous one loaded, so it walks from both ends
  * at once (gc_next from the head, gc_prev from the tail), two chains of
- * misses in flight instead of one, meeting at the size the list keeps.
- * Returns the number of members. */
-static size_t gather(struct gen_state *s, uint32_t g)
+ * misses in flight instead of one, meeting at the size the list keeps;
+ * and a member is counted GATHER_LAG steps after it arrived, when the
+ * lines of its referents, prefetched on arrival, have arrived too.
+ * Returns the number of members; adds the edges traversed to *traversed.
+ */
+static size_t gather(struct gen_state *s, uint32_t g, uint64_t *traversed)
 {
 	uint32_t f, b;
-	size_t n, lo = 0, hi;
+	size_t n, lo = 0, hi, k;
 
 	for (uint32_t i = 0; i < g; i++)
 		list_splice(s, i, g);
@@ -525,20 +566,28 @@ static size_t gather(struct gen_state *s, uint32_t g)
 	reserve(&s->members, &s->members_cap, n);
 	f = s->head[g];
 	b = s->tail[g];
-	while (hi - lo >= 2 && f != HEAP_NONE && b != HEAP_NONE) {
-		struct heap_obj *of = obj(s, f), *ob = obj(s, b);
+	/* members[0..lo) and [hi..n) have arrived; the first and last
+	 * k of them are counted (both sides move in step) */
+	for (k = 0; hi - lo >= 2 && f != HEAP_NONE && b != HEAP_NONE;) {
+		int late = lo >= GATHER_LAG, half = lo >= GATHER_LAG / 2;
 
-		gather_one(of, g);
-		gather_one(ob, g);
-		s->members[lo++] = f;
+		s->members[lo] = f;
 		s->members[--hi] = b;
-		f = of->gc_next;
-		b = ob->gc_prev;
+		f = obj(s, f)->gc_next;
+		b = obj(s, b)->gc_prev;
+		*traversed += gather_step(s, g, lo, half ? lo - GATHER_LAG / 2 : SIZE_MAX,
+					  late ? k : SIZE_MAX);
+		*traversed += gather_step(s, g, hi, half ? hi + GATHER_LAG / 2 : SIZE_MAX,
+					  late ? n - 1 - k : SIZE_MAX);
+		k += (size_t)late;
+		lo++;
 	}
-	if (hi - lo == 1 && f != HEAP_NONE) {
-		gather_one(obj(s, f), g);
+	if (hi - lo == 1 && f != HEAP_NONE)
 		s->members[lo++] = f;
-	}
+	for (size_t i = k; i < lo; i++)
+		*traversed += gather_one(s, obj(s, s->members[i]), g);
+	for (size_t i = hi; i < n - k; i++)
+		*traversed += gather_one(s, obj(s, s->members[i]), g);
 	if (lo < hi) {          /* a list shorter than its size: gen_check's bug */
 		memmove(s->members + lo, s->members + hi, (n - hi) * sizeof *s->members);
 		n -= hi - lo;
@@ -546,32 +595,10 @@ static size_t gather(struct gen_state *s, uint32_t g)
 	return n;
 }
 
-/* subtract_refs: each edge from a member to a member takes 1 off its
- * target's gc_refs. Returns the edges traversed (all of every member). */
-static uint64_t subtract_refs(struct gen_state *s, uint32_t g, size_t n)
-{
-	const uint32_t *v = s->members;
-	uint64_t traversed = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		struct heap_obj *o;
-
-		prefetch_member(s, v, n, i);
-		prefetch_referents(s, v, n, i);
-		o = obj(s, v[i]);
-		for (uint32_t j = 0; j < o->nout; j++) {
-			struct heap_obj *d = obj(s, heap_obj_edges(o)[j]);
-			if (d->gc_gen == g && d->gc_refs > 0)
-				d->gc_refs--;
-		}
-		traversed += o->nout;
-	}
-	return traversed;
-}
-
 /* move_unreachable's marking: members with gc_refs > 0 (referenced from
- * outside) and all they reach through members get REFS_REACHED. Returns
- * the edges traversed (those of each reachable member, once). */
+ * outside) and all they reach through members get REFS_REACHED; the
+ * others 0 (also those below 0, see REFS_MAX). Returns the edges
+ * traversed (those of each reachable member, once). */
 static uint64_t mark_reachable(struct gen_state *s, uint32_t g, size_t n)
 {
 	uint64_t traversed = 0;
@@ -582,9 +609,11 @@ static uint64_t mark_reachable(struct gen_state *s, uint32_t g, size_t n)
 
 		prefetch_member(s, s->members, n, i);
 		o = obj(s, s->members[i]);
-		if (o->gc_refs > 0) {
+		if (o->gc_refs >= 1 && o->gc_refs <= REFS_MAX) {
 			o->gc_refs = REFS_REACHED;
 			push(s, &sp, s->members[i]);
+		} else {
+			o->gc_refs = 0;
 		}
 	}
 	while (sp > 0) {
@@ -671,8 +700,8 @@ static void collect_gen(struct gen_state *s, uint32_t g, int explicit_)
 		s->count[g + 1]++;
 	for (uint32_t i = 0; i <= g; i++)
 		s->count[i] = 0;
-	examined = gather(s, g);
-	traversed = subtract_refs(s, g, (size_t)examined);
+	traversed = 0;
+	examined = gather(s, g, &traversed);
 	traversed += mark_reachable(s, g, (size_t)examined);
 	live = partition(s, g, (size_t)examined, &dead);
 	nunreach = dead;
@@ -890,7 +919,9 @@ static int gen_check(void *state, char *msg, size_t msglen)
 
 		for (uint32_t x = s->head[g]; x != HEAP_NONE; x = obj(s, x)->gc_next) {
 			struct heap_obj *o = obj(s, x);
-			if (!(o->flags & HEAP_F_LIVE) || o->gc_gen != g || o->gc_prev != prev) {
+			/* gc_refs is 0 between collections: gather_one adds to it */
+			if (!(o->flags & HEAP_F_LIVE) || o->gc_gen != g || o->gc_prev != prev ||
+			    o->gc_refs != 0) {
 				snprintf(msg, msglen, "generation list %u is broken at slot %u",
 					 g, x);
 				return -1;
