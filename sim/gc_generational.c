@@ -438,8 +438,8 @@ static int may_be_tracked(struct gen_state *s, uint32_t slot)
 
 /* Untracks the survivor if none of its referents may be tracked
  * (_PyTuple_MaybeUntrack, _PyDict_MaybeUntrack). It is in no list at
- * this point (partition emptied it, relink rebuilds it from the
- * survivors still tracked), so only its fields change. */
+ * this point (settle emptied it and appends the survivors still
+ * tracked), so only its fields change. */
 static void maybe_untrack(struct gen_state *s, uint32_t slot)
 {
 	struct heap_obj *o = obj(s, slot);
@@ -449,23 +449,6 @@ static void maybe_untrack(struct gen_state *s, uint32_t slot)
 			return;
 	o->gc_gen = GEN_UNTRACKED;
 	o->gc_prev = o->gc_next = HEAP_NONE;
-}
-
-/* Untracks the qualifying survivors members[0..n) of kind `k` still in
- * generation g, in list order (a tuple holding a tuple untracked later
- * stays tracked, as in CPython). */
-static void untrack_kind(struct gen_state *s, uint32_t g, enum kind k, size_t n)
-{
-	const uint32_t *v = s->members;
-
-	for (size_t i = 0; i < n; i++) {
-		struct heap_obj *o;
-
-		prefetch_member(s, v, n, i);
-		o = obj(s, v[i]);
-		if (o->gc_gen == g && type_kind(s, o->type) == k)
-			maybe_untrack(s, v[i]);
-	}
 }
 
 /* ---- collection ---------------------------------------------------- */
@@ -631,55 +614,78 @@ static uint64_t mark_reachable(struct gen_state *s, uint32_t g, size_t n)
 	return traversed;
 }
 
-/* Moves the unreachable members, in list order, to list GEN_UNREACH and
- * s->garbage (*ngarbage of them), compacts the reachable ones, in list
- * order, to the front of s->members, and resets every gc_refs. List g is
- * left empty: relink() rebuilds it after untracking, so neither this
- * pass nor untracking touches list neighbours (more random lines).
- * Returns the number of survivors. */
-static size_t partition(struct gen_state *s, uint32_t g, size_t n,
-			size_t *ngarbage)
+/*
+ * One pass over members[0..n) in list order once marking is done. A
+ * member not marked reachable goes to list GEN_UNREACH and
+ * s->garbage[*ndead]. A survivor of kind k is untracked if none of its
+ * referents may be tracked (maybe_untrack; K_UNKNOWN: none are); then,
+ * with `join`, the survivors still tracked are appended to generation
+ * `old` (gc_list_merge, or for a full collection the rebuilt list), else
+ * kept, compacted, in members[] for the next pass. Members leaving the
+ * array get gc_refs 0; kept ones stay REFS_REACHED, so a second pass
+ * finds no garbage.
+ *
+ * The collector's separate steps (move the unreachable, untrack tuples,
+ * untrack dicts, merge) run in one or two passes: a member's verdict
+ * reads only its referents' types and whether they are untracked, which
+ * the unreachable (none is a survivor's referent) and joining (gc_gen
+ * stays tracked) do not change, and untracking goes in list order as
+ * the separate steps do. Only dicts need a pass of their own, after all
+ * tuples (a dict's verdict reads the tuples after it). Returns the
+ * number of survivors joined or kept.
+ */
+static size_t sweep(struct gen_state *s, uint32_t g, uint32_t old, size_t n,
+		    enum kind k, int join, size_t *ndead)
 {
 	uint32_t *v = s->members;
-	size_t live = 0, dead = 0;
+	size_t kept = 0;
 
-	reserve(&s->garbage, &s->garbage_cap, n);
-	s->head[g] = s->tail[g] = HEAP_NONE;
-	s->size[g] = 0;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t x = v[i];
 		struct heap_obj *o;
 
 		prefetch_member(s, v, n, i);    /* v[i + 16]: not yet overwritten */
 		o = obj(s, x);
-		if (o->gc_refs == REFS_REACHED) {
-			v[live++] = x;
-		} else {
+		if (o->gc_refs != REFS_REACHED) {
+			o->gc_refs = 0;
 			list_append(s, GEN_UNREACH, x);
-			s->garbage[dead++] = x;
+			s->garbage[(*ndead)++] = x;
+			continue;
 		}
-		o->gc_refs = 0;
+		if (k != K_UNKNOWN && type_kind(s, o->type) == k)
+			maybe_untrack(s, x);
+		if (o->gc_gen != g) {   /* untracked just now */
+			o->gc_refs = 0;
+		} else if (join) {
+			o->gc_refs = 0;
+			list_append(s, old, x);
+			kept++;
+		} else {
+			v[kept++] = x;
+		}
 	}
-	*ngarbage = dead;
-	return live;
+	return kept;
 }
 
-/* Appends the survivors members[0..n) still tracked to generation `old`,
- * in list order: gc_list_merge(young, old), or for a full collection
- * (old == g) the rebuilt list itself. Returns how many. */
-static uint64_t relink(struct gen_state *s, uint32_t g, uint32_t old, size_t n)
+/* Separates garbage from survivors, untracks survivors, promotes the
+ * rest (sweep). List g is emptied first: its survivors are appended
+ * again, so no pass unlinks a member from list neighbours (more random
+ * lines). Returns the survivors still tracked; *ndead the garbage. */
+static uint64_t settle(struct gen_state *s, uint32_t g, uint32_t old, size_t n,
+		       size_t *ndead)
 {
-	const uint32_t *v = s->members;
-	uint64_t joined = 0;
+	enum kind tuples = s->p.untrack_tuples ? K_TUPLE : K_UNKNOWN;
+	int dicts = s->p.untrack_dicts == UNTRACK_EVERY ||
+		(old == g && s->p.untrack_dicts == UNTRACK_FULL);
 
-	for (size_t i = 0; i < n; i++) {
-		prefetch_member(s, v, n, i);
-		if (obj(s, v[i])->gc_gen == g) {
-			list_append(s, old, v[i]);
-			joined++;
-		}
-	}
-	return joined;
+	reserve(&s->garbage, &s->garbage_cap, n);
+	*ndead = 0;
+	s->head[g] = s->tail[g] = HEAP_NONE;
+	s->size[g] = 0;
+	if (!dicts)
+		return sweep(s, g, old, n, tuples, 1, ndead);
+	n = sweep(s, g, old, n, tuples, 0, ndead);
+	return sweep(s, g, old, n, K_DICT, 1, ndead);
 }
 
 /* Collects generation g (and the younger ones): step 4 of the header. */
@@ -688,7 +694,7 @@ static void collect_gen(struct gen_state *s, uint32_t g, int explicit_)
 	struct gc_pause pause = { 0 };
 	uint64_t examined, traversed, nunreach, freed, survivors;
 	uint32_t old = g + 1 < NGEN ? g + 1 : g;
-	size_t live, dead;
+	size_t dead;
 
 	s->collecting = 1;
 	pause.event = s->env.clock ? s->env.clock->event : 0;
@@ -703,18 +709,9 @@ static void collect_gen(struct gen_state *s, uint32_t g, int explicit_)
 	traversed = 0;
 	examined = gather(s, g, &traversed);
 	traversed += mark_reachable(s, g, (size_t)examined);
-	live = partition(s, g, (size_t)examined, &dead);
+	survivors = settle(s, g, old, (size_t)examined, &dead);
 	nunreach = dead;
-
-	/* survivors: untracking (tuples first: a dict's verdict reads its
-	 * tuples'), promotion, the 25% rule's bookkeeping */
-	if (s->p.untrack_tuples)
-		untrack_kind(s, g, K_TUPLE, live);
-	if (s->p.untrack_dicts == UNTRACK_EVERY ||
-	    (old == g && s->p.untrack_dicts == UNTRACK_FULL))
-		untrack_kind(s, g, K_DICT, live);
-	survivors = relink(s, g, old, live);
-	if (old != g) {
+	if (old != g) {         /* the 25% rule's bookkeeping */
 		if (g == NGEN - 2)
 			s->long_lived_pending += survivors;
 	} else {
