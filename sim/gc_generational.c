@@ -42,8 +42,13 @@
  *    cost_object_ns * examined + cost_ref_ns * traversed + cost_fixed_ns.
  *
  * Invariants (gen_check): lists 0..2 are well linked, hold live objects
- * whose gc_gen names the list, and their sizes are right; untracked
- * objects (gc_gen GEN_UNTRACKED) are in no list.
+ * whose gc_gen names the list and whose gc_refs is 0, and their sizes
+ * are right; untracked objects (gc_gen GEN_UNTRACKED) are in no list.
+ *
+ * Speed (docs/gc.md, "How a collection runs"): a collection walks its
+ * list once, from both ends, counting references on the way; the other
+ * steps run over an array of the members' slots with prefetching. Every
+ * step keeps the list order, so the results are those of the steps above.
  *
  * Not modelled: finalizers (__del__, tp_finalize), weak references and
  * their callbacks, uncollectable garbage, gc.freeze(), dicts and tuples
@@ -630,7 +635,8 @@ static uint64_t mark_reachable(struct gen_state *s, uint32_t g, size_t n)
  * reads only its referents' types and whether they are untracked, which
  * the unreachable (none is a survivor's referent) and joining (gc_gen
  * stays tracked) do not change, and untracking goes in list order as
- * the separate steps do. Only dicts need a pass of their own, after all
+ * the separate steps do (a tuple holding a tuple untracked later in the
+ * pass stays tracked, as in CPython). Only dicts need a pass of their own, after all
  * tuples (a dict's verdict reads the tuples after it). Returns the
  * number of survivors joined or kept.
  */
