@@ -42,8 +42,13 @@
  *    cost_object_ns * examined + cost_ref_ns * traversed + cost_fixed_ns.
  *
  * Invariants (gen_check): lists 0..2 are well linked, hold live objects
- * whose gc_gen names the list, and their sizes are right; untracked
- * objects (gc_gen GEN_UNTRACKED) are in no list.
+ * whose gc_gen names the list and whose gc_refs is 0, and their sizes
+ * are right; untracked objects (gc_gen GEN_UNTRACKED) are in no list.
+ *
+ * Speed (docs/gc.md, "How a collection runs"): a collection walks its
+ * list once, from both ends, counting references on the way; the other
+ * steps run over an array of the members' slots with prefetching. Every
+ * step keeps the list order, so the results are those of the steps above.
  *
  * Not modelled: finalizers (__del__, tp_finalize), weak references and
  * their callbacks, uncollectable garbage, gc.freeze(), dicts and tuples
@@ -53,6 +58,7 @@
  */
 #include "gc.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +71,9 @@
 #define GEN_LISTS 4u
 #define GEN_UNTRACKED 0xffu     /* heap_obj.gc_gen of untracked objects */
 #define REFS_REACHED UINT32_MAX /* gc_refs of a member found reachable */
+/* Above this, gc_refs went below 0: only in an inconsistent heap, where
+ * subtract_refs would have stopped at 0 (see gather_one). */
+#define REFS_MAX ((uint32_t)INT32_MAX)
 #define TYPES_MAX 1024          /* bytes of a type-name list knob */
 
 /* Pause cost defaults: tools/calibrate-gc's fit for CPython 3.11.7 over
@@ -187,8 +196,13 @@ struct gen_state {
 	uint64_t last_mutator_ns;
 	uint8_t *kinds;         /* enum kind by type index */
 	uint32_t nkinds;
-	uint32_t *stack;        /* scratch for one collection */
+	/* Scratch arrays reused by every collection, grown by doubling. */
+	uint32_t *stack;        /* move_unreachable's to-do stack */
 	size_t stack_cap;
+	uint32_t *members;      /* the collected list's slots, in list order */
+	size_t members_cap;
+	uint32_t *garbage;      /* the unreachable ones, in list order */
+	size_t garbage_cap;
 	uint64_t collections[NGEN], collected[NGEN];
 	uint64_t examined, traversed, freed;
 	struct pause_log log;
@@ -347,11 +361,11 @@ static void list_unlink(struct gen_state *s, uint32_t slot)
 	s->size[list]--;
 }
 
-/* Appends list `from` to list `to` (gc_list_merge), relabelling. */
-static void list_merge(struct gen_state *s, uint32_t from, uint32_t to)
+/* Appends list `from` to list `to` in O(1) (gc_list_merge). The moved
+ * members keep their gc_gen: relabelling them needs a walk of the list,
+ * and gather() relabels them in the walk a collection makes anyway. */
+static void list_splice(struct gen_state *s, uint32_t from, uint32_t to)
 {
-	for (uint32_t x = s->head[from]; x != HEAP_NONE; x = obj(s, x)->gc_next)
-		obj(s, x)->gc_gen = (uint8_t)to;
 	if (s->head[from] == HEAP_NONE)
 		return;
 	if (s->tail[to] == HEAP_NONE) {
@@ -366,6 +380,55 @@ static void list_merge(struct gen_state *s, uint32_t from, uint32_t to)
 	s->size[from] = 0;
 }
 
+/* ---- scratch arrays ------------------------------------------------ */
+
+/*
+ * A collection walks its generation's list once (gather) and runs every
+ * later pass over the array of the members' slots, in list order. The
+ * members are 64-byte lines at random places of the slot array, and
+ * following gc_next makes each miss wait for the previous one; over the
+ * array the next lines can be requested early: PREFETCH_AHEAD entries
+ * ahead (a miss costs ~100 ns, an entry a few ns, so about that many
+ * misses are in flight, and 16 lines stay well inside L1).
+ */
+#define PREFETCH_AHEAD 16
+/* gather() counts a member this many steps of its walk after reaching it
+ * (each step is a miss, ~100 ns: enough for the referents to arrive),
+ * and prefetches up to GATHER_VEC_MAX referents held in a vector. */
+#define GATHER_LAG 4
+#define GATHER_VEC_MAX 8
+
+/* Makes *v hold at least `need` entries (and never NULL). */
+static void reserve(uint32_t **v, size_t *cap, size_t need)
+{
+	size_t c = *cap ? *cap : 256;
+
+	if (*v && need <= *cap)
+		return;
+	while (c < need)
+		c *= 2;
+	*v = xreallocarray(*v, c, sizeof **v);
+	*cap = c;
+}
+
+static void push(struct gen_state *s, size_t *n, uint32_t slot)
+{
+	if (*n == s->stack_cap)
+		reserve(&s->stack, &s->stack_cap, *n + 1);
+	s->stack[(*n)++] = slot;
+}
+
+/* Starts loading the line of v[i + PREFETCH_AHEAD] (for writing: every
+ * pass writes some members). */
+static void prefetch_member(const struct gen_state *s, const uint32_t *v,
+			    size_t n, size_t i)
+{
+	if (i + PREFETCH_AHEAD < n)
+		__builtin_prefetch(obj(s, v[i + PREFETCH_AHEAD]), 1);
+}
+
+/* ---- untracking ---------------------------------------------------- */
+
 /* _PyObject_GC_MAY_BE_TRACKED: a visible object, unless it is a tuple
  * that was untracked. */
 static int may_be_tracked(struct gen_state *s, uint32_t slot)
@@ -378,8 +441,10 @@ static int may_be_tracked(struct gen_state *s, uint32_t slot)
 	return k != K_TUPLE || o->gc_gen != GEN_UNTRACKED;
 }
 
-/* Untracks the container if none of its referents may be tracked
- * (_PyTuple_MaybeUntrack, _PyDict_MaybeUntrack). */
+/* Untracks the survivor if none of its referents may be tracked
+ * (_PyTuple_MaybeUntrack, _PyDict_MaybeUntrack). It is in no list at
+ * this point (settle emptied it and appends the survivors still
+ * tracked), so only its fields change. */
 static void maybe_untrack(struct gen_state *s, uint32_t slot)
 {
 	struct heap_obj *o = obj(s, slot);
@@ -387,22 +452,8 @@ static void maybe_untrack(struct gen_state *s, uint32_t slot)
 	for (uint32_t i = 0; i < o->nout; i++)
 		if (may_be_tracked(s, heap_obj_edges(o)[i]))
 			return;
-	list_unlink(s, slot);
-}
-
-/* Untracks the qualifying members of list `gen` of kind `k`, in list
- * order (a tuple holding a tuple untracked later stays tracked, as in
- * CPython). */
-static void untrack_kind(struct gen_state *s, uint32_t gen, enum kind k)
-{
-	uint32_t x = s->head[gen];
-
-	while (x != HEAP_NONE) {
-		uint32_t next = obj(s, x)->gc_next;
-		if (type_kind(s, obj(s, x)->type) == k)
-			maybe_untrack(s, x);
-		x = next;
-	}
+	o->gc_gen = GEN_UNTRACKED;
+	o->gc_prev = o->gc_next = HEAP_NONE;
 }
 
 /* ---- collection ---------------------------------------------------- */
@@ -422,59 +473,135 @@ static uint64_t mutator_now(struct gen_state *s)
 	return m;
 }
 
-static void push(struct gen_state *s, size_t *n, uint32_t slot)
+/*
+ * update_refs and subtract_refs for one member, fused into the walk: the
+ * target lines an edge names load while the walk waits for its next
+ * member. The two passes set gc_refs = roots + incoming, then take 1 off
+ * per edge from a member; here each member adds its own count and takes
+ * 1 off each member it points to, in any order, since gc_refs starts at
+ * 0 (gen_check) and the sum is the same. The members are the objects
+ * labelled 0..g, relabelled to g yet or not. Returns the edges traversed.
+ */
+static uint32_t gather_one(struct gen_state *s, struct heap_obj *o, uint32_t g)
 {
-	if (*n == s->stack_cap) {
-		s->stack_cap = s->stack_cap ? s->stack_cap * 2 : 256;
-		s->stack = xreallocarray(s->stack, s->stack_cap, sizeof *s->stack);
+	const uint32_t *e = heap_obj_cedges(o);
+
+	o->gc_gen = (uint8_t)g;
+	o->gc_refs += o->roots + o->incoming;
+	for (uint32_t j = 0; j < o->nout; j++) {
+		struct heap_obj *d = obj(s, e[j]);
+		if (d->gc_gen <= g)
+			d->gc_refs--;
 	}
-	s->stack[(*n)++] = slot;
+	return o->nout;
 }
 
-/* Collects generation g (and the younger ones): step 4 of the header. */
-static void collect_gen(struct gen_state *s, uint32_t g, int explicit_)
+/* Starts loading what gather_one will read of o: its referents, or
+ * first the vector holding their slots (then prefetch_vec_referents). */
+static void prefetch_edges(const struct gen_state *s, const struct heap_obj *o)
 {
-	struct gc_pause pause = { 0 };
-	uint64_t examined = 0, traversed = 0, nunreach, freed;
-	uint32_t old = g + 1 < NGEN ? g + 1 : g;
-	uint32_t *garbage;
+	if (o->capshift) {
+		__builtin_prefetch(o->out.vec);
+		return;
+	}
+	for (uint32_t j = 0; j < o->nout; j++)
+		__builtin_prefetch(obj(s, o->out.inl[j]), 1);
+}
+
+static void prefetch_vec_referents(const struct gen_state *s,
+				   const struct heap_obj *o)
+{
+	uint32_t m = o->nout < GATHER_VEC_MAX ? o->nout : GATHER_VEC_MAX;
+
+	if (o->capshift)
+		for (uint32_t j = 0; j < m; j++)
+			__builtin_prefetch(obj(s, o->out.vec[j]), 1);
+}
+
+/* One step of gather's pipeline on one side: v[fresh] has just arrived,
+ * v[mid] came GATHER_LAG / 2 steps ago, v[due] GATHER_LAG steps ago
+ * (SIZE_MAX: none yet). Returns the edges traversed. */
+static uint32_t gather_step(struct gen_state *s, uint32_t g, size_t fresh,
+			    size_t mid, size_t due)
+{
+	const uint32_t *v = s->members;
+
+	prefetch_edges(s, obj(s, v[fresh]));
+	if (mid != SIZE_MAX)
+		prefetch_vec_referents(s, obj(s, v[mid]));
+	return due != SIZE_MAX ? gather_one(s, obj(s, v[due]), g) : 0;
+}
+
+/*
+ * Splices generations 0..g-1 onto g and gathers g's members into
+ * s->members in list order, counting their references (gather_one) on
+ * the way: the one walk of the list per collection. Each step of a walk
+ * waits for the line the previous one loaded, so it walks from both ends
+ * at once (gc_next from the head, gc_prev from the tail), two chains of
+ * misses in flight instead of one, meeting at the size the list keeps;
+ * and a member is counted GATHER_LAG steps after it arrived, when the
+ * lines of its referents, prefetched on arrival, have arrived too.
+ * Returns the number of members; adds the edges traversed to *traversed.
+ */
+static size_t gather(struct gen_state *s, uint32_t g, uint64_t *traversed)
+{
+	uint32_t f, b;
+	size_t n, lo = 0, hi, k;
+
+	for (uint32_t i = 0; i < g; i++)
+		list_splice(s, i, g);
+	n = hi = (size_t)s->size[g];
+	reserve(&s->members, &s->members_cap, n);
+	f = s->head[g];
+	b = s->tail[g];
+	/* members[0..lo) and [hi..n) have arrived; the first and last
+	 * k of them are counted (both sides move in step) */
+	for (k = 0; hi - lo >= 2 && f != HEAP_NONE && b != HEAP_NONE;) {
+		int late = lo >= GATHER_LAG, half = lo >= GATHER_LAG / 2;
+
+		s->members[lo] = f;
+		s->members[--hi] = b;
+		f = obj(s, f)->gc_next;
+		b = obj(s, b)->gc_prev;
+		*traversed += gather_step(s, g, lo, half ? lo - GATHER_LAG / 2 : SIZE_MAX,
+					  late ? k : SIZE_MAX);
+		*traversed += gather_step(s, g, hi, half ? hi + GATHER_LAG / 2 : SIZE_MAX,
+					  late ? n - 1 - k : SIZE_MAX);
+		k += (size_t)late;
+		lo++;
+	}
+	if (hi - lo == 1 && f != HEAP_NONE)
+		s->members[lo++] = f;
+	for (size_t i = k; i < lo; i++)
+		*traversed += gather_one(s, obj(s, s->members[i]), g);
+	for (size_t i = hi; i < n - k; i++)
+		*traversed += gather_one(s, obj(s, s->members[i]), g);
+	if (lo < hi) {          /* a list shorter than its size: gen_check's bug */
+		memmove(s->members + lo, s->members + hi, (n - hi) * sizeof *s->members);
+		n -= hi - lo;
+	}
+	return n;
+}
+
+/* move_unreachable's marking: members with gc_refs > 0 (referenced from
+ * outside) and all they reach through members get REFS_REACHED; the
+ * others 0 (also those below 0, see REFS_MAX). Returns the edges
+ * traversed (those of each reachable member, once). */
+static uint64_t mark_reachable(struct gen_state *s, uint32_t g, size_t n)
+{
+	uint64_t traversed = 0;
 	size_t sp = 0;
 
-	s->collecting = 1;
-	pause.event = s->env.clock ? s->env.clock->event : 0;
-	pause.start_ns = mutator_now(s) + s->log.total_ns;
-	pause.generation = g;
-	pause.explicit_ = (uint32_t)explicit_;
+	for (size_t i = 0; i < n; i++) {
+		struct heap_obj *o;
 
-	if (g + 1 < NGEN)
-		s->count[g + 1]++;
-	for (uint32_t i = 0; i <= g; i++)
-		s->count[i] = 0;
-	for (uint32_t i = 0; i < g; i++)
-		list_merge(s, i, g);
-
-	/* update_refs + subtract_refs */
-	for (uint32_t x = s->head[g]; x != HEAP_NONE; x = obj(s, x)->gc_next) {
-		struct heap_obj *o = obj(s, x);
-		o->gc_refs = o->roots + o->incoming;
-		examined++;
-	}
-	for (uint32_t x = s->head[g]; x != HEAP_NONE; x = obj(s, x)->gc_next) {
-		struct heap_obj *o = obj(s, x);
-		for (uint32_t i = 0; i < o->nout; i++) {
-			struct heap_obj *d = obj(s, heap_obj_edges(o)[i]);
-			traversed++;
-			if (d->gc_gen == g && d->gc_refs > 0)
-				d->gc_refs--;
-		}
-	}
-	/* move_unreachable: members referenced from outside, and all they
-	 * reach through members, are reachable */
-	for (uint32_t x = s->head[g]; x != HEAP_NONE; x = obj(s, x)->gc_next) {
-		struct heap_obj *o = obj(s, x);
-		if (o->gc_refs > 0) {
+		prefetch_member(s, s->members, n, i);
+		o = obj(s, s->members[i]);
+		if (o->gc_refs >= 1 && o->gc_refs <= REFS_MAX) {
 			o->gc_refs = REFS_REACHED;
-			push(s, &sp, x);
+			push(s, &sp, s->members[i]);
+		} else {
+			o->gc_refs = 0;
 		}
 	}
 	while (sp > 0) {
@@ -489,38 +616,117 @@ static void collect_gen(struct gen_state *s, uint32_t g, int explicit_)
 			}
 		}
 	}
-	garbage = xcalloc(s->size[g] ? s->size[g] : 1, sizeof *garbage);
-	nunreach = 0;
-	for (uint32_t x = s->head[g]; x != HEAP_NONE;) {
-		uint32_t next = obj(s, x)->gc_next;
-		if (obj(s, x)->gc_refs != REFS_REACHED) {
-			list_unlink(s, x);
-			list_append(s, GEN_UNREACH, x);
-			garbage[nunreach++] = x;
-		}
-		obj(s, x)->gc_refs = 0;
-		x = next;
-	}
+	return traversed;
+}
 
-	/* survivors: untracking, promotion, the 25% rule's bookkeeping */
-	if (s->p.untrack_tuples)
-		untrack_kind(s, g, K_TUPLE);
-	if (s->p.untrack_dicts == UNTRACK_EVERY)
-		untrack_kind(s, g, K_DICT);
-	if (old != g) {
+/*
+ * One pass over members[0..n) in list order once marking is done. A
+ * member not marked reachable goes to list GEN_UNREACH and
+ * s->garbage[*ndead]. A survivor of kind k is untracked if none of its
+ * referents may be tracked (maybe_untrack; K_UNKNOWN: none are); then,
+ * with `join`, the survivors still tracked are appended to generation
+ * `old` (gc_list_merge, or for a full collection the rebuilt list), else
+ * kept, compacted, in members[] for the next pass. Members leaving the
+ * array get gc_refs 0; kept ones stay REFS_REACHED, so a second pass
+ * finds no garbage.
+ *
+ * The collector's separate steps (move the unreachable, untrack tuples,
+ * untrack dicts, merge) run in one or two passes: a member's verdict
+ * reads only its referents' types and whether they are untracked, which
+ * the unreachable (none is a survivor's referent) and joining (gc_gen
+ * stays tracked) do not change, and untracking goes in list order as
+ * the separate steps do (a tuple holding a tuple untracked later in the
+ * pass stays tracked, as in CPython). Only dicts need a pass of their own, after all
+ * tuples (a dict's verdict reads the tuples after it). Returns the
+ * number of survivors joined or kept.
+ */
+static size_t sweep(struct gen_state *s, uint32_t g, uint32_t old, size_t n,
+		    enum kind k, int join, size_t *ndead)
+{
+	uint32_t *v = s->members;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t x = v[i];
+		struct heap_obj *o;
+
+		prefetch_member(s, v, n, i);    /* v[i + 16]: not yet overwritten */
+		o = obj(s, x);
+		if (o->gc_refs != REFS_REACHED) {
+			o->gc_refs = 0;
+			list_append(s, GEN_UNREACH, x);
+			s->garbage[(*ndead)++] = x;
+			continue;
+		}
+		if (k != K_UNKNOWN && type_kind(s, o->type) == k)
+			maybe_untrack(s, x);
+		if (o->gc_gen != g) {   /* untracked just now */
+			o->gc_refs = 0;
+		} else if (join) {
+			o->gc_refs = 0;
+			list_append(s, old, x);
+			kept++;
+		} else {
+			v[kept++] = x;
+		}
+	}
+	return kept;
+}
+
+/* Separates garbage from survivors, untracks survivors, promotes the
+ * rest (sweep). List g is emptied first: its survivors are appended
+ * again, so no pass unlinks a member from list neighbours (more random
+ * lines). Returns the survivors still tracked; *ndead the garbage. */
+static uint64_t settle(struct gen_state *s, uint32_t g, uint32_t old, size_t n,
+		       size_t *ndead)
+{
+	enum kind tuples = s->p.untrack_tuples ? K_TUPLE : K_UNKNOWN;
+	int dicts = s->p.untrack_dicts == UNTRACK_EVERY ||
+		(old == g && s->p.untrack_dicts == UNTRACK_FULL);
+
+	reserve(&s->garbage, &s->garbage_cap, n);
+	*ndead = 0;
+	s->head[g] = s->tail[g] = HEAP_NONE;
+	s->size[g] = 0;
+	if (!dicts)
+		return sweep(s, g, old, n, tuples, 1, ndead);
+	n = sweep(s, g, old, n, tuples, 0, ndead);
+	return sweep(s, g, old, n, K_DICT, 1, ndead);
+}
+
+/* Collects generation g (and the younger ones): step 4 of the header. */
+static void collect_gen(struct gen_state *s, uint32_t g, int explicit_)
+{
+	struct gc_pause pause = { 0 };
+	uint64_t examined, traversed, nunreach, freed, survivors;
+	uint32_t old = g + 1 < NGEN ? g + 1 : g;
+	size_t dead;
+
+	s->collecting = 1;
+	pause.event = s->env.clock ? s->env.clock->event : 0;
+	pause.start_ns = mutator_now(s) + s->log.total_ns;
+	pause.generation = g;
+	pause.explicit_ = (uint32_t)explicit_;
+
+	if (g + 1 < NGEN)
+		s->count[g + 1]++;
+	for (uint32_t i = 0; i <= g; i++)
+		s->count[i] = 0;
+	traversed = 0;
+	examined = gather(s, g, &traversed);
+	traversed += mark_reachable(s, g, (size_t)examined);
+	survivors = settle(s, g, old, (size_t)examined, &dead);
+	nunreach = dead;
+	if (old != g) {         /* the 25% rule's bookkeeping */
 		if (g == NGEN - 2)
-			s->long_lived_pending += s->size[g];
-		list_merge(s, g, old);
+			s->long_lived_pending += survivors;
 	} else {
-		if (s->p.untrack_dicts == UNTRACK_FULL)
-			untrack_kind(s, g, K_DICT);
 		s->long_lived_pending = 0;
-		s->long_lived_total = s->size[g];
+		s->long_lived_total = survivors;
 	}
 
 	/* delete_garbage: each death comes back through gen_on_free */
-	freed = heap_release(s->env.heap, garbage, (size_t)nunreach);
-	free(garbage);
+	freed = heap_release(s->env.heap, s->garbage, dead);
 	/* Anything still live was not garbage after all (it cannot happen
 	 * with a consistent heap); keep it like CPython keeps resurrected
 	 * objects, in the older generation. */
@@ -675,6 +881,8 @@ static void gen_destroy(void *state)
 	pause_log_free(&s->log);
 	free(s->kinds);
 	free(s->stack);
+	free(s->members);
+	free(s->garbage);
 	free(s);
 }
 
@@ -714,7 +922,9 @@ static int gen_check(void *state, char *msg, size_t msglen)
 
 		for (uint32_t x = s->head[g]; x != HEAP_NONE; x = obj(s, x)->gc_next) {
 			struct heap_obj *o = obj(s, x);
-			if (!(o->flags & HEAP_F_LIVE) || o->gc_gen != g || o->gc_prev != prev) {
+			/* gc_refs is 0 between collections: gather_one adds to it */
+			if (!(o->flags & HEAP_F_LIVE) || o->gc_gen != g || o->gc_prev != prev ||
+			    o->gc_refs != 0) {
 				snprintf(msg, msglen, "generation list %u is broken at slot %u",
 					 g, x);
 				return -1;
