@@ -389,6 +389,36 @@ static void obj_bury(struct heap *h, uint32_t slot)
 }
 
 /*
+ * Latency hiding in the cascade. A dying container's referents are
+ * popped one by one, and each costs serial cache misses: its heap_obj
+ * (a random slot) and, if it dies, its ID map bucket (map_delete_at).
+ * While a frame has edges left, the edge CASCADE_OBJ_AHEAD positions
+ * further down gets its object prefetched, and the one CASCADE_MAP_AHEAD
+ * down (whose object has arrived by then) its map bucket, but only if it
+ * looks about to die (refcount 1): a survivor's bucket is not touched.
+ * Hints only. On gen-bench -m seed-rc (lists of 1000 ints dying) this
+ * took cascade_run from 23% to 7% of the replay; distances from 8/4 to
+ * 32/16 measured the same.
+ */
+#define CASCADE_OBJ_AHEAD 16u   /* edges */
+#define CASCADE_MAP_AHEAD 8u    /* edges; < CASCADE_OBJ_AHEAD */
+
+/* always_inline: GCC 12 deems a function that only prefetches free of
+ * effects and deletes calls to it before it would be inlined. */
+__attribute__((always_inline))
+static inline void cascade_prefetch(const struct heap *h, const uint32_t *e,
+				    uint32_t n)
+{
+	const struct heap_obj *p;
+
+	if (n >= CASCADE_OBJ_AHEAD)
+		__builtin_prefetch(&h->objs[e[n - CASCADE_OBJ_AHEAD]]);
+	p = &h->objs[e[n - CASCADE_MAP_AHEAD]];
+	if (obj_refcount(p) == 1)
+		__builtin_prefetch(&h->map[map_home(h, id_tag(p->id))]);
+}
+
+/*
  * Runs the stack until it is empty. Each frame is a slot flagged DYING
  * (refcount 0, to be freed) or HELD (heap_release: only its edges go).
  * The top frame drops its last edge; a referent that thereby reaches zero
@@ -403,8 +433,12 @@ static void cascade_run(struct heap *h)
 		struct heap_obj *o = &h->objs[x];
 
 		if (o->nout > 0) {
-			uint32_t t = heap_obj_edges(o)[--o->nout];
+			uint32_t *e = heap_obj_edges(o);
+			uint32_t t = e[--o->nout];
 			struct heap_obj *ot = &h->objs[t];
+
+			if (o->nout >= CASCADE_MAP_AHEAD)
+				cascade_prefetch(h, e, o->nout);
 
 			HEAP_ASSERT(obj_live(ot) && ot->incoming > 0);
 			ot->incoming--;
