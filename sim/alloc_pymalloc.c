@@ -633,6 +633,50 @@ static void pymalloc_free(void *state, uint64_t addr, uint64_t size)
 	lo->policy->free(lo->state, addr, size ? size : 1);
 }
 
+/*
+ * The free/resize hint (alloc.h). A small block's free finds its arena
+ * (arena_of: a binary search over arena headers that stay cached), reads
+ * its pool record, then the block's link word in the pool's link array:
+ * two dependent cache misses. Step 0 loads the pool record, step 1 reads
+ * it to load the link word. The block's class is guessed from `size` (a
+ * block resized in place may sit in a bigger class: a wasted hint then).
+ * Blocks of the system allocator get its hint.
+ */
+static void pymalloc_prefetch(void *state, uint64_t addr, uint64_t size, int step)
+{
+	const struct pymalloc *m = state;
+	const struct alloc_inst *lo = m->lower;
+
+	if (!is_small(m, size)) {
+		if (lo->policy->prefetch)
+			lo->policy->prefetch(lo->state, addr, size ? size : 1, step);
+		return;
+	}
+	const struct arena *a = arena_of(m, addr);
+
+	if (!a || addr < a->first_pool)
+		return;
+	uint64_t off = addr - a->first_pool;
+	uint64_t pi = off / m->p.pool_size;
+
+	if (pi >= a->ncarved)
+		return;
+	const struct pool *pl = &a->pools[pi];
+
+	if (step == 0) {
+		__builtin_prefetch(pl);
+		return;
+	}
+	off %= m->p.pool_size;
+	if (off < m->p.pool_header)
+		return;
+	uint64_t bi = (off - m->p.pool_header) /
+		      ((size - 1) / m->p.alignment * m->p.alignment + m->p.alignment);
+
+	if (bi < pl->linkcap)
+		__builtin_prefetch(&pl->link[bi]);
+}
+
 static uint64_t pymalloc_resize(void *state, uint64_t addr, uint64_t old_size,
 				uint64_t new_size)
 {
@@ -878,4 +922,5 @@ const struct alloc_policy alloc_pymalloc = {
 	.details = pymalloc_details,
 	.check = pymalloc_check,
 	.occupancy = pymalloc_occupancy,
+	.prefetch = pymalloc_prefetch,
 };

@@ -718,23 +718,40 @@ void heap_prefetch_map(const struct heap *h, uint64_t id)
 	__builtin_prefetch(&h->map[map_home(h, id_tag(id))]);
 }
 
-void heap_prefetch_obj(const struct heap *h, uint64_t id)
+/* The slot of the first entry with id's tag among the first 4 of its run,
+ * or HEAP_NONE: the ID's own entry almost always (a hint's lookup). */
+static inline uint32_t map_guess(const struct heap *h, uint64_t id)
 {
 	uint32_t tag = id_tag(id);
 	uint64_t i = map_home(h, tag);
 
-	/* The first entry with the tag is almost always the ID's; a wrong
-	 * guess costs one useless prefetch. */
 	for (int k = 0; k < 4; k++, i = (i + 1) & h->map_mask) {
 		const struct map_entry *e = &h->map[i];
 
 		if (e->slot == HEAP_NONE)
-			return;
-		if (e->tag == tag) {
-			__builtin_prefetch(&h->objs[e->slot]);
-			return;
-		}
+			break;
+		if (e->tag == tag)
+			return e->slot;
 	}
+	return HEAP_NONE;
+}
+
+void heap_prefetch_obj(const struct heap *h, uint64_t id)
+{
+	uint32_t s = map_guess(h, id);
+
+	/* A wrong guess costs one useless prefetch. */
+	if (s != HEAP_NONE)
+		__builtin_prefetch(&h->objs[s]);
+}
+
+const struct heap_obj *heap_peek(const struct heap *h, uint64_t id)
+{
+	uint32_t s = map_guess(h, id);
+
+	if (s == HEAP_NONE || h->objs[s].id != id || !obj_live(&h->objs[s]))
+		return NULL;
+	return &h->objs[s];
 }
 
 struct heap_obj *heap_obj(const struct heap *h, uint32_t slot)

@@ -137,6 +137,15 @@ int heap_apply(struct heap *h, const struct trace_event *ev, struct ms_error *er
 void heap_prefetch_map(const struct heap *h, uint64_t id);
 void heap_prefetch_obj(const struct heap *h, uint64_t id);
 
+/*
+ * For the stage after heap_prefetch_obj, when map entry and object are
+ * in the cache: the live object named `id` if the first entry with its
+ * tag among the first few of its probe run is it, else NULL (even when
+ * the object lives). No probing beyond: a miss would cost more than the
+ * hint saves. The pointer is valid until the heap next changes.
+ */
+const struct heap_obj *heap_peek(const struct heap *h, uint64_t id);
+
 /* The slot of a live ID, or HEAP_NONE. */
 uint32_t heap_lookup(const struct heap *h, uint64_t id);
 
