@@ -18,13 +18,18 @@
  * ENGINE_AHEAD ahead of the one it applies, asks every runtime to start
  * loading the ID map entries they name at once (stage 0) and the objects
  * themselves ENGINE_NEAR events before their turn (stage 1), when the map
- * entries have arrived. Events are still applied one by one, in order.
+ * entries have arrived. For events that may free or resize a block, the
+ * allocator's tables follow ENGINE_FREE0 events before (stage 2, once the
+ * object has arrived) and ENGINE_FREE1 (stage 3, the next level): see
+ * runtime_prefetch. Events are still applied one by one, in order.
  * An error in an event applied while later ones were already read is
  * located by reading the trace again up to it (engine_locate); standard
  * input cannot be read twice, so it is replayed without read-ahead.
  */
 #define ENGINE_AHEAD 16u        /* a power of two */
 #define ENGINE_NEAR 8u
+#define ENGINE_FREE0 5u         /* < ENGINE_NEAR */
+#define ENGINE_FREE1 2u         /* < ENGINE_FREE0 */
 
 /* Fills err's location with that of event number `index` (from 0) of
  * the trace at `path`, by reading it again; the message is kept. */
@@ -154,6 +159,10 @@ int engine_replay_sampled(const char *path, struct policy *const *policies,
 			break;
 		if (nbuf > ENGINE_NEAR)
 			prefetch(out, &ring[(head + ENGINE_NEAR) & (ENGINE_AHEAD - 1)], 1);
+		if (nbuf > ENGINE_FREE0)
+			prefetch(out, &ring[(head + ENGINE_FREE0) & (ENGINE_AHEAD - 1)], 2);
+		if (nbuf > ENGINE_FREE1)
+			prefetch(out, &ring[(head + ENGINE_FREE1) & (ENGINE_AHEAD - 1)], 3);
 		if (feed(out, &ring[head], err) != 0) {
 			status = err->code;
 			if (ahead > 1 && nbuf + (rc < 0) > 1)
