@@ -391,17 +391,20 @@ static void obj_bury(struct heap *h, uint32_t slot)
 /*
  * Latency hiding in the cascade. A dying container's referents are
  * popped one by one, and each costs serial cache misses: its heap_obj
- * (a random slot) and, if it dies, its ID map bucket (map_delete_at).
+ * (a random slot), and, if it dies, its ID map bucket (map_delete_at)
+ * and whatever the listener's on_free reads (the allocator's tables).
  * While a frame has edges left, the edge CASCADE_OBJ_AHEAD positions
- * further down gets its object prefetched, and the one CASCADE_MAP_AHEAD
- * down (whose object has arrived by then) its map bucket, but only if it
- * looks about to die (refcount 1): a survivor's bucket is not touched.
- * Hints only. On gen-bench -m seed-rc (lists of 1000 ints dying) this
- * took cascade_run from 23% to 7% of the replay; distances from 8/4 to
- * 32/16 measured the same.
+ * further down gets its object prefetched; the one CASCADE_MAP_AHEAD down
+ * (whose object has arrived by then), if it looks about to die (refcount
+ * 1), its map bucket and the listener's prefetch_free step 0; the one
+ * CASCADE_FREE_AHEAD down, step 1. A survivor costs no more than its
+ * object. Hints only. On gen-bench -m seed-rc (lists of 1000 ints dying)
+ * the objects and buckets took cascade_run from 23% to 7% of the replay;
+ * distances from 8/4 to 32/16 measured the same.
  */
 #define CASCADE_OBJ_AHEAD 16u   /* edges */
 #define CASCADE_MAP_AHEAD 8u    /* edges; < CASCADE_OBJ_AHEAD */
+#define CASCADE_FREE_AHEAD 4u   /* edges; < CASCADE_MAP_AHEAD */
 
 /* always_inline: GCC 12 deems a function that only prefetches free of
  * effects and deletes calls to it before it would be inlined. */
@@ -409,13 +412,22 @@ __attribute__((always_inline))
 static inline void cascade_prefetch(const struct heap *h, const uint32_t *e,
 				    uint32_t n)
 {
+	void (*pf)(void *, const struct heap_obj *, int) = h->hooks.prefetch_free;
 	const struct heap_obj *p;
 
 	if (n >= CASCADE_OBJ_AHEAD)
 		__builtin_prefetch(&h->objs[e[n - CASCADE_OBJ_AHEAD]]);
-	p = &h->objs[e[n - CASCADE_MAP_AHEAD]];
-	if (obj_refcount(p) == 1)
-		__builtin_prefetch(&h->map[map_home(h, id_tag(p->id))]);
+	if (n >= CASCADE_MAP_AHEAD) {
+		p = &h->objs[e[n - CASCADE_MAP_AHEAD]];
+		if (obj_refcount(p) == 1) {
+			__builtin_prefetch(&h->map[map_home(h, id_tag(p->id))]);
+			if (pf)
+				pf(h->hooks.ctx, p, 0);
+		}
+	}
+	p = &h->objs[e[n - CASCADE_FREE_AHEAD]];
+	if (pf && obj_refcount(p) == 1)
+		pf(h->hooks.ctx, p, 1);
 }
 
 /*
@@ -437,7 +449,7 @@ static void cascade_run(struct heap *h)
 			uint32_t t = e[--o->nout];
 			struct heap_obj *ot = &h->objs[t];
 
-			if (o->nout >= CASCADE_MAP_AHEAD)
+			if (o->nout >= CASCADE_FREE_AHEAD)
 				cascade_prefetch(h, e, o->nout);
 
 			HEAP_ASSERT(obj_live(ot) && ot->incoming > 0);

@@ -104,6 +104,7 @@ struct heap;
  *              is the root set. Edges dropped by a cascade are reported
  *              too (before the referent's death); the root given by `a`
  *              and roots that go with `f` are not.
+ *   prefetch_free  see below.
  * Callbacks may call heap_lookup, heap_obj and the read-only queries.
  */
 struct heap_hooks {
@@ -112,6 +113,11 @@ struct heap_hooks {
 	void (*on_free)(void *ctx, struct heap *h, uint32_t slot);
 	void (*on_resize)(void *ctx, struct heap *h, uint32_t slot, uint64_t old_size);
 	void (*on_ref)(void *ctx, struct heap *h, uint32_t src, uint32_t dst, int delta);
+	/* A hint, not an event: the object is about to die in a running
+	 * cascade (its refcount is 1 and its holder is dying), so the
+	 * listener may start loading what its on_free will read. Step 0
+	 * comes some deaths ahead, step 1 a few. It must not change state. */
+	void (*prefetch_free)(void *ctx, const struct heap_obj *o, int step);
 };
 
 /* Creates an empty heap; `hooks` is copied (NULL for none). */

@@ -76,6 +76,16 @@ static void on_free(void *ctx, struct heap *h, uint32_t slot)
 	rt->gc->on_free(rt->gc_state, slot, !parked);
 }
 
+/* The heap's hint that an object dies soon in a cascade: the allocator
+ * may start loading what its free will read (see runtime_prefetch). */
+static void prefetch_free(void *ctx, const struct heap_obj *o, int step)
+{
+	const struct runtime *rt = ctx;
+
+	if (!(o->user_flags & RT_F_CACHED))
+		rt->top.policy->prefetch(rt->top.state, o->addr, o->size, step);
+}
+
 static void clear_freelists(void *ctx)
 {
 	struct runtime *rt = ctx;
@@ -141,6 +151,8 @@ struct runtime *runtime_create(const struct policy *p, const struct typetab *typ
 	rt->gc = p->part[POLICY_GC].impl.vtable;
 	if (rt->gc->on_ref)
 		hooks.on_ref = on_ref;
+	if (rt->top.policy->prefetch)
+		hooks.prefetch_free = prefetch_free;
 	rt->heap = heap_create(&hooks);
 	env = (struct gc_env){
 		.heap = rt->heap, .types = types, .clock = &rt->clock, .ctx = rt,
