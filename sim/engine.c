@@ -80,6 +80,14 @@ static void prefetch(struct engine_run *run, const struct trace_event *ev, int s
 		runtime_prefetch(run->rt[i], ev, stage);
 }
 
+/* Stages 2 and 3 concern only events that may free or resize a block;
+ * the others are filtered here, once for all runtimes. */
+static int may_free(const struct trace_event *ev)
+{
+	return ev->kind == TRACE_FREE || ev->kind == TRACE_RESIZE ||
+	       ev->kind == TRACE_REF_DROP;
+}
+
 /* Samples every runtime at the instant series[0] says is due: the
  * runtimes see the same events, so one schedule serves them all. */
 static void sample(struct engine_run *run, int final)
@@ -159,9 +167,11 @@ int engine_replay_sampled(const char *path, struct policy *const *policies,
 			break;
 		if (nbuf > ENGINE_NEAR)
 			prefetch(out, &ring[(head + ENGINE_NEAR) & (ENGINE_AHEAD - 1)], 1);
-		if (nbuf > ENGINE_FREE0)
+		if (nbuf > ENGINE_FREE0 &&
+		    may_free(&ring[(head + ENGINE_FREE0) & (ENGINE_AHEAD - 1)]))
 			prefetch(out, &ring[(head + ENGINE_FREE0) & (ENGINE_AHEAD - 1)], 2);
-		if (nbuf > ENGINE_FREE1)
+		if (nbuf > ENGINE_FREE1 &&
+		    may_free(&ring[(head + ENGINE_FREE1) & (ENGINE_AHEAD - 1)]))
 			prefetch(out, &ring[(head + ENGINE_FREE1) & (ENGINE_AHEAD - 1)], 3);
 		if (feed(out, &ring[head], err) != 0) {
 			status = err->code;
