@@ -106,6 +106,15 @@ struct alloc_policy {
 	size_t (*occupancy)(void *state, uint32_t *pools_in_use,
 			    uint32_t *pools_usable, size_t max);
 
+	/* Optional (NULL: no hint): the block at addr, requested with `size`
+	 * bytes, may soon be freed or resized; start loading the memory
+	 * free/resize would read there. Step 0 comes a few events ahead and
+	 * loads what the address alone locates; step 1, some events later,
+	 * may read what step 0 loaded to locate the next level. A hint: it
+	 * changes nothing, and it must be safe for any addr and size
+	 * (callers pass stale guesses). */
+	void (*prefetch)(void *state, uint64_t addr, uint64_t size, int step);
+
 	/* System allocators only: map `bytes` (a multiple of the page) of
 	 * fresh zero pages; unmap them. NULL in other policies. */
 	uint64_t (*map)(void *state, uint64_t bytes);

@@ -680,6 +680,33 @@ static void glibc_free(void *state, uint64_t addr, uint64_t size)
 		int_free(g, i);
 }
 
+/*
+ * The free/resize hint (alloc.h): free looks the chunk up in the address
+ * hash (a random bucket of a big table, then the chunk's record), and
+ * int_free looks up the chunk ending where it starts (the end hash) and
+ * the record of the one starting where it ends (guessed from `size`: a
+ * chunk taken whole from a bin may be bigger). Step 0 loads the buckets,
+ * step 1 reads the address buckets to load the records.
+ */
+static void glibc_prefetch(void *state, uint64_t addr, uint64_t size, int step)
+{
+	const struct glibc *g = state;
+	uint64_t c = addr - user_off(g);
+	const uint32_t *here = &g->slots[hash_addr(c) & g->mask];
+	const uint32_t *next = &g->slots[hash_addr(c + chunk_size(g, size)) & g->mask];
+
+	if (step == 0) {
+		__builtin_prefetch(here);
+		__builtin_prefetch(next);
+		__builtin_prefetch(&g->eslots[hash_addr(c) & g->emask]);
+		return;
+	}
+	if (*here)
+		__builtin_prefetch(&g->ch[*here - 1]);
+	if (*next)
+		__builtin_prefetch(&g->ch[*next - 1]);
+}
+
 /* Splits a used brk chunk down to nb, freeing the rest if big enough. */
 static void shrink_chunk(struct glibc *g, uint32_t i, uint64_t nb)
 {
@@ -905,4 +932,5 @@ const struct alloc_policy alloc_glibc = {
 	.check = glibc_check,
 	.map = glibc_map,
 	.unmap = glibc_unmap,
+	.prefetch = glibc_prefetch,
 };

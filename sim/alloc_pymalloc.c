@@ -101,6 +101,8 @@ struct pymalloc {
 	struct pool *used;          /* nclasses ring sentinels */
 
 	struct arena **arenas;      /* sorted by base */
+	uint64_t *bases;            /* arenas[i]->base, for arena_of: a
+				     * search that chases no pointers */
 	size_t narenas, caparenas;
 	struct arena *usable;       /* fullest-first list head */
 	struct arena *current;      /* current-arena mode */
@@ -241,25 +243,28 @@ static void touch(struct pymalloc *m, struct arena *a, uint64_t addr,
 
 /* ---- arenas ----------------------------------------------------------------- */
 
+/*
+ * The arena holding addr, or NULL. A binary search over the sorted bases
+ * whose steps are conditional moves, not branches: the addresses freed
+ * are random, so a branch per step would be mispredicted half the time.
+ */
 static struct arena *arena_of(const struct pymalloc *m, uint64_t addr)
 {
-	size_t lo = 0, hi = m->narenas;
+	const uint64_t *b = m->bases;
+	size_t n = m->narenas;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
+	if (n == 0 || b[0] > addr)
+		return NULL;
+	while (n > 1) {
+		size_t half = n / 2;
 
-		if (m->arenas[mid]->base <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
+		b = b[half] <= addr ? b + half : b;
+		n -= half;
 	}
-	if (lo == 0)
+	/* b is the last base <= addr. */
+	if (addr - *b >= m->p.arena_size)
 		return NULL;
-	struct arena *a = m->arenas[lo - 1];
-
-	if (addr - a->base >= m->p.arena_size)
-		return NULL;
-	return a;
+	return m->arenas[b - m->bases];
 }
 
 /* new_arena(): gets arena_size bytes from below and lays out its pools. */
@@ -305,13 +310,16 @@ static struct arena *arena_new(struct pymalloc *m)
 	if (m->narenas == m->caparenas) {
 		m->caparenas = m->caparenas ? m->caparenas * 2 : 16;
 		m->arenas = xreallocarray(m->arenas, m->caparenas, sizeof *m->arenas);
+		m->bases = xreallocarray(m->bases, m->caparenas, sizeof *m->bases);
 	}
 	size_t k = m->narenas;
 
-	while (k > 0 && m->arenas[k - 1]->base > a->base)
+	while (k > 0 && m->bases[k - 1] > a->base)
 		k--;
 	memmove(&m->arenas[k + 1], &m->arenas[k], (m->narenas - k) * sizeof *m->arenas);
+	memmove(&m->bases[k + 1], &m->bases[k], (m->narenas - k) * sizeof *m->bases);
 	m->arenas[k] = a;
+	m->bases[k] = a->base;
 	m->narenas++;
 	m->ntimes_arena_allocated++;
 	if (m->narenas > m->narenas_highwater)
@@ -327,6 +335,7 @@ static void arena_release(struct pymalloc *m, struct arena *a)
 	while (m->arenas[k] != a)
 		k++;
 	memmove(&m->arenas[k], &m->arenas[k + 1], (m->narenas - k - 1) * sizeof *m->arenas);
+	memmove(&m->bases[k], &m->bases[k + 1], (m->narenas - k - 1) * sizeof *m->bases);
 	m->narenas--;
 	if (m->p.arena_source == SRC_MMAP)
 		lo->policy->unmap(lo->state, a->base, m->p.arena_size);
@@ -580,6 +589,7 @@ static void pymalloc_destroy(void *state)
 		free(a);
 	}
 	free(m->arenas);
+	free(m->bases);
 	free(m->used);
 	free(m);
 }
@@ -621,6 +631,50 @@ static void pymalloc_free(void *state, uint64_t addr, uint64_t size)
 	if (size == 0 && m->nzero)
 		m->nzero--;
 	lo->policy->free(lo->state, addr, size ? size : 1);
+}
+
+/*
+ * The free/resize hint (alloc.h). A small block's free finds its arena
+ * (arena_of: a binary search over arena headers that stay cached), reads
+ * its pool record, then the block's link word in the pool's link array:
+ * two dependent cache misses. Step 0 loads the pool record, step 1 reads
+ * it to load the link word. The block's class is guessed from `size` (a
+ * block resized in place may sit in a bigger class: a wasted hint then).
+ * Blocks of the system allocator get its hint.
+ */
+static void pymalloc_prefetch(void *state, uint64_t addr, uint64_t size, int step)
+{
+	const struct pymalloc *m = state;
+	const struct alloc_inst *lo = m->lower;
+
+	if (!is_small(m, size)) {
+		if (lo->policy->prefetch)
+			lo->policy->prefetch(lo->state, addr, size ? size : 1, step);
+		return;
+	}
+	const struct arena *a = arena_of(m, addr);
+
+	if (!a || addr < a->first_pool)
+		return;
+	uint64_t off = addr - a->first_pool;
+	uint64_t pi = off / m->p.pool_size;
+
+	if (pi >= a->ncarved)
+		return;
+	const struct pool *pl = &a->pools[pi];
+
+	if (step == 0) {
+		__builtin_prefetch(pl);
+		return;
+	}
+	off %= m->p.pool_size;
+	if (off < m->p.pool_header)
+		return;
+	uint64_t bi = (off - m->p.pool_header) /
+		      ((size - 1) / m->p.alignment * m->p.alignment + m->p.alignment);
+
+	if (bi < pl->linkcap)
+		__builtin_prefetch(&pl->link[bi]);
 }
 
 static uint64_t pymalloc_resize(void *state, uint64_t addr, uint64_t old_size,
@@ -778,6 +832,8 @@ static int pymalloc_check(void *state, char *msg, size_t msglen)
 
 		if (i && m->arenas[i - 1]->base + m->p.arena_size > a->base)
 			return fail(msg, msglen, "arenas overlap", i, 0);
+		if (m->bases[i] != a->base)
+			return fail(msg, msglen, "arena base index stale", i, m->bases[i]);
 		for (const struct pool *pl = a->freepools; pl; pl = pl->next)
 			cached++;
 		for (const struct pool *pl = m->gfreepools; pl; pl = pl->next)
@@ -866,4 +922,5 @@ const struct alloc_policy alloc_pymalloc = {
 	.details = pymalloc_details,
 	.check = pymalloc_check,
 	.occupancy = pymalloc_occupancy,
+	.prefetch = pymalloc_prefetch,
 };

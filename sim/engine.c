@@ -15,8 +15,10 @@
  * prefetching: every event names a random object of a large table, so
  * the lane asks its runtime to start loading the ID map entries of the
  * event ENGINE_AHEAD ahead (stage 0), the objects of the event
- * ENGINE_NEAR ahead once those entries have arrived (stage 1), and what
- * the allocator will touch for the event ENGINE_CLOSE ahead (stage 2).
+ * ENGINE_NEAR ahead once those entries have arrived (stage 1), and, for
+ * events that may free or move a block, what the allocator will touch:
+ * its records of the block ENGINE_FREE0 ahead (stage 2) and what those
+ * point to ENGINE_FREE1 ahead (stage 3).
  * Events are still applied one by one, in order.
  *
  * Errors: each lane stops at the first event its runtime rejects; the
@@ -42,7 +44,8 @@
 #define ENGINE_TICK 65536u      /* events between observer calls */
 #define ENGINE_AHEAD 16u        /* prefetch distances, in events */
 #define ENGINE_NEAR 8u
-#define ENGINE_CLOSE 3u
+#define ENGINE_FREE0 5u         /* stage 2: what the block's address locates */
+#define ENGINE_FREE1 2u         /* stage 3: what that points to */
 #define BATCH_EVENTS 4096u      /* 128 KiB of events: stays in L2 */
 #define RING_BATCHES 8u         /* batches in flight between threads */
 #define NO_FAILURE UINT64_MAX
@@ -146,6 +149,13 @@ static void lane_fail(struct lane *l, uint64_t index, const struct ms_error *err
 	}
 }
 
+/* Stages 2 and 3 concern only events that may free or resize a block. */
+static int may_free(const struct trace_event *ev)
+{
+	return ev->kind == TRACE_FREE || ev->kind == TRACE_RESIZE ||
+	       ev->kind == TRACE_REF_DROP;
+}
+
 /* Feeds the batch's events up to index `stop` (inclusive) to the lane. */
 static void lane_feed(struct lane *l, const struct batch *b, uint64_t stop)
 {
@@ -165,8 +175,10 @@ static void lane_feed(struct lane *l, const struct batch *b, uint64_t stop)
 			runtime_prefetch(l->rt, &ev[k + ENGINE_AHEAD], 0);
 		if (k + ENGINE_NEAR < n)
 			runtime_prefetch(l->rt, &ev[k + ENGINE_NEAR], 1);
-		if (k + ENGINE_CLOSE < n)
-			runtime_prefetch(l->rt, &ev[k + ENGINE_CLOSE], 2);
+		if (k + ENGINE_FREE0 < n && may_free(&ev[k + ENGINE_FREE0]))
+			runtime_prefetch(l->rt, &ev[k + ENGINE_FREE0], 2);
+		if (k + ENGINE_FREE1 < n && may_free(&ev[k + ENGINE_FREE1]))
+			runtime_prefetch(l->rt, &ev[k + ENGINE_FREE1], 3);
 		if (runtime_apply(l->rt, &ev[k], &err) != 0) {
 			lane_fail(l, b->first + k, &err, runtime_policy(l->rt)->name);
 			return;

@@ -389,6 +389,48 @@ static void obj_bury(struct heap *h, uint32_t slot)
 }
 
 /*
+ * Latency hiding in the cascade. A dying container's referents are
+ * popped one by one, and each costs serial cache misses: its heap_obj
+ * (a random slot), and, if it dies, its ID map bucket (map_delete_at)
+ * and whatever the listener's on_free reads (the allocator's tables).
+ * While a frame has edges left, the edge CASCADE_OBJ_AHEAD positions
+ * further down gets its object prefetched; the one CASCADE_MAP_AHEAD down
+ * (whose object has arrived by then), if it looks about to die (refcount
+ * 1), its map bucket and the listener's prefetch_free step 0; the one
+ * CASCADE_FREE_AHEAD down, step 1. A survivor costs no more than its
+ * object. Hints only. On gen-bench -m seed-rc (lists of 1000 ints dying)
+ * the objects and buckets took cascade_run from 23% to 7% of the replay;
+ * distances from 8/4 to 32/16 measured the same.
+ */
+#define CASCADE_OBJ_AHEAD 16u   /* edges */
+#define CASCADE_MAP_AHEAD 8u    /* edges; < CASCADE_OBJ_AHEAD */
+#define CASCADE_FREE_AHEAD 4u   /* edges; < CASCADE_MAP_AHEAD */
+
+/* always_inline: GCC 12 deems a function that only prefetches free of
+ * effects and deletes calls to it before it would be inlined. */
+__attribute__((always_inline))
+static inline void cascade_prefetch(const struct heap *h, const uint32_t *e,
+				    uint32_t n)
+{
+	void (*pf)(void *, const struct heap_obj *, int) = h->hooks.prefetch_free;
+	const struct heap_obj *p;
+
+	if (n >= CASCADE_OBJ_AHEAD)
+		__builtin_prefetch(&h->objs[e[n - CASCADE_OBJ_AHEAD]]);
+	if (n >= CASCADE_MAP_AHEAD) {
+		p = &h->objs[e[n - CASCADE_MAP_AHEAD]];
+		if (obj_refcount(p) == 1) {
+			__builtin_prefetch(&h->map[map_home(h, id_tag(p->id))]);
+			if (pf)
+				pf(h->hooks.ctx, p, 0);
+		}
+	}
+	p = &h->objs[e[n - CASCADE_FREE_AHEAD]];
+	if (pf && obj_refcount(p) == 1)
+		pf(h->hooks.ctx, p, 1);
+}
+
+/*
  * Runs the stack until it is empty. Each frame is a slot flagged DYING
  * (refcount 0, to be freed) or HELD (heap_release: only its edges go).
  * The top frame drops its last edge; a referent that thereby reaches zero
@@ -403,8 +445,12 @@ static void cascade_run(struct heap *h)
 		struct heap_obj *o = &h->objs[x];
 
 		if (o->nout > 0) {
-			uint32_t t = heap_obj_edges(o)[--o->nout];
+			uint32_t *e = heap_obj_edges(o);
+			uint32_t t = e[--o->nout];
 			struct heap_obj *ot = &h->objs[t];
+
+			if (o->nout >= CASCADE_FREE_AHEAD)
+				cascade_prefetch(h, e, o->nout);
 
 			HEAP_ASSERT(obj_live(ot) && ot->incoming > 0);
 			ot->incoming--;
@@ -684,23 +730,40 @@ void heap_prefetch_map(const struct heap *h, uint64_t id)
 	__builtin_prefetch(&h->map[map_home(h, id_tag(id))]);
 }
 
-void heap_prefetch_obj(const struct heap *h, uint64_t id)
+/* The slot of the first entry with id's tag among the first 4 of its run,
+ * or HEAP_NONE: the ID's own entry almost always (a hint's lookup). */
+static inline uint32_t map_guess(const struct heap *h, uint64_t id)
 {
 	uint32_t tag = id_tag(id);
 	uint64_t i = map_home(h, tag);
 
-	/* The first entry with the tag is almost always the ID's; a wrong
-	 * guess costs one useless prefetch. */
 	for (int k = 0; k < 4; k++, i = (i + 1) & h->map_mask) {
 		const struct map_entry *e = &h->map[i];
 
 		if (e->slot == HEAP_NONE)
-			return;
-		if (e->tag == tag) {
-			__builtin_prefetch(&h->objs[e->slot]);
-			return;
-		}
+			break;
+		if (e->tag == tag)
+			return e->slot;
 	}
+	return HEAP_NONE;
+}
+
+void heap_prefetch_obj(const struct heap *h, uint64_t id)
+{
+	uint32_t s = map_guess(h, id);
+
+	/* A wrong guess costs one useless prefetch. */
+	if (s != HEAP_NONE)
+		__builtin_prefetch(&h->objs[s]);
+}
+
+const struct heap_obj *heap_peek(const struct heap *h, uint64_t id)
+{
+	uint32_t s = map_guess(h, id);
+
+	if (s == HEAP_NONE || h->objs[s].id != id || !obj_live(&h->objs[s]))
+		return NULL;
+	return &h->objs[s];
 }
 
 struct heap_obj *heap_obj(const struct heap *h, uint32_t slot)

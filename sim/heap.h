@@ -104,6 +104,7 @@ struct heap;
  *              is the root set. Edges dropped by a cascade are reported
  *              too (before the referent's death); the root given by `a`
  *              and roots that go with `f` are not.
+ *   prefetch_free  see below.
  * Callbacks may call heap_lookup, heap_obj and the read-only queries.
  */
 struct heap_hooks {
@@ -112,6 +113,11 @@ struct heap_hooks {
 	void (*on_free)(void *ctx, struct heap *h, uint32_t slot);
 	void (*on_resize)(void *ctx, struct heap *h, uint32_t slot, uint64_t old_size);
 	void (*on_ref)(void *ctx, struct heap *h, uint32_t src, uint32_t dst, int delta);
+	/* A hint, not an event: the object is about to die in a running
+	 * cascade (its refcount is 1 and its holder is dying), so the
+	 * listener may start loading what its on_free will read. Step 0
+	 * comes some deaths ahead, step 1 a few. It must not change state. */
+	void (*prefetch_free)(void *ctx, const struct heap_obj *o, int step);
 };
 
 /* Creates an empty heap; `hooks` is copied (NULL for none). */
@@ -136,6 +142,15 @@ int heap_apply(struct heap *h, const struct trace_event *ev, struct ms_error *er
  */
 void heap_prefetch_map(const struct heap *h, uint64_t id);
 void heap_prefetch_obj(const struct heap *h, uint64_t id);
+
+/*
+ * For the stage after heap_prefetch_obj, when map entry and object are
+ * in the cache: the live object named `id` if the first entry with its
+ * tag among the first few of its probe run is it, else NULL (even when
+ * the object lives). No probing beyond: a miss would cost more than the
+ * hint saves. The pointer is valid until the heap next changes.
+ */
+const struct heap_obj *heap_peek(const struct heap *h, uint64_t id);
 
 /* The slot of a live ID, or HEAP_NONE. */
 uint32_t heap_lookup(const struct heap *h, uint64_t id);

@@ -80,6 +80,16 @@ static void on_free(void *ctx, struct heap *h, uint32_t slot)
 	rt->gc->on_free(rt->gc_state, slot, !parked);
 }
 
+/* The heap's hint that an object dies soon in a cascade: the allocator
+ * may start loading what its free will read (see runtime_prefetch). */
+static void prefetch_free(void *ctx, const struct heap_obj *o, int step)
+{
+	const struct runtime *rt = ctx;
+
+	if (!(o->user_flags & RT_F_CACHED))
+		rt->top.policy->prefetch(rt->top.state, o->addr, o->size, step);
+}
+
 static void clear_freelists(void *ctx)
 {
 	struct runtime *rt = ctx;
@@ -148,6 +158,8 @@ struct runtime *runtime_create(const struct policy *p, const struct typetab *typ
 	rt->gc = p->part[POLICY_GC].impl.vtable;
 	if (rt->gc->on_ref)
 		hooks.on_ref = on_ref;
+	if (rt->top.policy->prefetch)
+		hooks.prefetch_free = prefetch_free;
 	rt->heap = heap_create(&hooks);
 	env = (struct gc_env){
 		.heap = rt->heap, .types = types, .clock = &rt->clock, .ctx = rt,
@@ -262,15 +274,47 @@ int runtime_apply(struct runtime *rt, const struct trace_event *ev,
 	return 0;
 }
 
+/*
+ * Stages by distance (the engine's read-ahead picks the distances):
+ *   0  far ahead: the ID map buckets the event names;
+ *   1  nearer, once they have arrived: the objects;
+ *   2  a few events ahead, once the objects have arrived: for an event
+ *      that may free or resize its object (`f`, `r`, a `-` that takes a
+ *      destination's last reference) what the top allocator's free or
+ *      resize will read first (its prefetch hint, step 0);
+ *   3  nearer still: the allocator's next level (step 1).
+ * A block that goes to a free list instead was prefetched in vain; a
+ * block the free list owns is skipped.
+ */
 void runtime_prefetch(const struct runtime *rt, const struct trace_event *ev,
 		      int stage)
 {
 	void (*fn)(const struct heap *, uint64_t) =
 		stage ? heap_prefetch_obj : heap_prefetch_map;
+	void (*pf)(void *, uint64_t, uint64_t, int) = rt->top.policy->prefetch;
+	const struct heap_obj *o;
 
-	if (stage > 1)
-		return;         /* stage 2 (the allocator's data): not yet */
-
+	if (stage >= 2) {
+		if (!pf)
+			return;
+		switch (ev->kind) {
+		case TRACE_FREE:
+		case TRACE_RESIZE:
+			o = heap_peek(rt->heap, ev->id);
+			break;
+		case TRACE_REF_DROP:
+			o = heap_peek(rt->heap, ev->u.dst);
+			if (o && (uint64_t)o->roots + o->incoming != 1)
+				o = NULL;
+			break;
+		default:
+			o = NULL;
+			break;
+		}
+		if (o && !(o->user_flags & RT_F_CACHED))
+			pf(rt->top.state, o->addr, o->size, stage - 2);
+		return;
+	}
 	switch (ev->kind) {
 	case TRACE_ALLOC:
 		/* The new object goes to a warm recycled slot; only the map

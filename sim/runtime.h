@@ -40,7 +40,10 @@ int runtime_apply(struct runtime *rt, const struct trace_event *ev,
 
 /*
  * Hints that `ev` comes some events later: stage 0 starts loading the ID
- * map entries it names, stage 1 (later) the objects. No effect on results.
+ * map entries it names, stage 1 (later) the objects; for an event that
+ * may free or resize a block, stage 2 (later still) what the allocator
+ * finds from the block's address and stage 3 what that points to. No
+ * effect on results.
  */
 void runtime_prefetch(const struct runtime *rt, const struct trace_event *ev,
 		      int stage);
