@@ -332,6 +332,110 @@ static uint32_t bin_index(uint64_t size)
 	return GLIBC_NSMALL + (lg - 10u) * 4u + sub;
 }
 
+/*
+ * Large bins (1024 bytes and up) are searched for the best fit: the
+ * smallest chunk that fits, the lowest address among equal sizes. glibc
+ * keeps them sorted by size (with nextsize skip links); here each large
+ * bin is a treap ordered by (size, address), so that insertion, removal
+ * and the search cost O(log n) instead of a walk of the whole bin. A
+ * record's next/prev links serve as the left/right children, and its
+ * priority is a hash of its index (deterministic, so the tree's shape
+ * and every result are the same run after run). Every operation is
+ * iterative. Small bins stay doubly linked lists (oldest at the tail).
+ */
+#define LEFT(g, i)  ((g)->ch[i].next)
+#define RIGHT(g, i) ((g)->ch[i].prev)
+
+static int is_large(uint32_t b)
+{
+	return b >= GLIBC_NSMALL;
+}
+
+static uint32_t prio(uint32_t i)
+{
+	uint32_t x = i * 0x9e3779b1u;
+
+	return x ^ (x >> 15);
+}
+
+/* (size, addr) of chunk i before that of chunk j. */
+static int key_less(const struct glibc *g, uint32_t i, uint32_t j)
+{
+	const struct chunk *a = &g->ch[i], *b = &g->ch[j];
+
+	return a->size < b->size || (a->size == b->size && a->addr < b->addr);
+}
+
+/* Splits tree t around chunk x's key: the keys below go to
+ * *lo, the rest to *hi. */
+static void tree_split(struct glibc *g, uint32_t t, uint32_t x, uint32_t *lo, uint32_t *hi)
+{
+	while (t != NIL) {
+		if (key_less(g, t, x)) {
+			*lo = t;
+			lo = &RIGHT(g, t);
+			t = RIGHT(g, t);
+		} else {
+			*hi = t;
+			hi = &LEFT(g, t);
+			t = LEFT(g, t);
+		}
+	}
+	*lo = *hi = NIL;
+}
+
+/* Joins two trees, every key of a below every key of b, into *out. */
+static void tree_merge(struct glibc *g, uint32_t a, uint32_t b, uint32_t *out)
+{
+	while (a != NIL && b != NIL) {
+		if (prio(a) > prio(b)) {
+			*out = a;
+			out = &RIGHT(g, a);
+			a = RIGHT(g, a);
+		} else {
+			*out = b;
+			out = &LEFT(g, b);
+			b = LEFT(g, b);
+		}
+	}
+	*out = a != NIL ? a : b;
+}
+
+static void tree_insert(struct glibc *g, uint32_t *root, uint32_t x)
+{
+	uint32_t *link = root;
+
+	while (*link != NIL && prio(*link) >= prio(x))
+		link = key_less(g, x, *link) ? &LEFT(g, *link) : &RIGHT(g, *link);
+	tree_split(g, *link, x, &LEFT(g, x), &RIGHT(g, x));
+	*link = x;
+}
+
+static void tree_remove(struct glibc *g, uint32_t *root, uint32_t x)
+{
+	uint32_t *link = root;
+
+	while (*link != x)
+		link = key_less(g, x, *link) ? &LEFT(g, *link) : &RIGHT(g, *link);
+	tree_merge(g, LEFT(g, x), RIGHT(g, x), link);
+}
+
+/* The first chunk in (size, addr) order with size >= nb, or NIL. */
+static uint32_t tree_fit(const struct glibc *g, uint32_t t, uint64_t nb)
+{
+	uint32_t best = NIL;
+
+	while (t != NIL) {
+		if (g->ch[t].size >= nb) {
+			best = t;
+			t = LEFT(g, t);
+		} else {
+			t = RIGHT(g, t);
+		}
+	}
+	return best;
+}
+
 static void bin_insert(struct glibc *g, uint32_t i)
 {
 	struct chunk *c = &g->ch[i];
@@ -339,12 +443,17 @@ static void bin_insert(struct glibc *g, uint32_t i)
 
 	c->kind = CH_FREE;
 	c->prev = NIL;
-	c->next = g->bin[b];
-	if (c->next != NIL)
-		g->ch[c->next].prev = i;
-	else
-		g->bin_tail[b] = i;
-	g->bin[b] = i;
+	if (is_large(b)) {
+		c->next = NIL;
+		tree_insert(g, &g->bin[b], i);
+	} else {
+		c->next = g->bin[b];
+		if (c->next != NIL)
+			g->ch[c->next].prev = i;
+		else
+			g->bin_tail[b] = i;
+		g->bin[b] = i;
+	}
 	g->binmap[b / 64] |= 1ull << (b % 64);
 	table_insert(g, 1, i);
 }
@@ -355,14 +464,18 @@ static void bin_remove(struct glibc *g, uint32_t i)
 	uint32_t b = bin_index(c->size);
 
 	table_remove(g, 1, c->addr + c->size);
-	if (c->prev != NIL)
-		g->ch[c->prev].next = c->next;
-	else
-		g->bin[b] = c->next;
-	if (c->next != NIL)
-		g->ch[c->next].prev = c->prev;
-	else
-		g->bin_tail[b] = c->prev;
+	if (is_large(b)) {
+		tree_remove(g, &g->bin[b], i);
+	} else {
+		if (c->prev != NIL)
+			g->ch[c->prev].next = c->next;
+		else
+			g->bin[b] = c->next;
+		if (c->next != NIL)
+			g->ch[c->next].prev = c->prev;
+		else
+			g->bin_tail[b] = c->prev;
+	}
 	if (g->bin[b] == NIL)
 		g->binmap[b / 64] &= ~(1ull << (b % 64));
 	c->kind = CH_USED;
@@ -370,8 +483,7 @@ static void bin_remove(struct glibc *g, uint32_t i)
 }
 
 /* The free chunk to serve nb from, or NIL: the oldest of an exact small
- * bin, else the smallest fit (lowest address on ties) of the first
- * non-empty bin that has one. */
+ * bin, else the best fit of the first non-empty bin that has one. */
 static uint32_t bin_search(const struct glibc *g, uint64_t nb)
 {
 	for (uint32_t b = bin_index(nb); b < GLIBC_NBINS; b++) {
@@ -381,20 +493,14 @@ static uint32_t bin_search(const struct glibc *g, uint64_t nb)
 				b += 63;
 			continue;
 		}
-		uint32_t best = NIL, last = g->bin_tail[b];
-
-		/* The tail is the oldest: found without walking the bin. */
-		if (b < GLIBC_NSMALL && g->ch[last].size >= nb)
-			return last;    /* exact bin: oldest first */
-		for (uint32_t i = g->bin[b]; i != NIL; i = g->ch[i].next) {
-			const struct chunk *c = &g->ch[i];
-
-			if (c->size < nb)
-				continue;
-			if (best == NIL || c->size < g->ch[best].size ||
-			    (c->size == g->ch[best].size && c->addr < g->ch[best].addr))
-				best = i;
+		if (!is_large(b)) {
+			/* The tail is the oldest: found without walking. */
+			if (g->ch[g->bin_tail[b]].size >= nb)
+				return g->bin_tail[b];
+			continue;
 		}
+		uint32_t best = tree_fit(g, g->bin[b], nb);
+
 		if (best != NIL)
 			return best;
 	}
@@ -827,8 +933,8 @@ static void glibc_details(void *state, const struct alloc_sink *sink)
 	const struct glibc *g = state;
 	uint64_t nfree = 0, free_bytes = 0;
 
-	for (uint32_t b = 0; b < GLIBC_NBINS; b++)
-		for (uint32_t i = g->bin[b]; i != NIL; i = g->ch[i].next) {
+	for (uint32_t i = 0; i < g->nch; i++)
+		if (g->ch[i].kind == CH_FREE) {
 			nfree++;
 			free_bytes += g->ch[i].size;
 		}
@@ -844,6 +950,73 @@ static void glibc_details(void *state, const struct alloc_sink *sink)
 
 /* Walks the heap from its base to top: chunks tile it, no two free chunks
  * touch, every free chunk is in its bin, and the sums agree. */
+/* One binned chunk: free, in the bin its size says. */
+static int check_binned(const struct glibc *g, uint32_t i, uint32_t b,
+			char *msg, size_t msglen)
+{
+	if (i >= g->nch || bin_index(g->ch[i].size) != b || g->ch[i].kind != CH_FREE) {
+		snprintf(msg, msglen, "glibc: chunk in wrong bin");
+		return -1;
+	}
+	return 0;
+}
+
+/* A large bin's treap: every chunk belongs there, in strictly increasing
+ * (size, addr) order, no child above its parent's priority. In-order
+ * walk with an explicit stack (a tree is O(log n) deep, but a broken
+ * one need not be). */
+static int check_tree(const struct glibc *g, uint32_t b, uint64_t *count,
+		      char *msg, size_t msglen)
+{
+	size_t n = 0, cap = 64;
+	uint32_t *stack = xreallocarray(NULL, cap, sizeof *stack);
+	uint32_t t = g->bin[b], last = NIL;
+	int bad = 0;
+
+	while (!bad && (t != NIL || n > 0)) {
+		for (; t != NIL && !bad; t = LEFT(g, t)) {
+			bad = check_binned(g, t, b, msg, msglen) || n > g->nch;
+			if (!bad && LEFT(g, t) != NIL && prio(LEFT(g, t)) > prio(t))
+				bad = 1;
+			if (!bad && RIGHT(g, t) != NIL && prio(RIGHT(g, t)) > prio(t))
+				bad = 1;
+			if (n == cap)
+				stack = xreallocarray(stack, cap *= 2, sizeof *stack);
+			stack[n++] = t;
+		}
+		if (bad)
+			break;
+		t = stack[--n];
+		if (last != NIL && !key_less(g, last, t))
+			bad = 1;
+		last = t;
+		++*count;
+		t = RIGHT(g, t);
+	}
+	free(stack);
+	if (bad && !msg[0])
+		snprintf(msg, msglen, "glibc: large bin %u is not a treap", b);
+	return bad ? -1 : 0;
+}
+
+/* Counts the binned chunks into *binned, checking each bin's structure. */
+static int check_bins(const struct glibc *g, uint64_t *binned, char *msg, size_t msglen)
+{
+	for (uint32_t b = 0; b < GLIBC_NBINS; b++) {
+		if (is_large(b)) {
+			if (check_tree(g, b, binned, msg, msglen))
+				return -1;
+			continue;
+		}
+		for (uint32_t i = g->bin[b]; i != NIL; i = g->ch[i].next) {
+			if (check_binned(g, i, b, msg, msglen))
+				return -1;
+			++*binned;
+		}
+	}
+	return 0;
+}
+
 static int glibc_check(void *state, char *msg, size_t msglen)
 {
 	const struct glibc *g = state;
@@ -885,14 +1058,8 @@ static int glibc_check(void *state, char *msg, size_t msglen)
 		snprintf(msg, msglen, "glibc: a free chunk borders top");
 		return -1;
 	}
-	for (uint32_t b = 0; b < GLIBC_NBINS; b++)
-		for (uint32_t i = g->bin[b]; i != NIL; i = g->ch[i].next) {
-			binned++;
-			if (bin_index(g->ch[i].size) != b || g->ch[i].kind != CH_FREE) {
-				snprintf(msg, msglen, "glibc: chunk in wrong bin");
-				return -1;
-			}
-		}
+	if (check_bins(g, &binned, msg, msglen))
+		return -1;
 	if (binned != walked_free) {
 		snprintf(msg, msglen, "glibc: %llu chunks in bins, %llu free in heap",
 			 (unsigned long long)binned, (unsigned long long)walked_free);

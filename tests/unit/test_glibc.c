@@ -168,6 +168,47 @@ static void test_coalesce_and_reuse(void)
 	alloc_glibc.destroy(g);
 }
 
+/*
+ * Best fit in one large bin with many chunks (the bins above 1024 bytes
+ * are ordered trees): 200 free chunks of 2048 + 16 * (k % 10) bytes
+ * (requests 2040 + 16 * (k % 10): + 8 header, already 16-aligned), each
+ * kept apart by a live 100-byte guard, all in the bin of [2048, 2560).
+ * The heap grows upwards, so A[k] is the lowest of its size for the
+ * smallest k. Expected picks (smallest size that fits, lowest address):
+ *   2120 bytes -> chunk 2128 = k % 10 == 5: A[5], then A[15];
+ *   2121 bytes -> chunk 2144 (2129 rounded up): k % 10 == 6: A[6];
+ *   2200 bytes -> chunk 2208: larger than all of them: from top;
+ *   1100 bytes -> chunk 1120 (1108 rounded up): the bins below 2048
+ *                 are empty, so the smallest of this one, A[0], split
+ *                 (928 bytes stay free).
+ */
+static void test_large_best_fit(void)
+{
+	void *g = make(1);
+	uint64_t a[200], top;
+
+	for (int k = 0; k < 200; k++) {
+		a[k] = alloc_glibc.alloc(g, 2040 + 16 * (uint64_t)(k % 10));
+		(void)alloc_glibc.alloc(g, 100);
+	}
+	for (int k = 0; k < 200; k++)
+		alloc_glibc.free(g, a[k], 2040 + 16 * (uint64_t)(k % 10));
+	CHECK_U64(detail(g, "free_chunks"), 200);
+	CHECK_U64(alloc_glibc.alloc(g, 2120), a[5]);
+	CHECK_U64(alloc_glibc.alloc(g, 2120), a[15]);
+	CHECK_U64(alloc_glibc.alloc(g, 2121), a[6]);
+	top = alloc_glibc.alloc(g, 2200);
+	CHECK(top > a[199]);
+	CHECK_U64(alloc_glibc.alloc(g, 1100), a[0]);
+	CHECK_U64(detail(g, "free_chunks"), 197);
+	/* 200 chunks (2048..2192, 20 of each) - 2128 - 2128 - 2144 - 2048 + 928 */
+	CHECK_U64(detail(g, "free_chunk_bytes"),
+		  20 * (2048 + 2064 + 2080 + 2096 + 2112 + 2128 + 2144 + 2160 + 2176 + 2192)
+		  - 2128 - 2128 - 2144 - 2048 + 928);
+	check_ok(g);
+	alloc_glibc.destroy(g);
+}
+
 static void test_trim(void)
 {
 	void *g = make(1);
@@ -255,6 +296,7 @@ int main(void)
 	TEST_RUN(test_coalesce_and_reuse);
 	TEST_RUN(test_trim);
 	TEST_RUN(test_realloc);
+	TEST_RUN(test_large_best_fit);
 	TEST_RUN(test_map);
 	TEST_RUN(test_validate);
 	return test_done();
