@@ -173,8 +173,11 @@ static void churn(uint64_t events, uint64_t live_target, int addr_ids, int refs,
 	while (n < events) {
 		/* Grow straight to the target (roots and their children),
 		 * then hover at it: a death takes 1.4 objects on average, so
-		 * 55% births against 45% deaths drift back down. */
-		int grow = nlive < live_target || rng() % 100 < 55;
+		 * 55% births against 45% deaths drift back down. The roots
+		 * never outnumber the target (the array's size): without
+		 * children (alloc mode) that cap is what holds the level. */
+		int grow = nlive < live_target ||
+			   (nroots < live_target && rng() % 100 < 55);
 
 		if (refs && nroots > 2 && rng() % 100 < 60) {
 			/* Reference traffic between live (rooted) objects: a
