@@ -246,6 +246,13 @@ static void churn(uint64_t events, uint64_t live_target, int addr_ids, int refs,
 		}
 	}
 	free(roots);
+	free(o.id);
+	free(o.size);
+	free(o.child);
+	free(o.sib);
+	free(o.freeidx);
+	for (unsigned c = 0; c < NCLASS; c++)
+		free(a.stack[c]);
 }
 
 /* ---- seed-rc ---- */
