@@ -722,13 +722,14 @@ static void pymalloc_stats(void *state, struct alloc_stats *out)
 {
 	const struct pymalloc *m = state;
 	const struct alloc_inst *lo = m->lower;
-	struct alloc_stats l;
 
-	lo->policy->stats(lo->state, &l);
-	*out = l;
-	out->requested = m->requested + l.requested - m->nzero;
-	out->allocated = m->allocated + l.allocated;
-	out->blocks = m->blocks + l.blocks;
+	/* The lower allocator's totals, adjusted in place: copying them
+	 * through a local struct stalled on store forwarding (measure()
+	 * calls this after most events). */
+	lo->policy->stats(lo->state, out);
+	out->requested += m->requested - m->nzero;
+	out->allocated += m->allocated;
+	out->blocks += m->blocks;
 	if (m->p.arena_source == SRC_MALLOC) {
 		/* The arenas are blocks of the lower allocator, not of ours. */
 		out->requested -= m->narenas * m->p.arena_size;
