@@ -757,6 +757,35 @@ void heap_prefetch_obj(const struct heap *h, uint64_t id)
 		__builtin_prefetch(&h->objs[s]);
 }
 
+/* The cascade of a dying object takes its edges last to first: the
+ * engine's read-ahead loads the last few referents (step 0), then, for
+ * those about to die with it, their map buckets and the listener's
+ * allocator data (step 1), so that even a short cascade, too short for
+ * cascade_prefetch, finds them in the cache. */
+#define DYING_REFERENTS 4u
+
+void heap_prefetch_referents(const struct heap *h, const struct heap_obj *o, int step)
+{
+	const uint32_t *e = heap_obj_cedges(o);
+	uint32_t n = o->nout, k = n < DYING_REFERENTS ? n : DYING_REFERENTS;
+	void (*pf)(void *, const struct heap_obj *, int) = h->hooks.prefetch_free;
+
+	for (uint32_t i = n - k; i < n; i++) {
+		const struct heap_obj *p;
+
+		if (e[i] >= h->slot_limit)
+			continue;       /* a hint must never read out of bounds */
+		p = &h->objs[e[i]];
+		if (step == 0) {
+			__builtin_prefetch(p);
+		} else if (obj_refcount(p) == 1) {
+			__builtin_prefetch(&h->map[map_home(h, id_tag(p->id))]);
+			if (pf)
+				pf(h->hooks.ctx, p, 0);
+		}
+	}
+}
+
 const struct heap_obj *heap_peek(const struct heap *h, uint64_t id)
 {
 	uint32_t s = map_guess(h, id);

@@ -152,6 +152,12 @@ void heap_prefetch_obj(const struct heap *h, uint64_t id);
  */
 const struct heap_obj *heap_peek(const struct heap *h, uint64_t id);
 
+/* For an object about to die (found with heap_peek): step 0 starts
+ * loading the last few objects it refers to, which its death releases
+ * first; step 1, later, the ID map buckets and allocator data of those
+ * that will die with it. Hints only. */
+void heap_prefetch_referents(const struct heap *h, const struct heap_obj *o, int step);
+
 /* The slot of a live ID, or HEAP_NONE. */
 uint32_t heap_lookup(const struct heap *h, uint64_t id);
 

@@ -295,10 +295,12 @@ void runtime_prefetch(const struct runtime *rt, const struct trace_event *ev,
 	const struct heap_obj *o;
 
 	if (stage >= 2) {
-		if (!pf)
-			return;
+		int dies = 0;
+
 		switch (ev->kind) {
 		case TRACE_FREE:
+			dies = 1;
+			/* fall through */
 		case TRACE_RESIZE:
 			o = heap_peek(rt->heap, ev->id);
 			break;
@@ -306,13 +308,18 @@ void runtime_prefetch(const struct runtime *rt, const struct trace_event *ev,
 			o = heap_peek(rt->heap, ev->u.dst);
 			if (o && (uint64_t)o->roots + o->incoming != 1)
 				o = NULL;
+			dies = 1;
 			break;
 		default:
 			o = NULL;
 			break;
 		}
-		if (o && !(o->user_flags & RT_F_CACHED))
+		if (!o)
+			return;
+		if (pf && !(o->user_flags & RT_F_CACHED))
 			pf(rt->top.state, o->addr, o->size, stage - 2);
+		if (dies && o->nout)
+			heap_prefetch_referents(rt->heap, o, stage - 2);
 		return;
 	}
 	switch (ev->kind) {
