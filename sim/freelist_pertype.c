@@ -317,8 +317,7 @@ struct pertype {
 	struct blockalloc ba[BK_N];
 	struct addrmap live;            /* block objects in use */
 	uint64_t held_bk[BK_N];
-	uint64_t held, held_blocks, held_peak;
-	uint64_t hits, misses, blocked;
+	struct freelist_stats tot;      /* what stats() reports */
 	struct tstat *ts;               /* per trace type */
 	uint32_t nts;
 };
@@ -431,16 +430,16 @@ static int list_of(const struct pertype *s, int kind, uint64_t size)
 
 static void held_add(struct pertype *s, uint64_t bytes)
 {
-	s->held += bytes;
-	s->held_blocks++;
-	if (s->held > s->held_peak)
-		s->held_peak = s->held;
+	s->tot.held_bytes += bytes;
+	s->tot.held_blocks++;
+	if (s->tot.held_bytes > s->tot.held_peak)
+		s->tot.held_peak = s->tot.held_bytes;
 }
 
 static void held_sub(struct pertype *s, uint64_t bytes)
 {
-	s->held -= bytes;
-	s->held_blocks--;
+	s->tot.held_bytes -= bytes;
+	s->tot.held_blocks--;
 }
 
 /* Bytes parked by the list (or block allocator) a kind uses. */
@@ -465,10 +464,10 @@ static void count_miss(struct pertype *s, struct tstat *t, int list, uint64_t by
 	uint64_t own = held_of_kind(s, t->kind, list);
 
 	t->misses++;
-	s->misses++;
-	if (s->held - own >= bytes) {
+	s->tot.misses++;
+	if (s->tot.held_bytes - own >= bytes) {
 		t->blocked += bytes;
-		s->blocked += bytes;
+		s->tot.blocked_bytes += bytes;
 	}
 }
 
@@ -533,10 +532,10 @@ static void block_new(struct pertype *s, int bk)
 	for (uint32_t i = 0; i < s->nobj; i++)
 		fl_push(a, id * s->nobj + i);
 	s->held_bk[bk] += (uint64_t)s->nobj * s->p.object_size;
-	s->held += (uint64_t)s->nobj * s->p.object_size;
-	s->held_blocks += s->nobj;
-	if (s->held > s->held_peak)
-		s->held_peak = s->held;
+	s->tot.held_bytes += (uint64_t)s->nobj * s->p.object_size;
+	s->tot.held_blocks += s->nobj;
+	if (s->tot.held_bytes > s->tot.held_peak)
+		s->tot.held_peak = s->tot.held_bytes;
 }
 
 static int block_take(struct pertype *s, struct tstat *t, int bk, uint64_t *addr)
@@ -545,7 +544,7 @@ static int block_take(struct pertype *s, struct tstat *t, int bk, uint64_t *addr
 
 	if (a->nfl) {
 		t->hits++;
-		s->hits++;
+		s->tot.hits++;
 	} else {
 		count_miss(s, t, -1, block_request(s));
 		block_new(s, bk);
@@ -602,8 +601,8 @@ static void block_clear(struct pertype *s, int bk)
 			uint64_t bytes = (uint64_t)s->nobj * s->p.object_size;
 
 			s->held_bk[bk] -= bytes;
-			s->held -= bytes;
-			s->held_blocks -= s->nobj;
+			s->tot.held_bytes -= bytes;
+			s->tot.held_blocks -= s->nobj;
 			b->addr = 0;
 			a->spare[a->nspare++] = id;
 			a->live_blocks--;
@@ -656,7 +655,7 @@ static int pertype_take(void *state, uint32_t type, uint64_t size, uint64_t *add
 	}
 	*addr = pk.addr;
 	t->hits++;
-	s->hits++;
+	s->tot.hits++;
 	return 1;
 }
 
@@ -722,14 +721,7 @@ static void pertype_stats(void *state, struct freelist_stats *out)
 {
 	const struct pertype *s = state;
 
-	*out = (struct freelist_stats){
-		.held_bytes = s->held,
-		.held_peak = s->held_peak,
-		.held_blocks = s->held_blocks,
-		.hits = s->hits,
-		.misses = s->misses,
-		.blocked_bytes = s->blocked,
-	};
+	*out = s->tot;
 }
 
 /*
@@ -743,7 +735,7 @@ static void pertype_details(void *state, const struct alloc_sink *sink)
 	struct pertype *s = state;
 	char key[TYPETAB_NAME_MAX + 24];
 
-	sink->counter(sink->ctx, "held_bytes_peak", s->held_peak);
+	sink->counter(sink->ctx, "held_bytes_peak", s->tot.held_peak);
 	if (s->p.python2_blocks) {
 		static const char *const bkname[BK_N] = { "int", "float" };
 

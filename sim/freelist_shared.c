@@ -99,8 +99,7 @@ struct shared {
 	const struct freelist_env *env;
 	struct sstack *cls;     /* nclass stacks */
 	size_t ncls;
-	uint64_t held, held_blocks, held_peak;
-	uint64_t hits, misses, blocked;
+	struct freelist_stats tot;      /* what stats() reports */
 	struct stype *ts;
 	uint32_t nts;
 };
@@ -181,17 +180,17 @@ static int shared_take(void *state, uint32_t type, uint64_t size, uint64_t *addr
 
 	if (c < 0 || !s->cls[c].n) {
 		t->misses++;
-		s->misses++;
-		if (s->held - t->held >= size) {
+		s->tot.misses++;
+		if (s->tot.held_bytes - t->held >= size) {
 			t->blocked += size;
-			s->blocked += size;
+			s->tot.blocked_bytes += size;
 		}
 		return 0;
 	}
 	struct sparked pk = s->cls[c].v[--s->cls[c].n];
 
-	s->held -= pk.size;
-	s->held_blocks--;
+	s->tot.held_bytes -= pk.size;
+	s->tot.held_blocks--;
 	s->ts[pk.type].held -= pk.size;
 	if (pk.size != size) {
 		const struct alloc_inst *al = s->env->alloc;
@@ -200,7 +199,7 @@ static int shared_take(void *state, uint32_t type, uint64_t size, uint64_t *addr
 	}
 	*addr = pk.addr;
 	t->hits++;
-	s->hits++;
+	s->tot.hits++;
 	return 1;
 }
 
@@ -213,7 +212,7 @@ static int shared_give(void *state, uint32_t type, uint64_t size, uint64_t addr)
 	struct stype *t = stype_of(s, type);
 	long c = t->eligible ? class_of(s, size) : -1;
 
-	if (c < 0 || s->held + size > s->p.max_bytes)
+	if (c < 0 || s->tot.held_bytes + size > s->p.max_bytes)
 		return 0;
 	struct sstack *st = &s->cls[c];
 
@@ -222,11 +221,11 @@ static int shared_give(void *state, uint32_t type, uint64_t size, uint64_t addr)
 		st->v = xreallocarray(st->v, st->cap, sizeof *st->v);
 	}
 	st->v[st->n++] = (struct sparked){ addr, size, type };
-	s->held += size;
-	s->held_blocks++;
+	s->tot.held_bytes += size;
+	s->tot.held_blocks++;
 	t->held += size;
-	if (s->held > s->held_peak)
-		s->held_peak = s->held;
+	if (s->tot.held_bytes > s->tot.held_peak)
+		s->tot.held_peak = s->tot.held_bytes;
 	return 1;
 }
 
@@ -247,22 +246,15 @@ static void shared_clear(void *state)
 			s->ts[pk.type].held -= pk.size;
 		}
 	}
-	s->held = 0;
-	s->held_blocks = 0;
+	s->tot.held_bytes = 0;
+	s->tot.held_blocks = 0;
 }
 
 static void shared_stats(void *state, struct freelist_stats *out)
 {
 	const struct shared *s = state;
 
-	*out = (struct freelist_stats){
-		.held_bytes = s->held,
-		.held_peak = s->held_peak,
-		.held_blocks = s->held_blocks,
-		.hits = s->hits,
-		.misses = s->misses,
-		.blocked_bytes = s->blocked,
-	};
+	*out = s->tot;
 }
 
 /* Counters: held_bytes_peak; per trace type with a creation or a parked
@@ -272,7 +264,7 @@ static void shared_details(void *state, const struct alloc_sink *sink)
 {
 	const struct shared *s = state;
 
-	sink->counter(sink->ctx, "held_bytes_peak", s->held_peak);
+	sink->counter(sink->ctx, "held_bytes_peak", s->tot.held_peak);
 	if (!s->env || !s->env->types)
 		return;
 	for (uint32_t ty = 1; ty < s->nts; ty++) {
