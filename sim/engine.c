@@ -116,22 +116,31 @@ static void engine_locate(const char *path, uint64_t index,
 
 /* ---- one lane over one batch ---- */
 
-/* Samples the lane when its series says so, after event number fed - 1. */
-static void lane_sample(struct lane *l, const struct trace_event *ev, uint64_t fed)
+/* Records the lane's state now into its series: a sample, or the final
+ * point. */
+static void lane_record(const struct lane *l, int final)
 {
 	struct runtime_now now;
 	const struct gc_pause *p;
 	size_t np;
 
+	runtime_now(l->rt, &now);
+	p = runtime_pauses(l->rt, &np);
+	if (final)
+		series_finish(l->series, &now, p, np);
+	else
+		series_sample(l->series, &now, p, np);
+}
+
+/* Samples the lane when its series says so, after event number fed - 1. */
+static void lane_sample(struct lane *l, const struct trace_event *ev, uint64_t fed)
+{
 	if (ev->kind == TRACE_TIME) {
 		l->time_ns = ev->u.time;
 		l->timed = 1;
 	}
-	if (!series_due(l->series, fed, l->time_ns, l->timed))
-		return;
-	runtime_now(l->rt, &now);
-	p = runtime_pauses(l->rt, &np);
-	series_sample(l->series, &now, p, np);
+	if (series_due(l->series, fed, l->time_ns, l->timed))
+		lane_record(l, 0);
 }
 
 static void lane_fail(struct lane *l, uint64_t index, const struct ms_error *err,
@@ -188,6 +197,21 @@ static void lane_feed(struct lane *l, const struct batch *b, uint64_t stop)
 	}
 }
 
+/* Feeds the batch to lanes first, first + step, ...; returns the
+ * earliest event any of them has failed on (NO_FAILURE if none). */
+static uint64_t lanes_feed(struct pipeline *p, size_t first, size_t step,
+			   const struct batch *b, uint64_t stop)
+{
+	uint64_t failed = NO_FAILURE;
+
+	for (size_t i = first; i < p->nlanes; i += step) {
+		lane_feed(&p->lanes[i], b, stop);
+		if (p->lanes[i].fail_at < failed)
+			failed = p->lanes[i].fail_at;
+	}
+	return failed;
+}
+
 /* ---- the threads ---- */
 
 static void *worker_main(void *arg)
@@ -196,7 +220,7 @@ static void *worker_main(void *arg)
 	struct pipeline *p = w->p;
 
 	for (uint64_t s = 0;; s++) {
-		uint64_t stop;
+		uint64_t stop, failed;
 
 		pthread_mutex_lock(&p->mu);
 		while (p->published <= s && !p->finished)
@@ -208,13 +232,12 @@ static void *worker_main(void *arg)
 		stop = p->stop_at;
 		pthread_mutex_unlock(&p->mu);
 
-		for (size_t i = w->index; i < p->nlanes; i += p->nworkers)
-			lane_feed(&p->lanes[i], &p->ring[s % RING_BATCHES], stop);
+		failed = lanes_feed(p, w->index, p->nworkers,
+				    &p->ring[s % RING_BATCHES], stop);
 
 		pthread_mutex_lock(&p->mu);
-		for (size_t i = w->index; i < p->nlanes; i += p->nworkers)
-			if (p->lanes[i].fail_at < p->stop_at)
-				p->stop_at = p->lanes[i].fail_at;
+		if (failed < p->stop_at)
+			p->stop_at = failed;
 		w->done = s + 1;
 		pthread_cond_broadcast(&p->room);
 		pthread_mutex_unlock(&p->mu);
@@ -334,11 +357,7 @@ static void run_inline(struct pipeline *p, struct reading *rd, uint32_t batch)
 	while (rd->rc > 0 && p->stop_at == NO_FAILURE) {
 		rd->rc = fill(rd->r, b, batch, rd->events, &rd->rerr);
 		rd->events += b->n;
-		for (size_t i = 0; i < p->nlanes; i++) {
-			lane_feed(&p->lanes[i], b, p->stop_at);
-			if (p->lanes[i].fail_at < p->stop_at)
-				p->stop_at = p->lanes[i].fail_at;
-		}
+		p->stop_at = lanes_feed(p, 0, 1, b, p->stop_at);
 		observe(rd);
 	}
 	free(b);
@@ -386,14 +405,8 @@ static void finish(struct engine_run *out, const struct pipeline *p,
 		const struct lane *l = &p->lanes[i];
 
 		runtime_finish(l->rt);
-		if (l->series) {
-			struct runtime_now now;
-			size_t np;
-			const struct gc_pause *ps = runtime_pauses(l->rt, &np);
-
-			runtime_now(l->rt, &now);
-			series_finish(l->series, &now, ps, np);
-		}
+		if (l->series)
+			lane_record(l, 1);
 	}
 	out->trace = xstrdup(trace_name(r));
 	out->metadata = trace_metadata(r) ? xstrdup(trace_metadata(r)) : NULL;
