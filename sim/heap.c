@@ -406,8 +406,20 @@ static void obj_bury(struct heap *h, uint32_t slot)
 #define CASCADE_MAP_AHEAD 8u    /* edges; < CASCADE_OBJ_AHEAD */
 #define CASCADE_FREE_AHEAD 4u   /* edges; < CASCADE_MAP_AHEAD */
 
-/* always_inline: GCC 12 deems a function that only prefetches free of
+/* For a referent that looks about to die (refcount 1): its map bucket,
+ * which obj_bury deletes, and the listener's prefetch_free, step 0.
+ * always_inline: GCC 12 deems a function that only prefetches free of
  * effects and deletes calls to it before it would be inlined. */
+__attribute__((always_inline))
+static inline void prefetch_if_dying(const struct heap *h, const struct heap_obj *p)
+{
+	if (obj_refcount(p) != 1)
+		return;
+	__builtin_prefetch(&h->map[map_home(h, id_tag(p->id))]);
+	if (h->hooks.prefetch_free)
+		h->hooks.prefetch_free(h->hooks.ctx, p, 0);
+}
+
 __attribute__((always_inline))
 static inline void cascade_prefetch(const struct heap *h, const uint32_t *e,
 				    uint32_t n)
@@ -417,14 +429,8 @@ static inline void cascade_prefetch(const struct heap *h, const uint32_t *e,
 
 	if (n >= CASCADE_OBJ_AHEAD)
 		__builtin_prefetch(&h->objs[e[n - CASCADE_OBJ_AHEAD]]);
-	if (n >= CASCADE_MAP_AHEAD) {
-		p = &h->objs[e[n - CASCADE_MAP_AHEAD]];
-		if (obj_refcount(p) == 1) {
-			__builtin_prefetch(&h->map[map_home(h, id_tag(p->id))]);
-			if (pf)
-				pf(h->hooks.ctx, p, 0);
-		}
-	}
+	if (n >= CASCADE_MAP_AHEAD)
+		prefetch_if_dying(h, &h->objs[e[n - CASCADE_MAP_AHEAD]]);
 	p = &h->objs[e[n - CASCADE_FREE_AHEAD]];
 	if (pf && obj_refcount(p) == 1)
 		pf(h->hooks.ctx, p, 1);
@@ -768,21 +774,14 @@ void heap_prefetch_referents(const struct heap *h, const struct heap_obj *o, int
 {
 	const uint32_t *e = heap_obj_cedges(o);
 	uint32_t n = o->nout, k = n < DYING_REFERENTS ? n : DYING_REFERENTS;
-	void (*pf)(void *, const struct heap_obj *, int) = h->hooks.prefetch_free;
 
 	for (uint32_t i = n - k; i < n; i++) {
-		const struct heap_obj *p;
-
 		if (e[i] >= h->slot_limit)
 			continue;       /* a hint must never read out of bounds */
-		p = &h->objs[e[i]];
-		if (step == 0) {
-			__builtin_prefetch(p);
-		} else if (obj_refcount(p) == 1) {
-			__builtin_prefetch(&h->map[map_home(h, id_tag(p->id))]);
-			if (pf)
-				pf(h->hooks.ctx, p, 0);
-		}
+		if (step == 0)
+			__builtin_prefetch(&h->objs[e[i]]);
+		else
+			prefetch_if_dying(h, &h->objs[e[i]]);
 	}
 }
 

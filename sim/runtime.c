@@ -80,14 +80,19 @@ static void on_free(void *ctx, struct heap *h, uint32_t slot)
 	rt->gc->on_free(rt->gc_state, slot, !parked);
 }
 
-/* The heap's hint that an object dies soon in a cascade: the allocator
- * may start loading what its free will read (see runtime_prefetch). */
+/* The object's block may soon be freed or resized: the top allocator
+ * may start loading what that will read. A block a free list owns is
+ * skipped; one that goes to a free list is prefetched in vain. */
+static void prefetch_block(const struct runtime *rt, const struct heap_obj *o, int step)
+{
+	if (rt->top.policy->prefetch && !(o->user_flags & RT_F_CACHED))
+		rt->top.policy->prefetch(rt->top.state, o->addr, o->size, step);
+}
+
+/* The heap's hint that an object dies soon in a cascade. */
 static void prefetch_free(void *ctx, const struct heap_obj *o, int step)
 {
-	const struct runtime *rt = ctx;
-
-	if (!(o->user_flags & RT_F_CACHED))
-		rt->top.policy->prefetch(rt->top.state, o->addr, o->size, step);
+	prefetch_block(ctx, o, step);
 }
 
 static void clear_freelists(void *ctx)
@@ -283,15 +288,12 @@ int runtime_apply(struct runtime *rt, const struct trace_event *ev,
  *      destination's last reference) what the top allocator's free or
  *      resize will read first (its prefetch hint, step 0);
  *   3  nearer still: the allocator's next level (step 1).
- * A block that goes to a free list instead was prefetched in vain; a
- * block the free list owns is skipped.
  */
 void runtime_prefetch(const struct runtime *rt, const struct trace_event *ev,
 		      int stage)
 {
 	void (*fn)(const struct heap *, uint64_t) =
 		stage ? heap_prefetch_obj : heap_prefetch_map;
-	void (*pf)(void *, uint64_t, uint64_t, int) = rt->top.policy->prefetch;
 	const struct heap_obj *o;
 
 	if (stage >= 2) {
@@ -316,8 +318,7 @@ void runtime_prefetch(const struct runtime *rt, const struct trace_event *ev,
 		}
 		if (!o)
 			return;
-		if (pf && !(o->user_flags & RT_F_CACHED))
-			pf(rt->top.state, o->addr, o->size, stage - 2);
+		prefetch_block(rt, o, stage - 2);
 		if (dies && o->nout)
 			heap_prefetch_referents(rt->heap, o, stage - 2);
 		return;
