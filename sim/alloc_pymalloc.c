@@ -202,6 +202,12 @@ static uint64_t class_size(const struct pymalloc *m, uint32_t szidx)
 	return (uint64_t)(szidx + 1) * m->p.alignment;
 }
 
+/* The size class of a small request (size 1 .. the threshold). */
+static uint32_t class_of(const struct pymalloc *m, uint64_t size)
+{
+	return (uint32_t)((size - 1) / m->p.alignment);
+}
+
 static uint32_t numblocks(const struct pymalloc *m, uint32_t szidx)
 {
 	return (uint32_t)((m->p.pool_size - m->p.pool_header) / class_size(m, szidx));
@@ -510,20 +516,24 @@ static void pool_emptied(struct pymalloc *m, struct pool *pl)
 	after->next = a;
 }
 
+/* The carved pool whose span holds addr, or NULL (addr is not ours). */
+static struct pool *pool_of(const struct pymalloc *m, uint64_t addr)
+{
+	const struct arena *a = arena_of(m, addr);
+
+	if (!a || addr < a->first_pool)
+		return NULL;
+	uint64_t pi = (addr - a->first_pool) / m->p.pool_size;
+
+	return pi < a->ncarved ? &a->pools[pi] : NULL;
+}
+
 /* Returns the block at addr to its pool (pymalloc_free); 0 if not ours. */
 static int small_free(struct pymalloc *m, uint64_t addr)
 {
-	struct arena *a = arena_of(m, addr);
+	struct pool *pl = pool_of(m, addr);
 
-	if (!a || addr < a->first_pool)
-		return 0;
-	uint64_t pi = (addr - a->first_pool) / m->p.pool_size;
-
-	if (pi >= a->ncarved)
-		return 0;
-	struct pool *pl = &a->pools[pi];
-
-	if (pl->count == 0)
+	if (!pl || pl->count == 0)
 		return 0;
 	uint64_t off = addr - pool_addr(m, pl);
 
@@ -610,7 +620,7 @@ static uint64_t pymalloc_alloc(void *state, uint64_t size)
 			m->nzero++;
 		return lo->policy->alloc(lo->state, size ? size : 1);
 	}
-	uint32_t szidx = (uint32_t)((size - 1) / m->p.alignment);
+	uint32_t szidx = class_of(m, size);
 	uint64_t addr = small_alloc(m, szidx);
 
 	m->requested += size;
@@ -652,26 +662,19 @@ static void pymalloc_prefetch(void *state, uint64_t addr, uint64_t size, int ste
 			lo->policy->prefetch(lo->state, addr, size ? size : 1, step);
 		return;
 	}
-	const struct arena *a = arena_of(m, addr);
+	const struct pool *pl = pool_of(m, addr);
 
-	if (!a || addr < a->first_pool)
+	if (!pl)
 		return;
-	uint64_t off = addr - a->first_pool;
-	uint64_t pi = off / m->p.pool_size;
-
-	if (pi >= a->ncarved)
-		return;
-	const struct pool *pl = &a->pools[pi];
-
 	if (step == 0) {
 		__builtin_prefetch(pl);
 		return;
 	}
-	off %= m->p.pool_size;
+	uint64_t off = addr - pool_addr(m, pl);
+
 	if (off < m->p.pool_header)
 		return;
-	uint64_t bi = (off - m->p.pool_header) /
-		      ((size - 1) / m->p.alignment * m->p.alignment + m->p.alignment);
+	uint64_t bi = (off - m->p.pool_header) / class_size(m, class_of(m, size));
 
 	if (bi < pl->linkcap)
 		__builtin_prefetch(&pl->link[bi]);
@@ -714,7 +717,7 @@ static uint64_t pymalloc_block_size(void *state, uint64_t size)
 	const struct alloc_inst *lo = m->lower;
 
 	if (is_small(m, size))
-		return (size - 1) / m->p.alignment * m->p.alignment + m->p.alignment;
+		return class_size(m, class_of(m, size));
 	return lo->policy->block_size(lo->state, size ? size : 1);
 }
 
