@@ -124,7 +124,7 @@ static int convert(const struct convert_args *a, struct ms_error *err)
 	struct trace_reader *r = trace_open(a->in, err);
 	struct tracebin_writer *bw = NULL;
 	struct tracetext_writer *tw = NULL;
-	struct trace_event ev;
+	struct event ev;
 	struct progress bar;
 	struct sink *out;
 	struct ms_error werr;

@@ -12,7 +12,7 @@
 #include "progress.h"
 #include "xalloc.h"
 
-static const char *const kind_keys[TRACE_KIND_COUNT] = {
+static const char *const kind_keys[EVENT_KIND_COUNT] = {
 	"alloc", "free", "resize", "ref_add", "ref_drop", "collect",
 	"safepoint", "time",
 };
@@ -61,7 +61,7 @@ static void text_report(struct strbuf *sb, const char *name,
 {
 	sb_printf(sb, "trace: %s\n", name);
 	sb_printf(sb, "%-22s %" PRIu64 "\n", "events", res->events_total);
-	for (int k = 0; k < TRACE_KIND_COUNT; k++)
+	for (int k = 0; k < EVENT_KIND_COUNT; k++)
 		sb_printf(sb, "  %-20s %" PRIu64 "\n", kind_keys[k], res->events[k]);
 	sb_printf(sb, "%-22s %" PRIu64 "\n", "objects allocated", res->objects_allocated);
 	sb_printf(sb, "%-22s %" PRIu64 "\n", "bytes requested", res->bytes_requested_total);
@@ -117,7 +117,7 @@ static cJSON *json_report(const char *name, const struct info_result *res,
 	meta = metadata ? cJSON_Parse(metadata) : NULL;
 	cJSON_AddItemToObject(o, "metadata", meta ? meta : cJSON_CreateNull());
 	ev = cJSON_AddObjectToObject(o, "events");
-	for (int k = 0; k < TRACE_KIND_COUNT; k++)
+	for (int k = 0; k < EVENT_KIND_COUNT; k++)
 		cJSON_AddNumberToObject(ev, kind_keys[k], (double)res->events[k]);
 	cJSON_AddNumberToObject(ev, "total", (double)res->events_total);
 	cJSON_AddNumberToObject(o, "objects_allocated", (double)res->objects_allocated);

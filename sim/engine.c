@@ -53,7 +53,7 @@
 struct batch {
 	uint64_t first;         /* index of ev[0] in the trace */
 	uint32_t n;
-	struct trace_event ev[BATCH_EVENTS];
+	struct event ev[BATCH_EVENTS];
 };
 
 /* One runtime's progress through the trace. */
@@ -98,7 +98,7 @@ static void engine_locate(const char *path, uint64_t index,
 {
 	struct ms_error e2;
 	struct trace_reader *r = trace_open(path, &e2);
-	struct trace_event ev;
+	struct event ev;
 	uint64_t n = 0;
 
 	if (r) {
@@ -133,9 +133,9 @@ static void lane_record(const struct lane *l, int final)
 }
 
 /* Samples the lane when its series says so, after event number fed - 1. */
-static void lane_sample(struct lane *l, const struct trace_event *ev, uint64_t fed)
+static void lane_sample(struct lane *l, const struct event *ev, uint64_t fed)
 {
-	if (ev->kind == TRACE_TIME) {
+	if (ev->kind == EVENT_TIME) {
 		l->time_ns = ev->u.time;
 		l->timed = 1;
 	}
@@ -159,16 +159,16 @@ static void lane_fail(struct lane *l, uint64_t index, const struct ms_error *err
 }
 
 /* Stages 2 and 3 concern only events that may free or resize a block. */
-static int may_free(const struct trace_event *ev)
+static int may_free(const struct event *ev)
 {
-	return ev->kind == TRACE_FREE || ev->kind == TRACE_RESIZE ||
-	       ev->kind == TRACE_REF_DROP;
+	return ev->kind == EVENT_FREE || ev->kind == EVENT_RESIZE ||
+	       ev->kind == EVENT_REF_DROP;
 }
 
 /* Feeds the batch's events up to index `stop` (inclusive) to the lane. */
 static void lane_feed(struct lane *l, const struct batch *b, uint64_t stop)
 {
-	const struct trace_event *ev = b->ev;
+	const struct event *ev = b->ev;
 	struct ms_error err;
 	uint32_t n = b->n;
 

@@ -150,7 +150,7 @@ struct gc_policy {
 	void (*on_free)(void *state, uint32_t slot, int to_allocator);
 	void (*on_ref)(void *state, uint32_t src, uint32_t dst, int delta);
 	void (*safepoint)(void *state);
-	/* `c [GEN]`; gen TRACE_GEN_DEFAULT means the oldest. Returns 0, or
+	/* `c [GEN]`; gen EVENT_GEN_DEFAULT means the oldest. Returns 0, or
 	 * MS_EXIT_DATAERR when gen is out of range (err->msg says so). */
 	int (*collect)(void *state, uint64_t gen, struct ms_error *err);
 

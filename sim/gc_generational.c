@@ -847,7 +847,7 @@ static int gen_collect(void *state, uint64_t gen, struct ms_error *err)
 {
 	struct gen_state *s = state;
 
-	if (gen == TRACE_GEN_DEFAULT)
+	if (gen == EVENT_GEN_DEFAULT)
 		gen = NGEN - 1;
 	if (gen >= NGEN)
 		return ms_error_set(err, MS_EXIT_DATAERR,

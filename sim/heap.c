@@ -532,7 +532,7 @@ static int err_bytes(struct ms_error *err)
 			    "total live size would exceed 2^64-1 bytes");
 }
 
-static int apply_alloc(struct heap *h, const struct trace_event *ev,
+static int apply_alloc(struct heap *h, const struct event *ev,
 		       struct ms_error *err)
 {
 	uint64_t id = ev->id, size = ev->u.size;
@@ -540,7 +540,7 @@ static int apply_alloc(struct heap *h, const struct trace_event *ev,
 	uint64_t pos;
 	struct heap_obj *o;
 
-	if (id == TRACE_ID_ROOT)
+	if (id == EVENT_ID_ROOT)
 		return err_root(err);
 	pos = map_probe(h, id, tag);
 	if (h->map[pos].slot != HEAP_NONE)
@@ -581,7 +581,7 @@ static int apply_free(struct heap *h, uint64_t id, struct ms_error *err)
 	uint32_t slot, self = 0;
 	struct heap_obj *o;
 
-	if (id == TRACE_ID_ROOT)
+	if (id == EVENT_ID_ROOT)
 		return err_root(err);
 	slot = heap_lookup(h, id);
 	if (slot == HEAP_NONE)
@@ -615,7 +615,7 @@ static int apply_resize(struct heap *h, uint64_t id, uint64_t size,
 	struct heap_obj *o;
 	uint64_t old;
 
-	if (id == TRACE_ID_ROOT)
+	if (id == EVENT_ID_ROOT)
 		return err_root(err);
 	slot = heap_lookup(h, id);
 	if (slot == HEAP_NONE)
@@ -637,9 +637,9 @@ static int apply_ref(struct heap *h, uint64_t src_id, uint64_t dst_id,
 	uint32_t src = HEAP_NONE, dst;
 	struct heap_obj *d;
 
-	if (dst_id == TRACE_ID_ROOT)
+	if (dst_id == EVENT_ID_ROOT)
 		return err_root(err);
-	if (src_id != TRACE_ID_ROOT) {
+	if (src_id != EVENT_ID_ROOT) {
 		src = heap_lookup(h, src_id);
 		if (src == HEAP_NONE)
 			return err_not_live(err, src_id);
@@ -706,18 +706,18 @@ overflow:
 			    (unsigned long long)dst_id);
 }
 
-int heap_apply(struct heap *h, const struct trace_event *ev, struct ms_error *err)
+int heap_apply(struct heap *h, const struct event *ev, struct ms_error *err)
 {
 	switch (ev->kind) {
-	case TRACE_ALLOC:
+	case EVENT_ALLOC:
 		return apply_alloc(h, ev, err);
-	case TRACE_FREE:
+	case EVENT_FREE:
 		return apply_free(h, ev->id, err);
-	case TRACE_RESIZE:
+	case EVENT_RESIZE:
 		return apply_resize(h, ev->id, ev->u.size, err);
-	case TRACE_REF_ADD:
+	case EVENT_REF_ADD:
 		return apply_ref(h, ev->id, ev->u.dst, 1, err);
-	case TRACE_REF_DROP:
+	case EVENT_REF_DROP:
 		return apply_ref(h, ev->id, ev->u.dst, -1, err);
 	default:
 		return ms_error_set(err, MS_EXIT_SOFTWARE,
@@ -927,7 +927,7 @@ int heap_check(const struct heap *h, struct ms_error *err)
 		if (o->flags != HEAP_F_LIVE)
 			CHECK_FAIL("object %llu has stray flags %#x",
 				   (unsigned long long)o->id, o->flags);
-		if (o->id == TRACE_ID_ROOT)
+		if (o->id == EVENT_ID_ROOT)
 			CHECK_FAIL("slot %lu holds ID 0", (unsigned long)s);
 		if (heap_lookup(h, o->id) != s)
 			CHECK_FAIL("ID map does not find object %llu in slot %lu",

@@ -39,7 +39,7 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "trace.h"
+#include "event.h"
 
 #define HEAP_NONE UINT32_MAX    /* "no slot" */
 
@@ -132,7 +132,7 @@ void heap_destroy(struct heap *h);
  * reference to object 9"); the caller adds the location. On error the
  * heap is unchanged. Another kind returns MS_EXIT_SOFTWARE.
  */
-int heap_apply(struct heap *h, const struct trace_event *ev, struct ms_error *err);
+int heap_apply(struct heap *h, const struct event *ev, struct ms_error *err);
 
 /*
  * Latency hiding for a caller that knows upcoming IDs (the engine reads

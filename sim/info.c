@@ -113,7 +113,7 @@ int info_run(struct trace_reader *r, const struct info_observer *obs,
 		.ctx = &ctx, .on_alloc = on_alloc, .on_free = on_free,
 		.on_resize = on_resize,
 	};
-	struct trace_event ev;
+	struct event ev;
 	struct heap *h;
 	uint32_t *garbage;
 	int rc, status = 0;
@@ -127,16 +127,16 @@ int info_run(struct trace_reader *r, const struct info_observer *obs,
 		if (obs && res->events_total % INFO_TICK == 0)
 			obs->tick(obs->ctx, r);
 		switch (ev.kind) {
-		case TRACE_ALLOC:
+		case EVENT_ALLOC:
 			res->objects_allocated++;
 			res->size_buckets[info_bucket(ev.u.size)]++;
 			/* fall through */
-		case TRACE_RESIZE:
+		case EVENT_RESIZE:
 			res->bytes_requested_total += ev.u.size;
 			/* fall through */
-		case TRACE_FREE:
-		case TRACE_REF_ADD:
-		case TRACE_REF_DROP:
+		case EVENT_FREE:
+		case EVENT_REF_ADD:
+		case EVENT_REF_DROP:
 			if (heap_apply(h, &ev, err) != 0) {
 				trace_locate(r, err);
 				status = err->code;
@@ -144,13 +144,13 @@ int info_run(struct trace_reader *r, const struct info_observer *obs,
 			}
 			track_peaks(res, h, res->end_time);
 			break;
-		case TRACE_TIME:
+		case EVENT_TIME:
 			res->end_time = ev.u.time;
 			res->has_time = 1;
 			break;
-		case TRACE_COLLECT:
-		case TRACE_SAFEPOINT:
-		case TRACE_KIND_COUNT:
+		case EVENT_COLLECT:
+		case EVENT_SAFEPOINT:
+		case EVENT_KIND_COUNT:
 			break;
 		}
 	}

@@ -32,7 +32,7 @@ struct info_peak {
 };
 
 struct info_result {
-	uint64_t events[TRACE_KIND_COUNT];
+	uint64_t events[EVENT_KIND_COUNT];
 	uint64_t events_total;
 	uint64_t objects_allocated;
 	uint64_t bytes_requested_total;

@@ -242,12 +242,12 @@ static void advance_time(struct runtime *rt, uint64_t t)
 	rt->clock.timed = 1;
 }
 
-int runtime_apply(struct runtime *rt, const struct trace_event *ev,
+int runtime_apply(struct runtime *rt, const struct event *ev,
 		  struct ms_error *err)
 {
 	rt->clock.event = rt->events++;
 	switch (ev->kind) {
-	case TRACE_ALLOC:
+	case EVENT_ALLOC:
 		/* The collector hears of a birth last, once the heap is done
 		 * with the event: it may collect (and free) right away. */
 		if (heap_apply(rt->heap, ev, err) != 0)
@@ -255,24 +255,24 @@ int runtime_apply(struct runtime *rt, const struct trace_event *ev,
 		rt->gc->on_alloc(rt->gc_state, heap_lookup(rt->heap, ev->id),
 				 rt->served_by_allocator);
 		break;
-	case TRACE_FREE:
-	case TRACE_RESIZE:
-	case TRACE_REF_ADD:
-	case TRACE_REF_DROP:
+	case EVENT_FREE:
+	case EVENT_RESIZE:
+	case EVENT_REF_ADD:
+	case EVENT_REF_DROP:
 		if (heap_apply(rt->heap, ev, err) != 0)
 			return err->code;
 		break;
-	case TRACE_TIME:
+	case EVENT_TIME:
 		advance_time(rt, ev->u.time);
 		break;
-	case TRACE_COLLECT:
+	case EVENT_COLLECT:
 		if (rt->gc->collect(rt->gc_state, ev->u.gen, err) != 0)
 			return err->code;
 		break;
-	case TRACE_SAFEPOINT:
+	case EVENT_SAFEPOINT:
 		rt->gc->safepoint(rt->gc_state);
 		break;
-	case TRACE_KIND_COUNT:
+	case EVENT_KIND_COUNT:
 		break;
 	}
 	measure(rt);
@@ -289,7 +289,7 @@ int runtime_apply(struct runtime *rt, const struct trace_event *ev,
  *      resize will read first (its prefetch hint, step 0);
  *   3  nearer still: the allocator's next level (step 1).
  */
-void runtime_prefetch(const struct runtime *rt, const struct trace_event *ev,
+void runtime_prefetch(const struct runtime *rt, const struct event *ev,
 		      int stage)
 {
 	void (*fn)(const struct heap *, uint64_t) =
@@ -300,13 +300,13 @@ void runtime_prefetch(const struct runtime *rt, const struct trace_event *ev,
 		int dies = 0;
 
 		switch (ev->kind) {
-		case TRACE_FREE:
+		case EVENT_FREE:
 			dies = 1;
 			/* fall through */
-		case TRACE_RESIZE:
+		case EVENT_RESIZE:
 			o = heap_peek(rt->heap, ev->id);
 			break;
-		case TRACE_REF_DROP:
+		case EVENT_REF_DROP:
 			o = heap_peek(rt->heap, ev->u.dst);
 			if (o && (uint64_t)o->roots + o->incoming != 1)
 				o = NULL;
@@ -324,19 +324,19 @@ void runtime_prefetch(const struct runtime *rt, const struct trace_event *ev,
 		return;
 	}
 	switch (ev->kind) {
-	case TRACE_ALLOC:
+	case EVENT_ALLOC:
 		/* The new object goes to a warm recycled slot; only the map
 		 * bucket where its ID will go is worth loading. */
 		if (!stage)
 			heap_prefetch_map(rt->heap, ev->id);
 		break;
-	case TRACE_FREE:
-	case TRACE_RESIZE:
+	case EVENT_FREE:
+	case EVENT_RESIZE:
 		fn(rt->heap, ev->id);
 		break;
-	case TRACE_REF_ADD:
-	case TRACE_REF_DROP:
-		if (ev->id != TRACE_ID_ROOT)
+	case EVENT_REF_ADD:
+	case EVENT_REF_DROP:
+		if (ev->id != EVENT_ID_ROOT)
 			fn(rt->heap, ev->id);
 		fn(rt->heap, ev->u.dst);
 		break;

@@ -23,7 +23,7 @@
 #include "error.h"
 #include "policy.h"
 #include "stats.h"
-#include "trace.h"
+#include "event.h"
 #include "typetab.h"
 
 struct runtime;
@@ -35,7 +35,7 @@ void runtime_destroy(struct runtime *rt);
 
 /* Feeds one event. Returns 0, or MS_EXIT_DATAERR with err->msg set (the
  * caller adds the location). */
-int runtime_apply(struct runtime *rt, const struct trace_event *ev,
+int runtime_apply(struct runtime *rt, const struct event *ev,
 		  struct ms_error *err);
 
 /*
@@ -45,7 +45,7 @@ int runtime_apply(struct runtime *rt, const struct trace_event *ev,
  * finds from the block's address and stage 3 what that points to. No
  * effect on results.
  */
-void runtime_prefetch(const struct runtime *rt, const struct trace_event *ev,
+void runtime_prefetch(const struct runtime *rt, const struct event *ev,
 		      int stage);
 
 /* Ends the run: takes the final measurements. */

@@ -108,18 +108,6 @@ struct trace_reader {
 	struct tracebin_reader *bin;    /* a binary trace's decoder, or NULL */
 };
 
-char trace_kind_letter(enum trace_kind kind)
-{
-	static const char letters[TRACE_KIND_COUNT] = {
-		[TRACE_ALLOC] = 'a', [TRACE_FREE] = 'f', [TRACE_RESIZE] = 'r',
-		[TRACE_REF_ADD] = '+', [TRACE_REF_DROP] = '-',
-		[TRACE_COLLECT] = 'c', [TRACE_SAFEPOINT] = 's',
-		[TRACE_TIME] = '@',
-	};
-
-	return (unsigned)kind < TRACE_KIND_COUNT ? letters[kind] : '?';
-}
-
 /* ---- errors ---- */
 
 /* Copies up to TRACE_QUOTE_MAX bytes of a field into dst for a message,
@@ -509,7 +497,7 @@ number_field(struct trace_reader *r, struct ms_error *err, const char *line,
 	if (at_eol(p))
 		return 0;
 	s = scan_u64(&p, out);
-	if (s == SCAN_OK && (role != ROLE_SIZE || *out <= TRACE_SIZE_MAX)) {
+	if (s == SCAN_OK && (role != ROLE_SIZE || *out <= EVENT_SIZE_MAX)) {
 		*pp = p;
 		return 1;
 	}
@@ -579,15 +567,15 @@ type_field(struct trace_reader *r, struct ms_error *err, const char *line,
 }
 
 /* Usage of each event letter, for field-count messages. */
-static const char *const usage[TRACE_KIND_COUNT] = {
-	[TRACE_ALLOC] = "'a' needs ID SIZE [TYPE]",
-	[TRACE_FREE] = "'f' needs ID",
-	[TRACE_RESIZE] = "'r' needs ID SIZE",
-	[TRACE_REF_ADD] = "'+' needs SRC DST",
-	[TRACE_REF_DROP] = "'-' needs SRC DST",
-	[TRACE_COLLECT] = "'c' takes at most one field (GEN)",
-	[TRACE_SAFEPOINT] = "'s' takes no fields",
-	[TRACE_TIME] = "'@' needs T",
+static const char *const usage[EVENT_KIND_COUNT] = {
+	[EVENT_ALLOC] = "'a' needs ID SIZE [TYPE]",
+	[EVENT_FREE] = "'f' needs ID",
+	[EVENT_RESIZE] = "'r' needs ID SIZE",
+	[EVENT_REF_ADD] = "'+' needs SRC DST",
+	[EVENT_REF_DROP] = "'-' needs SRC DST",
+	[EVENT_COLLECT] = "'c' takes at most one field (GEN)",
+	[EVENT_SAFEPOINT] = "'s' takes no fields",
+	[EVENT_TIME] = "'@' needs T",
 };
 
 static int is_header(const char *line, size_t len)
@@ -604,22 +592,22 @@ static int is_header(const char *line, size_t len)
  */
 static inline __attribute__((always_inline)) const char *parse_event(struct trace_reader *r,
 				      struct ms_error *err, const char *line,
-				      const char *p, struct trace_event *ev)
+				      const char *p, struct event *ev)
 {
-	enum trace_kind kind;
+	enum event_kind kind;
 	uint64_t a = 0, b = 0;
 	uint32_t type = TYPETAB_UNTYPED;
 	int got = 0;
 
 	switch (*p) {
-	case 'a': kind = TRACE_ALLOC; break;
-	case 'f': kind = TRACE_FREE; break;
-	case 'r': kind = TRACE_RESIZE; break;
-	case '+': kind = TRACE_REF_ADD; break;
-	case '-': kind = TRACE_REF_DROP; break;
-	case 'c': kind = TRACE_COLLECT; break;
-	case 's': kind = TRACE_SAFEPOINT; break;
-	case '@': kind = TRACE_TIME; break;
+	case 'a': kind = EVENT_ALLOC; break;
+	case 'f': kind = EVENT_FREE; break;
+	case 'r': kind = EVENT_RESIZE; break;
+	case '+': kind = EVENT_REF_ADD; break;
+	case '-': kind = EVENT_REF_DROP; break;
+	case 'c': kind = EVENT_COLLECT; break;
+	case 's': kind = EVENT_SAFEPOINT; break;
+	case '@': kind = EVENT_TIME; break;
 	default: goto unknown;
 	}
 	p++;
@@ -627,39 +615,39 @@ static inline __attribute__((always_inline)) const char *parse_event(struct trac
 		goto unknown;
 
 	switch (kind) {
-	case TRACE_ALLOC:
+	case EVENT_ALLOC:
 		if ((got = number_field(r, err, line, &p, ROLE_ID, &a)) <= 0 ||
 		    (got = number_field(r, err, line, &p, ROLE_SIZE, &b)) <= 0)
 			goto count_or_fail;
 		if (type_field(r, err, line, &p, &type) < 0)
 			return NULL;
 		break;
-	case TRACE_FREE:
-	case TRACE_RESIZE:
+	case EVENT_FREE:
+	case EVENT_RESIZE:
 		if ((got = number_field(r, err, line, &p, ROLE_ID, &a)) <= 0)
 			goto count_or_fail;
-		if (kind == TRACE_RESIZE &&
+		if (kind == EVENT_RESIZE &&
 		    (got = number_field(r, err, line, &p, ROLE_SIZE, &b)) <= 0)
 			goto count_or_fail;
 		break;
-	case TRACE_REF_ADD:
-	case TRACE_REF_DROP:
+	case EVENT_REF_ADD:
+	case EVENT_REF_DROP:
 		if ((got = number_field(r, err, line, &p, ROLE_ID, &a)) <= 0 ||
 		    (got = number_field(r, err, line, &p, ROLE_ID, &b)) <= 0)
 			goto count_or_fail;
 		break;
-	case TRACE_COLLECT:
-		b = TRACE_GEN_DEFAULT;
+	case EVENT_COLLECT:
+		b = EVENT_GEN_DEFAULT;
 		if (number_field(r, err, line, &p, ROLE_GEN, &b) < 0)
 			return NULL;
 		break;
-	case TRACE_SAFEPOINT:
+	case EVENT_SAFEPOINT:
 		break;
-	case TRACE_TIME:
+	case EVENT_TIME:
 		if ((got = number_field(r, err, line, &p, ROLE_TIME, &b)) <= 0)
 			goto count_or_fail;
 		break;
-	case TRACE_KIND_COUNT:
+	case EVENT_KIND_COUNT:
 		goto unknown;
 	}
 	p = skip_blanks(p);
@@ -669,26 +657,26 @@ static inline __attribute__((always_inline)) const char *parse_event(struct trac
 	}
 
 	switch (kind) {
-	case TRACE_ALLOC:
-	case TRACE_FREE:
-	case TRACE_RESIZE:
-		if (a == TRACE_ID_ROOT) {
+	case EVENT_ALLOC:
+	case EVENT_FREE:
+	case EVENT_RESIZE:
+		if (a == EVENT_ID_ROOT) {
 			line_fail(r, err, line,
 				  "ID 0 is the root set and cannot be %s",
-				  kind == TRACE_ALLOC ? "allocated" :
-				  kind == TRACE_FREE ? "freed" : "resized");
+				  kind == EVENT_ALLOC ? "allocated" :
+				  kind == EVENT_FREE ? "freed" : "resized");
 			return NULL;
 		}
 		break;
-	case TRACE_REF_ADD:
-	case TRACE_REF_DROP:
-		if (b == TRACE_ID_ROOT) {
+	case EVENT_REF_ADD:
+	case EVENT_REF_DROP:
+		if (b == EVENT_ID_ROOT) {
 			line_fail(r, err, line,
 				  "ID 0 is the root set and cannot be referenced");
 			return NULL;
 		}
 		break;
-	case TRACE_TIME:
+	case EVENT_TIME:
 		if (b < r->last_time) {
 			line_fail(r, err, line,
 				  "time goes backwards (%" PRIu64 " after %" PRIu64 ")",
@@ -728,7 +716,7 @@ unknown:
 
 /* trace_next for a binary trace: the decoder, with the reader's stickiness. */
 static int __attribute__((noinline))
-binary_next(struct trace_reader *r, struct trace_event *ev, struct ms_error *err)
+binary_next(struct trace_reader *r, struct event *ev, struct ms_error *err)
 {
 	int rc = tracebin_next(r->bin, ev, err);
 
@@ -743,7 +731,7 @@ binary_next(struct trace_reader *r, struct trace_event *ev, struct ms_error *err
 	return rc;
 }
 
-int trace_next(struct trace_reader *r, struct trace_event *ev, struct ms_error *err)
+int trace_next(struct trace_reader *r, struct event *ev, struct ms_error *err)
 {
 	if (r->state != READ_ON) {
 		if (r->state == READ_BINARY)

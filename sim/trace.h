@@ -20,45 +20,8 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "event.h"
 #include "typetab.h"
-
-enum trace_kind {
-	TRACE_ALLOC,     /* a ID SIZE [TYPE] */
-	TRACE_FREE,      /* f ID */
-	TRACE_RESIZE,    /* r ID SIZE */
-	TRACE_REF_ADD,   /* + SRC DST */
-	TRACE_REF_DROP,  /* - SRC DST */
-	TRACE_COLLECT,   /* c [GEN] */
-	TRACE_SAFEPOINT, /* s */
-	TRACE_TIME,      /* @ T */
-	TRACE_KIND_COUNT
-};
-
-#define TRACE_ID_ROOT 0u                        /* the root set */
-#define TRACE_SIZE_MAX ((UINT64_C(1) << 48) - 1) /* bytes */
-#define TRACE_GEN_DEFAULT UINT64_MAX            /* `c` without GEN (so
-                                                 * `c 2^64-1` reads the same) */
-
-/*
- * One event. Field use by kind:
- *   ALLOC:  id, size, type      FREE: id        RESIZE: id, size
- *   REF_*:  id = SRC, dst = DST COLLECT: gen (TRACE_GEN_DEFAULT if absent)
- *   TIME:   time (ns)           SAFEPOINT: nothing
- */
-struct trace_event {
-	enum trace_kind kind;
-	uint32_t type;           /* typetab index; TYPETAB_UNTYPED when absent */
-	uint64_t id;
-	union {
-		uint64_t size;   /* bytes */
-		uint64_t dst;
-		uint64_t gen;
-		uint64_t time;   /* ns since the trace began */
-	} u;
-};
-
-/* The letter that starts a line of this kind ('a', 'f', ...). */
-char trace_kind_letter(enum trace_kind kind);
 
 struct trace_reader;
 
@@ -78,7 +41,7 @@ struct trace_reader *trace_open(const char *path, struct ms_error *err);
  * truncated or corrupt gzip stream, 74 for a read error. After an error or
  * the end, further calls return the same result (the same error).
  */
-int trace_next(struct trace_reader *r, struct trace_event *ev, struct ms_error *err);
+int trace_next(struct trace_reader *r, struct event *ev, struct ms_error *err);
 
 /* Fills err's file, line and text with those of the event last returned,
  * for errors found downstream (e.g. by the heap). */

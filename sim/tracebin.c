@@ -212,7 +212,7 @@ static int put_alloc(struct tracebin_writer *w, uint64_t id, uint64_t size,
 
 static int check_id(struct tracebin_writer *w, uint64_t id, const char *what)
 {
-	if (id == TRACE_ID_ROOT)
+	if (id == EVENT_ID_ROOT)
 		return werr(w, MS_EXIT_SOFTWARE,
 			    "ID 0 is the root set and cannot be %s", what);
 	return 0;
@@ -220,7 +220,7 @@ static int check_id(struct tracebin_writer *w, uint64_t id, const char *what)
 
 static int check_size(struct tracebin_writer *w, uint64_t size)
 {
-	if (size > TRACE_SIZE_MAX)
+	if (size > EVENT_SIZE_MAX)
 		return werr(w, MS_EXIT_SOFTWARE,
 			    "size %" PRIu64 " exceeds the 48-bit limit", size);
 	return 0;
@@ -270,7 +270,7 @@ static int put_ref(struct tracebin_writer *w, int drop, uint64_t src, uint64_t d
 
 	if (check_id(w, dst, "referenced") || !(p = room(w)))
 		return w->err.code;
-	if (src == TRACE_ID_ROOT) {
+	if (src == EVENT_ID_ROOT) {
 		*p++ = drop ? TRACEBIN_OP_ROOT_DROP : TRACEBIN_OP_ROOT_ADD;
 	} else {
 		*p++ = drop ? TRACEBIN_OP_REF_DROP : TRACEBIN_OP_REF_ADD;
@@ -295,7 +295,7 @@ int tracebin_collect(struct tracebin_writer *w, uint64_t gen)
 
 	if (!p)
 		return w->err.code;
-	if (gen == TRACE_GEN_DEFAULT) {
+	if (gen == EVENT_GEN_DEFAULT) {
 		*p++ = TRACEBIN_OP_COLLECT;
 	} else {
 		*p++ = TRACEBIN_OP_COLLECT_GEN;
@@ -363,11 +363,11 @@ static uint32_t map_type(struct tracebin_writer *w, const struct typetab *src,
 	return w->map[i];
 }
 
-int tracebin_put(struct tracebin_writer *w, const struct trace_event *ev,
+int tracebin_put(struct tracebin_writer *w, const struct event *ev,
 		 const struct typetab *types)
 {
 	switch (ev->kind) {
-	case TRACE_ALLOC:
+	case EVENT_ALLOC:
 		if (ev->type != TYPETAB_UNTYPED) {
 			int fresh;
 			uint32_t t = map_type(w, types, ev->type, &fresh);
@@ -383,21 +383,21 @@ int tracebin_put(struct tracebin_writer *w, const struct trace_event *ev,
 			return put_alloc(w, ev->id, ev->u.size, t, fresh, name, n);
 		}
 		return tracebin_alloc(w, ev->id, ev->u.size, NULL);
-	case TRACE_FREE:
+	case EVENT_FREE:
 		return tracebin_free(w, ev->id);
-	case TRACE_RESIZE:
+	case EVENT_RESIZE:
 		return tracebin_resize(w, ev->id, ev->u.size);
-	case TRACE_REF_ADD:
+	case EVENT_REF_ADD:
 		return put_ref(w, 0, ev->id, ev->u.dst);
-	case TRACE_REF_DROP:
+	case EVENT_REF_DROP:
 		return put_ref(w, 1, ev->id, ev->u.dst);
-	case TRACE_COLLECT:
+	case EVENT_COLLECT:
 		return tracebin_collect(w, ev->u.gen);
-	case TRACE_SAFEPOINT:
+	case EVENT_SAFEPOINT:
 		return tracebin_safepoint(w);
-	case TRACE_TIME:
+	case EVENT_TIME:
 		return tracebin_time(w, ev->u.time);
-	case TRACE_KIND_COUNT:
+	case EVENT_KIND_COUNT:
 		break;
 	}
 	return werr(w, MS_EXIT_SOFTWARE, "unknown event kind %d", (int)ev->kind);
@@ -460,7 +460,7 @@ struct tracebin_reader {
 	int has_time;
 	uint64_t events;
 	char *metadata;
-	struct trace_event last;        /* for tracebin_locate */
+	struct event last;        /* for tracebin_locate */
 };
 
 /* Moves the unread bytes to the front and reads until at least
@@ -595,9 +595,9 @@ record_error(struct tracebin_reader *d, struct ms_error *err, unsigned op,
 	case TRACEBIN_OP_ALLOC:
 	case TRACEBIN_OP_ALLOC_TYPE:
 	case TRACEBIN_OP_ALLOC_NEW:
-		if (a == TRACE_ID_ROOT)
+		if (a == EVENT_ID_ROOT)
 			return derr(d, err, n, "ID 0 is the root set and cannot be allocated");
-		if (b > TRACE_SIZE_MAX)
+		if (b > EVENT_SIZE_MAX)
 			return derr(d, err, n, "size %" PRIu64 " exceeds the 48-bit limit", b);
 		if (op == TRACEBIN_OP_ALLOC_NEW) {
 			quote(q, sizeof q, name, nlen);
@@ -618,14 +618,14 @@ record_error(struct tracebin_reader *d, struct ms_error *err, unsigned op,
 	case TRACEBIN_OP_FREE:
 		return derr(d, err, n, "ID 0 is the root set and cannot be freed");
 	case TRACEBIN_OP_RESIZE:
-		if (a == TRACE_ID_ROOT)
+		if (a == EVENT_ID_ROOT)
 			return derr(d, err, n, "ID 0 is the root set and cannot be resized");
 		return derr(d, err, n, "size %" PRIu64 " exceeds the 48-bit limit", b);
 	case TRACEBIN_OP_REF_ADD:
 	case TRACEBIN_OP_REF_DROP:
 	case TRACEBIN_OP_ROOT_ADD:
 	case TRACEBIN_OP_ROOT_DROP:
-		if (b == TRACE_ID_ROOT)
+		if (b == EVENT_ID_ROOT)
 			return derr(d, err, n, "ID 0 is the root set and cannot be referenced");
 		return derr(d, err, n,
 			    "non-canonical record: SRC 0 outside the root form");
@@ -668,14 +668,14 @@ static int end_record(struct tracebin_reader *d, const unsigned char *p,
 	return 0;
 }
 
-int tracebin_next(struct tracebin_reader *d, struct trace_event *ev,
+int tracebin_next(struct tracebin_reader *d, struct event *ev,
 		  struct ms_error *err)
 {
 	const unsigned char *p, *name = NULL;
 	unsigned op, bad = 0, wrong;
 	uint64_t a = 0, b = 0, type = TYPETAB_UNTYPED;
 	size_t nlen = 0;
-	enum trace_kind kind;
+	enum event_kind kind;
 
 	if ((size_t)(d->end - d->pos) < TRACEBIN_RECORD_MAX && !d->eof)
 		refill(d);
@@ -684,11 +684,11 @@ int tracebin_next(struct tracebin_reader *d, struct trace_event *ev,
 		return cut(d, err, 0);
 	op = *p++;
 	if (op >= TRACEBIN_OP_ALLOC_SHORT) {
-		kind = TRACE_ALLOC;
+		kind = EVENT_ALLOC;
 		a = d->prev[TRACEBIN_ROLE_ALLOC] + unzigzag(varint(&p, &bad));
 		b = varint(&p, &bad);
 		type = op - TRACEBIN_OP_ALLOC_SHORT + 1;
-		wrong = a == TRACE_ID_ROOT || b > TRACE_SIZE_MAX || type >= d->ntypes;
+		wrong = a == EVENT_ID_ROOT || b > EVENT_SIZE_MAX || type >= d->ntypes;
 		d->prev[TRACEBIN_ROLE_ALLOC] = d->prev[TRACEBIN_ROLE_DST] = a;
 		goto check;
 	}
@@ -696,10 +696,10 @@ int tracebin_next(struct tracebin_reader *d, struct trace_event *ev,
 	case TRACEBIN_OP_ALLOC:
 	case TRACEBIN_OP_ALLOC_TYPE:
 	case TRACEBIN_OP_ALLOC_NEW:
-		kind = TRACE_ALLOC;
+		kind = EVENT_ALLOC;
 		a = d->prev[TRACEBIN_ROLE_ALLOC] + unzigzag(varint(&p, &bad));
 		b = varint(&p, &bad);
-		wrong = a == TRACE_ID_ROOT || b > TRACE_SIZE_MAX;
+		wrong = a == EVENT_ID_ROOT || b > EVENT_SIZE_MAX;
 		if (op == TRACEBIN_OP_ALLOC_TYPE) {
 			type = varint(&p, &bad);
 			wrong |= type <= TRACEBIN_SHORT_TYPES || type >= d->ntypes;
@@ -731,13 +731,13 @@ int tracebin_next(struct tracebin_reader *d, struct trace_event *ev,
 		break;
 	case TRACEBIN_OP_FREE:
 	case TRACEBIN_OP_RESIZE:
-		kind = op == TRACEBIN_OP_FREE ? TRACE_FREE : TRACE_RESIZE;
+		kind = op == TRACEBIN_OP_FREE ? EVENT_FREE : EVENT_RESIZE;
 		a = d->prev[TRACEBIN_ROLE_OBJ] + unzigzag(varint(&p, &bad));
 		d->prev[TRACEBIN_ROLE_OBJ] = a;
-		wrong = a == TRACE_ID_ROOT;
+		wrong = a == EVENT_ID_ROOT;
 		if (op == TRACEBIN_OP_RESIZE) {
 			b = varint(&p, &bad);
-			wrong |= b > TRACE_SIZE_MAX;
+			wrong |= b > EVENT_SIZE_MAX;
 		}
 		break;
 	case TRACEBIN_OP_REF_ADD:
@@ -745,33 +745,33 @@ int tracebin_next(struct tracebin_reader *d, struct trace_event *ev,
 	case TRACEBIN_OP_ROOT_ADD:
 	case TRACEBIN_OP_ROOT_DROP:
 		kind = (op == TRACEBIN_OP_REF_ADD || op == TRACEBIN_OP_ROOT_ADD) ?
-		       TRACE_REF_ADD : TRACE_REF_DROP;
+		       EVENT_REF_ADD : EVENT_REF_DROP;
 		wrong = 0;
 		if (op <= TRACEBIN_OP_REF_DROP) {
 			a = d->prev[TRACEBIN_ROLE_SRC] + unzigzag(varint(&p, &bad));
 			d->prev[TRACEBIN_ROLE_SRC] = a;
-			wrong = a == TRACE_ID_ROOT;
+			wrong = a == EVENT_ID_ROOT;
 		}
 		b = d->prev[TRACEBIN_ROLE_DST] + unzigzag(varint(&p, &bad));
 		d->prev[TRACEBIN_ROLE_DST] = b;
-		wrong |= b == TRACE_ID_ROOT;
+		wrong |= b == EVENT_ID_ROOT;
 		break;
 	case TRACEBIN_OP_COLLECT:
-		kind = TRACE_COLLECT;
-		b = TRACE_GEN_DEFAULT;
+		kind = EVENT_COLLECT;
+		b = EVENT_GEN_DEFAULT;
 		wrong = 0;
 		break;
 	case TRACEBIN_OP_COLLECT_GEN:
-		kind = TRACE_COLLECT;
+		kind = EVENT_COLLECT;
 		b = varint(&p, &bad);
-		wrong = b == TRACE_GEN_DEFAULT;
+		wrong = b == EVENT_GEN_DEFAULT;
 		break;
 	case TRACEBIN_OP_SAFEPOINT:
-		kind = TRACE_SAFEPOINT;
+		kind = EVENT_SAFEPOINT;
 		wrong = 0;
 		break;
 	case TRACEBIN_OP_TIME:
-		kind = TRACE_TIME;
+		kind = EVENT_TIME;
 		b = varint(&p, &bad);
 		wrong = b > UINT64_MAX - d->last_time;
 		if (!wrong) {
@@ -934,7 +934,7 @@ void tracebin_locate(const struct tracebin_reader *d, struct ms_error *err)
 		err->text[0] = '\0';
 		return;
 	}
-	n = tracetext_format(line, &d->last, d->last.kind == TRACE_ALLOC ?
+	n = tracetext_format(line, &d->last, d->last.kind == EVENT_ALLOC ?
 			     typetab_name(d->types, d->last.type) : NULL);
 	ms_error_text(err, line, n);
 }

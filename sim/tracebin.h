@@ -100,7 +100,7 @@ struct tracebin_writer *tracebin_create(const char *path, unsigned flags,
  * ID 0 allocated, freed, resized or referenced, a size above 2^48 - 1, a
  * bad TYPE name, or time going backwards. Liveness is the producer's job.
  *   tracebin_alloc      `a ID SIZE [TYPE]`  (type NULL or "": untyped)
- *   tracebin_collect    `c [GEN]`           (TRACE_GEN_DEFAULT: no GEN)
+ *   tracebin_collect    `c [GEN]`           (EVENT_GEN_DEFAULT: no GEN)
  *   tracebin_time       `@ T` (equal times are kept: lossless)
  */
 int tracebin_alloc(struct tracebin_writer *w, uint64_t id, uint64_t size,
@@ -115,7 +115,7 @@ int tracebin_time(struct tracebin_writer *w, uint64_t ns);
 
 /* Writes an event as a reader returned it; ev->type indexes `types`
  * (the reader's table). For converters. */
-int tracebin_put(struct tracebin_writer *w, const struct trace_event *ev,
+int tracebin_put(struct tracebin_writer *w, const struct event *ev,
 		 const struct typetab *types);
 
 /* Events written so far. */
@@ -157,7 +157,7 @@ struct tracebin_reader *tracebin_reader_open(const char *name, struct typetab *t
 /* As trace_next: 1 event, 0 end, -1 error (65 for bad data, located as
  * "FILE: event N: MESSAGE"; read errors as the read function gave them).
  * Not sticky by itself: trace.c remembers failures. */
-int tracebin_next(struct tracebin_reader *d, struct trace_event *ev,
+int tracebin_next(struct tracebin_reader *d, struct event *ev,
 		  struct ms_error *err);
 
 /* Locates an error at the event last returned: file, event number

@@ -19,7 +19,7 @@
 
 _Static_assert(TRACETEXT_LINE_MAX + 1 < STAGE_BYTES,
 	       "a whole event line must fit in the staging buffer");
-_Static_assert(TRACE_SIZE_MAX < UINT64_C(1000000000000000),
+_Static_assert(EVENT_SIZE_MAX < UINT64_C(1000000000000000),
 	       "a size has at most 15 digits (TRACETEXT_LINE_MAX)");
 
 /* Invariants: len <= STAGE_BYTES; once err.code is non-zero nothing more
@@ -34,14 +34,14 @@ struct tracetext_writer {
 	char stage[STAGE_BYTES];
 };
 
-size_t tracetext_format(char *buf, const struct trace_event *ev,
+size_t tracetext_format(char *buf, const struct event *ev,
 			const char *type_name)
 {
 	char *p = buf;
 
-	*p++ = trace_kind_letter(ev->kind);
+	*p++ = event_letter(ev->kind);
 	switch (ev->kind) {
-	case TRACE_ALLOC:
+	case EVENT_ALLOC:
 		*p++ = ' ';
 		p = decimal_put_u64(p, ev->id);
 		*p++ = ' ';
@@ -54,30 +54,30 @@ size_t tracetext_format(char *buf, const struct trace_event *ev,
 			p += n;
 		}
 		break;
-	case TRACE_FREE:
+	case EVENT_FREE:
 		*p++ = ' ';
 		p = decimal_put_u64(p, ev->id);
 		break;
-	case TRACE_RESIZE:
-	case TRACE_REF_ADD:
-	case TRACE_REF_DROP:
+	case EVENT_RESIZE:
+	case EVENT_REF_ADD:
+	case EVENT_REF_DROP:
 		*p++ = ' ';
 		p = decimal_put_u64(p, ev->id);
 		*p++ = ' ';
 		p = decimal_put_u64(p, ev->u.size);
 		break;
-	case TRACE_COLLECT:
-		if (ev->u.gen != TRACE_GEN_DEFAULT) {
+	case EVENT_COLLECT:
+		if (ev->u.gen != EVENT_GEN_DEFAULT) {
 			*p++ = ' ';
 			p = decimal_put_u64(p, ev->u.gen);
 		}
 		break;
-	case TRACE_TIME:
+	case EVENT_TIME:
 		*p++ = ' ';
 		p = decimal_put_u64(p, ev->u.time);
 		break;
-	case TRACE_SAFEPOINT:
-	case TRACE_KIND_COUNT:
+	case EVENT_SAFEPOINT:
+	case EVENT_KIND_COUNT:
 		break;
 	}
 	*p = '\0';
@@ -104,7 +104,7 @@ static int flush(struct tracetext_writer *w)
 }
 
 /* Appends ev's line; `type_name` as for tracetext_format. */
-static int emit(struct tracetext_writer *w, const struct trace_event *ev,
+static int emit(struct tracetext_writer *w, const struct event *ev,
 		const char *type_name)
 {
 	size_t n;
@@ -186,12 +186,12 @@ _Static_assert(TYPETAB_NAME_MAX == 63, "check_type's message says 63");
 int tracetext_alloc(struct tracetext_writer *w, uint64_t id, uint64_t size,
 		    const char *type)
 {
-	struct trace_event ev = { .kind = TRACE_ALLOC, .id = id, .u.size = size };
+	struct event ev = { .kind = EVENT_ALLOC, .id = id, .u.size = size };
 	size_t n = type ? strlen(type) : 0;
 
-	if (id == TRACE_ID_ROOT)
+	if (id == EVENT_ID_ROOT)
 		return fail(w, MS_EXIT_SOFTWARE, "ID 0 (the root set) cannot be allocated");
-	if (size > TRACE_SIZE_MAX)
+	if (size > EVENT_SIZE_MAX)
 		return fail(w, MS_EXIT_SOFTWARE, "size does not fit in 48 bits");
 	if (n && check_type(w, type, n))
 		return w->err.code;
@@ -200,61 +200,61 @@ int tracetext_alloc(struct tracetext_writer *w, uint64_t id, uint64_t size,
 
 int tracetext_free(struct tracetext_writer *w, uint64_t id)
 {
-	struct trace_event ev = { .kind = TRACE_FREE, .id = id };
+	struct event ev = { .kind = EVENT_FREE, .id = id };
 
-	if (id == TRACE_ID_ROOT)
+	if (id == EVENT_ID_ROOT)
 		return fail(w, MS_EXIT_SOFTWARE, "ID 0 (the root set) cannot be freed");
 	return emit(w, &ev, NULL);
 }
 
 int tracetext_resize(struct tracetext_writer *w, uint64_t id, uint64_t size)
 {
-	struct trace_event ev = { .kind = TRACE_RESIZE, .id = id, .u.size = size };
+	struct event ev = { .kind = EVENT_RESIZE, .id = id, .u.size = size };
 
-	if (id == TRACE_ID_ROOT)
+	if (id == EVENT_ID_ROOT)
 		return fail(w, MS_EXIT_SOFTWARE, "ID 0 (the root set) cannot be resized");
-	if (size > TRACE_SIZE_MAX)
+	if (size > EVENT_SIZE_MAX)
 		return fail(w, MS_EXIT_SOFTWARE, "size does not fit in 48 bits");
 	return emit(w, &ev, NULL);
 }
 
-static int put_ref(struct tracetext_writer *w, enum trace_kind kind,
+static int put_ref(struct tracetext_writer *w, enum event_kind kind,
 		   uint64_t src, uint64_t dst)
 {
-	struct trace_event ev = { .kind = kind, .id = src, .u.dst = dst };
+	struct event ev = { .kind = kind, .id = src, .u.dst = dst };
 
-	if (dst == TRACE_ID_ROOT)
+	if (dst == EVENT_ID_ROOT)
 		return fail(w, MS_EXIT_SOFTWARE, "a reference to ID 0 (the root set)");
 	return emit(w, &ev, NULL);
 }
 
 int tracetext_ref_add(struct tracetext_writer *w, uint64_t src, uint64_t dst)
 {
-	return put_ref(w, TRACE_REF_ADD, src, dst);
+	return put_ref(w, EVENT_REF_ADD, src, dst);
 }
 
 int tracetext_ref_drop(struct tracetext_writer *w, uint64_t src, uint64_t dst)
 {
-	return put_ref(w, TRACE_REF_DROP, src, dst);
+	return put_ref(w, EVENT_REF_DROP, src, dst);
 }
 
 int tracetext_collect(struct tracetext_writer *w, uint64_t gen)
 {
-	struct trace_event ev = { .kind = TRACE_COLLECT, .u.gen = gen };
+	struct event ev = { .kind = EVENT_COLLECT, .u.gen = gen };
 
 	return emit(w, &ev, NULL);
 }
 
 int tracetext_safepoint(struct tracetext_writer *w)
 {
-	struct trace_event ev = { .kind = TRACE_SAFEPOINT };
+	struct event ev = { .kind = EVENT_SAFEPOINT };
 
 	return emit(w, &ev, NULL);
 }
 
 int tracetext_time(struct tracetext_writer *w, uint64_t ns)
 {
-	struct trace_event ev = { .kind = TRACE_TIME, .u.time = ns };
+	struct event ev = { .kind = EVENT_TIME, .u.time = ns };
 
 	if (w->err.code)
 		return w->err.code;
@@ -292,12 +292,12 @@ int tracetext_comment(struct tracetext_writer *w, const char *text)
 	return 0;
 }
 
-int tracetext_put(struct tracetext_writer *w, const struct trace_event *ev,
+int tracetext_put(struct tracetext_writer *w, const struct event *ev,
 		  const struct typetab *types)
 {
 	const char *name = NULL;
 
-	if (ev->kind == TRACE_ALLOC && ev->type != TYPETAB_UNTYPED)
+	if (ev->kind == EVENT_ALLOC && ev->type != TYPETAB_UNTYPED)
 		name = typetab_name(types, ev->type);
 	return emit(w, ev, name);
 }

@@ -6,7 +6,7 @@
  * line `#memsim-trace 1` (followed by one space and the metadata JSON when
  * there is any), then one line per event, fields separated by one space,
  * numbers in decimal without leading zeros, `\n` line ends, no blank
- * lines; `c` without GEN when the event's gen is TRACE_GEN_DEFAULT.
+ * lines; `c` without GEN when the event's gen is EVENT_GEN_DEFAULT.
  * Two traces with the same events and metadata have byte-identical
  * normalised texts, which is what the binary form's round-trip tests
  * compare (docs/binary-format.md). Comments are written only when a
@@ -35,7 +35,7 @@
 
 #include "error.h"
 #include "sink.h"
-#include "trace.h"
+#include "event.h"
 #include "typetab.h"
 
 /* Longest normalised event line, without its '\n': "a", an ID of 20
@@ -47,7 +47,7 @@
  * TRACETEXT_LINE_MAX + 1 bytes), NUL-terminated. `type_name` is the name
  * of ev->type for ALLOC (NULL or "" when untyped). The event must satisfy
  * the format's value rules (a reader's events do). Returns the length. */
-size_t tracetext_format(char *buf, const struct trace_event *ev,
+size_t tracetext_format(char *buf, const struct event *ev,
 			const char *type_name);
 
 struct tracetext_writer;
@@ -78,7 +78,7 @@ struct tracetext_writer *tracetext_create(const char *path, unsigned flags,
  *   tracetext_resize    `r ID SIZE`
  *   tracetext_ref_add   `+ SRC DST`         (SRC 0: the root set)
  *   tracetext_ref_drop  `- SRC DST`
- *   tracetext_collect   `c [GEN]`           (TRACE_GEN_DEFAULT: no GEN)
+ *   tracetext_collect   `c [GEN]`           (EVENT_GEN_DEFAULT: no GEN)
  *   tracetext_safepoint `s`
  *   tracetext_time      `@ T`, written only when T is later than the last
  *                       time written (equal times are dropped; unlike
@@ -99,7 +99,7 @@ int tracetext_comment(struct tracetext_writer *w, const char *text);
 /* Writes an event as a reader returned it, unchecked and losslessly
  * (equal times kept); ev->type indexes `types` (the reader's table). For
  * converters. Returns 0 or the sticky error's code. */
-int tracetext_put(struct tracetext_writer *w, const struct trace_event *ev,
+int tracetext_put(struct tracetext_writer *w, const struct event *ev,
 		  const struct typetab *types);
 
 /* Event lines written so far (the header and comments are not events;

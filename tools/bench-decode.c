@@ -22,7 +22,7 @@ int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		struct ms_error err;
-		struct trace_event ev;
+		struct event ev;
 		struct trace_reader *r;
 		unsigned long long n = 0, sum = 0;
 		double t0 = now();

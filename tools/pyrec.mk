@@ -5,7 +5,7 @@
 # FILE.msb, and what they use) are compiled in. It is built the same way
 # in every BUILD flavour: it produces the ground truth the tests judge
 # memsim by, it is not itself the code under test.
-PYREC_SIM := sim/tracebin.c sim/tracetext.c sim/trace.c sim/sink.c sim/typetab.c \
+PYREC_SIM := sim/tracebin.c sim/tracetext.c sim/trace.c sim/event.c sim/sink.c sim/typetab.c \
 	sim/xalloc.c sim/error.c
 
 tools: bin/pyrec-embed

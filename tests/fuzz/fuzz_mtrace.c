@@ -26,7 +26,7 @@ static struct fuzz_file log_file, out_file;
 static void check_output(const char *path)
 {
 	struct ms_error err;
-	struct trace_event ev;
+	struct event ev;
 	struct trace_reader *r;
 	struct heap *h;
 	int rc;
@@ -36,7 +36,7 @@ static void check_output(const char *path)
 	FUZZ_CHECK(r != NULL);
 	h = heap_create(NULL);
 	while ((rc = trace_next(r, &ev, &err)) > 0)
-		if (ev.kind <= TRACE_REF_DROP)
+		if (ev.kind <= EVENT_REF_DROP)
 			FUZZ_CHECK(heap_apply(h, &ev, &err) == 0);
 	FUZZ_CHECK(rc == 0);
 	FUZZ_CHECK(heap_check(h, &err) == 0);

@@ -42,7 +42,7 @@ static void check_error(const struct ms_error *err)
 static void pass_reader(const char *path)
 {
 	struct ms_error err, again;
-	struct trace_event ev;
+	struct event ev;
 	struct trace_reader *r;
 	int rc;
 
@@ -53,7 +53,7 @@ static void pass_reader(const char *path)
 		return;
 	}
 	while ((rc = trace_next(r, &ev, &err)) > 0)
-		FUZZ_CHECK((unsigned)ev.kind < TRACE_KIND_COUNT);
+		FUZZ_CHECK((unsigned)ev.kind < EVENT_KIND_COUNT);
 	if (rc < 0) {
 		char line[512];
 
@@ -71,7 +71,7 @@ static void pass_reader(const char *path)
 static void pass_heap(const char *path)
 {
 	struct ms_error err;
-	struct trace_event ev;
+	struct event ev;
 	struct trace_reader *r;
 	struct heap *h;
 	uint32_t *garbage;
@@ -84,7 +84,7 @@ static void pass_heap(const char *path)
 		return;
 	h = heap_create(NULL);
 	while ((rc = trace_next(r, &ev, &err)) > 0) {
-		if (ev.kind > TRACE_REF_DROP)
+		if (ev.kind > EVENT_REF_DROP)
 			continue;
 		if (heap_apply(h, &ev, &err) != 0) {
 			FUZZ_CHECK(err.code == MS_EXIT_DATAERR && err.msg[0]);

@@ -86,7 +86,7 @@ static void rt_fini(struct rt *r)
 	typetab_destroy(r->types);
 }
 
-static void rt_event(struct rt *r, struct trace_event *ev)
+static void rt_event(struct rt *r, struct event *ev)
 {
 	struct ms_error err;
 
@@ -100,7 +100,7 @@ static void rt_event(struct rt *r, struct trace_event *ev)
 
 static void rt_alloc(struct rt *r, uint64_t id, uint64_t size, const char *type)
 {
-	struct trace_event ev = { .kind = TRACE_ALLOC, .id = id, .u.size = size };
+	struct event ev = { .kind = EVENT_ALLOC, .id = id, .u.size = size };
 	int from_allocator = 1;
 	uint32_t slot;
 
@@ -116,14 +116,14 @@ static void rt_alloc(struct rt *r, uint64_t id, uint64_t size, const char *type)
 
 static void rt_ref(struct rt *r, int add, uint64_t src, uint64_t dst)
 {
-	struct trace_event ev = { .kind = add ? TRACE_REF_ADD : TRACE_REF_DROP,
+	struct event ev = { .kind = add ? EVENT_REF_ADD : EVENT_REF_DROP,
 				  .id = src, .u.dst = dst };
 	rt_event(r, &ev);
 }
 
 static void rt_freeid(struct rt *r, uint64_t id)
 {
-	struct trace_event ev = { .kind = TRACE_FREE, .id = id };
+	struct event ev = { .kind = EVENT_FREE, .id = id };
 	rt_event(r, &ev);
 }
 
@@ -207,7 +207,7 @@ static void spec_cycle_none_never_frees(void)
 
 	rt_init(&r, &gc_none, NULL, 0);
 	make_cycle(&r, 1, 2, 1);
-	rt_collect(&r, TRACE_GEN_DEFAULT);
+	rt_collect(&r, EVENT_GEN_DEFAULT);
 	rt_collect(&r, 0);
 	/* both lists keep a count of 1 forever */
 	CHECK_U64(heap_live_objects(r.h), 2);

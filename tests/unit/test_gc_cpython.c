@@ -125,7 +125,7 @@ static int replay(const char *cmd, uint64_t threshold0, int deferred,
 			       .ctx = &r, .clear_freelists = rt_clear };
 	r.gc = gc_generational.create(p, &env);
 	while (rc == 0 && fgets(line, sizeof line, f)) {
-		struct trace_event ev = { 0 };
+		struct event ev = { 0 };
 		struct ms_error err;
 		unsigned long long x = 0, y = 0;
 		char type[64] = "";
@@ -139,13 +139,13 @@ static int replay(const char *cmd, uint64_t threshold0, int deferred,
 			gc_generational.safepoint(r.gc);
 			break;
 		case 'c':
-			rc = gc_generational.collect(r.gc, TRACE_GEN_DEFAULT, &err);
+			rc = gc_generational.collect(r.gc, EVENT_GEN_DEFAULT, &err);
 			/* the scripts reset their counters after this gc.collect() */
 			gc_generational.stats(r.gc, &base);
 			break;
 		case 'a':
 			n = sscanf(line + 1, "%llu %llu %63s", &x, &y, type);
-			ev.kind = TRACE_ALLOC;
+			ev.kind = EVENT_ALLOC;
 			ev.id = x;
 			ev.u.size = y;
 			ev.type = n == 3 ? typetab_intern(r.types, type, strlen(type))
@@ -163,8 +163,8 @@ static int replay(const char *cmd, uint64_t threshold0, int deferred,
 			break;
 		case 'r': case '+': case '-': case 'f':
 			sscanf(line + 1, "%llu %llu", &x, &y);
-			ev.kind = line[0] == 'r' ? TRACE_RESIZE : line[0] == '+'
-				? TRACE_REF_ADD : line[0] == '-' ? TRACE_REF_DROP : TRACE_FREE;
+			ev.kind = line[0] == 'r' ? EVENT_RESIZE : line[0] == '+'
+				? EVENT_REF_ADD : line[0] == '-' ? EVENT_REF_DROP : EVENT_FREE;
 			ev.id = x;
 			ev.u.size = y;  /* same storage as dst */
 			if (line[0] != 'r')

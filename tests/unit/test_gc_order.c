@@ -80,7 +80,7 @@ static void rt_fini(struct rt *r)
 	typetab_destroy(r->types);
 }
 
-static void rt_event(struct rt *r, struct trace_event *ev)
+static void rt_event(struct rt *r, struct event *ev)
 {
 	struct ms_error err;
 
@@ -94,7 +94,7 @@ static void rt_event(struct rt *r, struct trace_event *ev)
 
 static void rt_alloc(struct rt *r, uint64_t id, const char *type)
 {
-	struct trace_event ev = { .kind = TRACE_ALLOC, .id = id, .u.size = 56 };
+	struct event ev = { .kind = EVENT_ALLOC, .id = id, .u.size = 56 };
 
 	ev.type = typetab_intern(r->types, type, strlen(type));
 	rt_event(r, &ev);
@@ -103,7 +103,7 @@ static void rt_alloc(struct rt *r, uint64_t id, const char *type)
 
 static void rt_ref(struct rt *r, int add, uint64_t src, uint64_t dst)
 {
-	struct trace_event ev = { .kind = add ? TRACE_REF_ADD : TRACE_REF_DROP,
+	struct event ev = { .kind = add ? EVENT_REF_ADD : EVENT_REF_DROP,
 				  .id = src, .u.dst = dst };
 	rt_event(r, &ev);
 }

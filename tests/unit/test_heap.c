@@ -19,7 +19,7 @@
 /* Parses "a ID SIZE", "f ID", "r ID SIZE", "+ SRC DST", "- SRC DST". */
 static int ev(struct heap *h, const char *line, struct ms_error *err)
 {
-	struct trace_event e;
+	struct event e;
 	char *end;
 	uint64_t x, y;
 
@@ -27,12 +27,12 @@ static int ev(struct heap *h, const char *line, struct ms_error *err)
 	x = strtoull(line + 1, &end, 0);
 	y = strtoull(end, &end, 0);
 	switch (line[0]) {
-	case 'a': e.kind = TRACE_ALLOC; e.u.size = y; break;
-	case 'f': e.kind = TRACE_FREE; break;
-	case 'r': e.kind = TRACE_RESIZE; e.u.size = y; break;
-	case '+': e.kind = TRACE_REF_ADD; e.u.dst = y; break;
-	case '-': e.kind = TRACE_REF_DROP; e.u.dst = y; break;
-	default: e.kind = TRACE_COLLECT; break;
+	case 'a': e.kind = EVENT_ALLOC; e.u.size = y; break;
+	case 'f': e.kind = EVENT_FREE; break;
+	case 'r': e.kind = EVENT_RESIZE; e.u.size = y; break;
+	case '+': e.kind = EVENT_REF_ADD; e.u.dst = y; break;
+	case '-': e.kind = EVENT_REF_DROP; e.u.dst = y; break;
+	default: e.kind = EVENT_COLLECT; break;
 	}
 	e.id = x;
 	ms_error_clear(err);
@@ -199,7 +199,7 @@ static void test_alloc_and_lookup(void)
 {
 	struct rec r;
 	struct heap *h = rec_heap(&r);
-	struct trace_event e = { .kind = TRACE_ALLOC, .type = 3, .id = 7, .u.size = 56 };
+	struct event e = { .kind = EVENT_ALLOC, .type = 3, .id = 7, .u.size = 56 };
 	struct ms_error err;
 	uint32_t s;
 
@@ -413,7 +413,7 @@ static void test_hooks_on_ref(void)
 static void test_errors(void)
 {
 	struct heap *h = heap_create(NULL);
-	struct trace_event e;
+	struct event e;
 	struct ms_error err;
 	struct heap_obj *o;
 
@@ -464,12 +464,12 @@ static void test_errors(void)
 	/* Total size beyond 64 bits (the reader caps sizes at 2^48-1, the
 	 * heap does not rely on it): 28 live + 2^64-20 > 2^64-1. */
 	memset(&e, 0, sizeof e);
-	e.kind = TRACE_ALLOC;
+	e.kind = EVENT_ALLOC;
 	e.id = 50;
 	e.u.size = UINT64_MAX - 19;
 	CHECK_I64(heap_apply(h, &e, &err), MS_EXIT_DATAERR);
 	CHECK_STR(err.msg, "total live size would exceed 2^64-1 bytes");
-	e.kind = TRACE_RESIZE;
+	e.kind = EVENT_RESIZE;
 	e.id = 1;
 	CHECK_I64(heap_apply(h, &e, &err), MS_EXIT_DATAERR);
 	CHECK_STR(err.msg, "total live size would exceed 2^64-1 bytes");
@@ -477,7 +477,7 @@ static void test_errors(void)
 	CHECK_U64(heap_obj(h, heap_lookup(h, 1))->size, 8);
 
 	/* Not a heap event: the caller's bug. */
-	e.kind = TRACE_COLLECT;
+	e.kind = EVENT_COLLECT;
 	CHECK_I64(heap_apply(h, &e, &err), MS_EXIT_SOFTWARE);
 	CHECK_STR(err.msg, "heap_apply: event kind 5 is not a heap event");
 	CHECK_HEAP(h);
@@ -623,28 +623,28 @@ static void *chain_thread(void *arg)
 {
 	struct chain_job *j = arg;
 	struct heap_hooks hk = { .ctx = j, .on_free = chain_free };
-	struct trace_event e;
+	struct event e;
 	struct ms_error err;
 	double t0;
 
 	memset(&e, 0, sizeof e);
 	j->h = heap_create(&hk);
 	t0 = now_s();
-	e.kind = TRACE_ALLOC; e.id = 1; e.u.size = 32;
+	e.kind = EVENT_ALLOC; e.id = 1; e.u.size = 32;
 	j->apply_errors |= heap_apply(j->h, &e, &err);
 	for (uint64_t i = 1; i < CHAIN_N; i++) {
-		e.kind = TRACE_ALLOC; e.id = i + 1; e.u.size = 32;
+		e.kind = EVENT_ALLOC; e.id = i + 1; e.u.size = 32;
 		j->apply_errors |= heap_apply(j->h, &e, &err);
-		e.kind = TRACE_REF_ADD; e.id = i; e.u.dst = i + 1;
+		e.kind = EVENT_REF_ADD; e.id = i; e.u.dst = i + 1;
 		j->apply_errors |= heap_apply(j->h, &e, &err);
-		e.kind = TRACE_REF_DROP; e.id = 0; e.u.dst = i + 1;
+		e.kind = EVENT_REF_DROP; e.id = 0; e.u.dst = i + 1;
 		j->apply_errors |= heap_apply(j->h, &e, &err);
 	}
 	j->build_s = now_s() - t0;
 	j->live_before = heap_live_objects(j->h);
 	j->next_expected = CHAIN_N;
 	t0 = now_s();
-	e.kind = TRACE_REF_DROP; e.id = 0; e.u.dst = 1;
+	e.kind = EVENT_REF_DROP; e.id = 0; e.u.dst = 1;
 	j->apply_errors |= heap_apply(j->h, &e, &err);
 	j->drop_s = now_s() - t0;
 	j->live_after = heap_live_objects(j->h);
@@ -685,7 +685,7 @@ static void test_chain_10m_small_stack(void)
 static void test_cycle_1m(void)
 {
 	struct heap *h = heap_create(NULL);
-	struct trace_event e;
+	struct event e;
 	struct ms_error err;
 	uint32_t *g = NULL;
 	uint64_t bytes = 0, n;
@@ -694,15 +694,15 @@ static void test_cycle_1m(void)
 	/* Ring 1 -> 2 -> ... -> N -> 1 of 48-byte objects, roots dropped. */
 	memset(&e, 0, sizeof e);
 	for (uint64_t i = 1; i <= CYCLE_N; i++) {
-		e.kind = TRACE_ALLOC; e.id = i; e.u.size = 48;
+		e.kind = EVENT_ALLOC; e.id = i; e.u.size = 48;
 		rc |= heap_apply(h, &e, &err);
 	}
 	for (uint64_t i = 1; i <= CYCLE_N; i++) {
-		e.kind = TRACE_REF_ADD; e.id = i; e.u.dst = i % CYCLE_N + 1;
+		e.kind = EVENT_REF_ADD; e.id = i; e.u.dst = i % CYCLE_N + 1;
 		rc |= heap_apply(h, &e, &err);
 	}
 	for (uint64_t i = 1; i <= CYCLE_N; i++) {
-		e.kind = TRACE_REF_DROP; e.id = 0; e.u.dst = i;
+		e.kind = EVENT_REF_DROP; e.id = 0; e.u.dst = i;
 		rc |= heap_apply(h, &e, &err);
 	}
 	CHECK_I64(rc, 0);
@@ -747,7 +747,7 @@ static void test_extreme_ids(void)
 static void test_address_ids(void)
 {
 	struct heap *h = heap_create(NULL);
-	struct trace_event e;
+	struct event e;
 	struct ms_error err;
 	const uint64_t base = UINT64_C(0x55d0c0a01230), n = 200000;
 	uint64_t live = 0;
@@ -758,11 +758,11 @@ static void test_address_ids(void)
 	 * the map sees deletions inside long runs. */
 	memset(&e, 0, sizeof e);
 	for (uint64_t i = 0; i < n; i++) {
-		e.kind = TRACE_ALLOC; e.id = base + 16 * i; e.u.size = 16;
+		e.kind = EVENT_ALLOC; e.id = base + 16 * i; e.u.size = 16;
 		rc |= heap_apply(h, &e, &err);
 	}
 	for (uint64_t i = 0; i < n; i += 2) {
-		e.kind = TRACE_FREE; e.id = base + 16 * i;
+		e.kind = EVENT_FREE; e.id = base + 16 * i;
 		rc |= heap_apply(h, &e, &err);
 	}
 	CHECK_HEAP(h);
@@ -775,7 +775,7 @@ static void test_address_ids(void)
 	}
 	CHECK_U64(live, n / 2);
 	for (uint64_t i = 0; i < n; i += 2) {
-		e.kind = TRACE_ALLOC; e.id = base + 16 * i; e.u.size = 32;
+		e.kind = EVENT_ALLOC; e.id = base + 16 * i; e.u.size = 32;
 		rc |= heap_apply(h, &e, &err);
 	}
 	CHECK_I64(rc, 0);

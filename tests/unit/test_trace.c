@@ -48,7 +48,7 @@ static uint64_t drain(const char *name, int *status, char *msg, size_t size,
 		      int *code)
 {
 	struct ms_error err;
-	struct trace_event ev;
+	struct event ev;
 	struct trace_reader *r;
 	uint64_t n = 0;
 	int got;
@@ -135,10 +135,10 @@ static struct trace_reader *open_ok(const char *name)
 }
 
 /* Reads one event and checks its kind and fields. */
-static void expect_event_at(struct trace_reader *r, enum trace_kind kind,
+static void expect_event_at(struct trace_reader *r, enum event_kind kind,
 			    uint64_t id, uint64_t u, const char *type, int line)
 {
-	struct trace_event ev;
+	struct event ev;
 	struct ms_error err;
 	int got;
 
@@ -158,7 +158,7 @@ static void expect_event_at(struct trace_reader *r, enum trace_kind kind,
 
 static void expect_end(struct trace_reader *r)
 {
-	struct trace_event ev;
+	struct event ev;
 	struct ms_error err;
 
 	ms_error_clear(&err);
@@ -170,14 +170,14 @@ static void expect_end(struct trace_reader *r)
 
 static void test_kind_letters(void)
 {
-	CHECK_I64(trace_kind_letter(TRACE_ALLOC), 'a');
-	CHECK_I64(trace_kind_letter(TRACE_FREE), 'f');
-	CHECK_I64(trace_kind_letter(TRACE_RESIZE), 'r');
-	CHECK_I64(trace_kind_letter(TRACE_REF_ADD), '+');
-	CHECK_I64(trace_kind_letter(TRACE_REF_DROP), '-');
-	CHECK_I64(trace_kind_letter(TRACE_COLLECT), 'c');
-	CHECK_I64(trace_kind_letter(TRACE_SAFEPOINT), 's');
-	CHECK_I64(trace_kind_letter(TRACE_TIME), '@');
+	CHECK_I64(event_letter(EVENT_ALLOC), 'a');
+	CHECK_I64(event_letter(EVENT_FREE), 'f');
+	CHECK_I64(event_letter(EVENT_RESIZE), 'r');
+	CHECK_I64(event_letter(EVENT_REF_ADD), '+');
+	CHECK_I64(event_letter(EVENT_REF_DROP), '-');
+	CHECK_I64(event_letter(EVENT_COLLECT), 'c');
+	CHECK_I64(event_letter(EVENT_SAFEPOINT), 's');
+	CHECK_I64(event_letter(EVENT_TIME), '@');
 }
 
 static void test_every_event(void)
@@ -211,33 +211,33 @@ static void test_every_event(void)
 	CHECK_STR(trace_name(r), "t.trace");
 	CHECK_STR(trace_metadata(r), "{\"source\":\"hand-written\",\"n\":[1,2]}");
 	CHECK_I64(trace_has_time(r), 0);
-	EXPECT_EVENT(r, TRACE_ALLOC, 1, 56, "list");
-	EXPECT_EVENT(r, TRACE_ALLOC, 2, 56, "list");
-	EXPECT_EVENT(r, TRACE_ALLOC, 3, 0, "");
-	EXPECT_EVENT(r, TRACE_REF_ADD, 1, 2, "");
-	EXPECT_EVENT(r, TRACE_REF_DROP, 0, 1, "");
-	EXPECT_EVENT(r, TRACE_RESIZE, 3, 4096, "");
+	EXPECT_EVENT(r, EVENT_ALLOC, 1, 56, "list");
+	EXPECT_EVENT(r, EVENT_ALLOC, 2, 56, "list");
+	EXPECT_EVENT(r, EVENT_ALLOC, 3, 0, "");
+	EXPECT_EVENT(r, EVENT_REF_ADD, 1, 2, "");
+	EXPECT_EVENT(r, EVENT_REF_DROP, 0, 1, "");
+	EXPECT_EVENT(r, EVENT_RESIZE, 3, 4096, "");
 	/* The located text is the whole line, blanks kept, ending cut. */
 	ms_error_clear(&err);
 	trace_locate(r, &err);
 	CHECK_STR(err.file, "t.trace");
 	CHECK_U64(err.line, 10);
 	CHECK_STR(err.text, "  r  3   4096  ");
-	EXPECT_EVENT(r, TRACE_FREE, 3, 0, "");
+	EXPECT_EVENT(r, EVENT_FREE, 3, 0, "");
 	ms_error_clear(&err);
 	trace_locate(r, &err);
 	CHECK_U64(err.line, 11);
 	CHECK_STR(err.text, "f 0x3");
-	EXPECT_EVENT(r, TRACE_COLLECT, 0, TRACE_GEN_DEFAULT, "");
-	EXPECT_EVENT(r, TRACE_COLLECT, 0, 2, "");
-	EXPECT_EVENT(r, TRACE_COLLECT, 0, 0, "");
-	EXPECT_EVENT(r, TRACE_SAFEPOINT, 0, 0, "");
-	EXPECT_EVENT(r, TRACE_TIME, 0, 0, "");
+	EXPECT_EVENT(r, EVENT_COLLECT, 0, EVENT_GEN_DEFAULT, "");
+	EXPECT_EVENT(r, EVENT_COLLECT, 0, 2, "");
+	EXPECT_EVENT(r, EVENT_COLLECT, 0, 0, "");
+	EXPECT_EVENT(r, EVENT_SAFEPOINT, 0, 0, "");
+	EXPECT_EVENT(r, EVENT_TIME, 0, 0, "");
 	CHECK_I64(trace_has_time(r), 1);
-	EXPECT_EVENT(r, TRACE_TIME, 0, 16, "");
-	EXPECT_EVENT(r, TRACE_TIME, 0, 16, "");
-	EXPECT_EVENT(r, TRACE_ALLOC, 4, 8, "_private.Node_2");
-	EXPECT_EVENT(r, TRACE_REF_ADD, 4, 4, "");
+	EXPECT_EVENT(r, EVENT_TIME, 0, 16, "");
+	EXPECT_EVENT(r, EVENT_TIME, 0, 16, "");
+	EXPECT_EVENT(r, EVENT_ALLOC, 4, 8, "_private.Node_2");
+	EXPECT_EVENT(r, EVENT_REF_ADD, 4, 4, "");
 	ms_error_clear(&err);
 	trace_locate(r, &err);
 	CHECK_U64(err.line, 21);
@@ -258,7 +258,7 @@ static void test_header_variants(void)
 	write_str("t.trace", "#memsim-trace 1\nf 1\n");
 	r = open_ok("t.trace");
 	CHECK(trace_metadata(r) == NULL);
-	EXPECT_EVENT(r, TRACE_FREE, 1, 0, "");
+	EXPECT_EVENT(r, EVENT_FREE, 1, 0, "");
 	expect_end(r);
 	trace_close(r);
 
@@ -272,7 +272,7 @@ static void test_header_variants(void)
 	write_str("t.trace", "#memsim-trace 0x1 \r\n@ 5\n");
 	r = open_ok("t.trace");
 	CHECK(trace_metadata(r) == NULL);
-	EXPECT_EVENT(r, TRACE_TIME, 0, 5, "");
+	EXPECT_EVENT(r, EVENT_TIME, 0, 5, "");
 	trace_close(r);
 
 	/* Not a header: a comment on line 1. */
@@ -308,12 +308,12 @@ static void test_id_limits(void)
 		  "- 1 0x0000000000000000000001\n"
 		  "a 18446744073709551610 1\n");
 	r = open_ok("t.trace");
-	EXPECT_EVENT(r, TRACE_ALLOC, UINT64_MAX, 1, "");
-	EXPECT_EVENT(r, TRACE_FREE, UINT64_MAX, 0, "");
-	EXPECT_EVENT(r, TRACE_FREE, UINT64_MAX, 0, "");
-	EXPECT_EVENT(r, TRACE_REF_ADD, 0, UINT64_MAX, "");
-	EXPECT_EVENT(r, TRACE_REF_DROP, 1, 1, "");
-	EXPECT_EVENT(r, TRACE_ALLOC, UINT64_MAX - 5, 1, "");
+	EXPECT_EVENT(r, EVENT_ALLOC, UINT64_MAX, 1, "");
+	EXPECT_EVENT(r, EVENT_FREE, UINT64_MAX, 0, "");
+	EXPECT_EVENT(r, EVENT_FREE, UINT64_MAX, 0, "");
+	EXPECT_EVENT(r, EVENT_REF_ADD, 0, UINT64_MAX, "");
+	EXPECT_EVENT(r, EVENT_REF_DROP, 1, 1, "");
+	EXPECT_EVENT(r, EVENT_ALLOC, UINT64_MAX - 5, 1, "");
 	expect_end(r);
 	trace_close(r);
 
@@ -339,8 +339,8 @@ static void test_size_limits(void)
 		  "a 1 281474976710655 x\n"
 		  "r 1 0xffffffffffff\n");
 	r = open_ok("t.trace");
-	EXPECT_EVENT(r, TRACE_ALLOC, 1, TRACE_SIZE_MAX, "x");
-	EXPECT_EVENT(r, TRACE_RESIZE, 1, UINT64_C(281474976710655), "");
+	EXPECT_EVENT(r, EVENT_ALLOC, 1, EVENT_SIZE_MAX, "x");
+	EXPECT_EVENT(r, EVENT_RESIZE, 1, UINT64_C(281474976710655), "");
 	expect_end(r);
 	trace_close(r);
 
@@ -361,7 +361,7 @@ static void test_many_types(void)
 {
 	FILE *f = fopen("t.trace", "w");
 	struct trace_reader *r;
-	struct trace_event ev;
+	struct event ev;
 	struct ms_error err;
 	char want[32];
 	int bad = 0;
@@ -638,8 +638,8 @@ static void test_long_lines(void)
 	write_file("t.trace", t, n);
 	free(t);
 	r = open_ok("t.trace");
-	EXPECT_EVENT(r, TRACE_FREE, 7, 0, "");
-	EXPECT_EVENT(r, TRACE_FREE, 8, 0, "");
+	EXPECT_EVENT(r, EVENT_FREE, 7, 0, "");
+	EXPECT_EVENT(r, EVENT_FREE, 8, 0, "");
 	ms_error_clear(&err);
 	trace_locate(r, &err);
 	CHECK_U64(err.line, 3);
@@ -720,7 +720,7 @@ static void test_locate_saved(void)
 	line[153] = '\n';
 	write_file("t.trace", line, sizeof line);
 	r = open_ok("t.trace");
-	EXPECT_EVENT(r, TRACE_FREE, 7, 0, "");
+	EXPECT_EVENT(r, EVENT_FREE, 7, 0, "");
 	expect_end(r);		/* refill moves the buffer, then the end */
 	ms_error_clear(&err);
 	trace_locate(r, &err);
@@ -791,8 +791,8 @@ static void test_gzip(void)
 		   "#memsim-trace 1 {\"gz\":true}\na 1 56 list\r\nf 1\n");
 	r = open_ok("g.trace");
 	CHECK_STR(trace_metadata(r), "{\"gz\":true}");
-	EXPECT_EVENT(r, TRACE_ALLOC, 1, 56, "list");
-	EXPECT_EVENT(r, TRACE_FREE, 1, 0, "");
+	EXPECT_EVENT(r, EVENT_ALLOC, 1, 56, "list");
+	EXPECT_EVENT(r, EVENT_FREE, 1, 0, "");
 	expect_end(r);
 	stat("g.trace", &st);
 	CHECK_U64(trace_file_size(r), (uint64_t)st.st_size);
@@ -804,9 +804,9 @@ static void test_gzip(void)
 	write_gzip("g.trace", "wb", "a 1 8\na 2 1");
 	write_gzip("g.trace", "ab", "6\n@ 3\n");
 	r = open_ok("g.trace");
-	EXPECT_EVENT(r, TRACE_ALLOC, 1, 8, "");
-	EXPECT_EVENT(r, TRACE_ALLOC, 2, 16, "");
-	EXPECT_EVENT(r, TRACE_TIME, 0, 3, "");
+	EXPECT_EVENT(r, EVENT_ALLOC, 1, 8, "");
+	EXPECT_EVENT(r, EVENT_ALLOC, 2, 16, "");
+	EXPECT_EVENT(r, EVENT_TIME, 0, 3, "");
 	expect_end(r);
 	trace_close(r);
 
@@ -827,7 +827,7 @@ static void test_gzip_large(void)
 {
 	gzFile g = gzopen("big.gz", "wb");
 	struct trace_reader *r;
-	struct trace_event ev;
+	struct event ev;
 	struct ms_error err;
 	uint64_t n = 0, sum = 0;
 	char line[64];
@@ -960,7 +960,7 @@ static void test_streaming_stdin(void)
 	int fds[2], saved_stdin, wstatus;
 	pid_t child;
 	struct trace_reader *r;
-	struct trace_event ev;
+	struct event ev;
 	struct ms_error err;
 	uint64_t n = 0, id_sum = 0, rss_early = 0, rss_late, bytes = 0;
 	int got;

@@ -60,7 +60,7 @@ static void write_body(const unsigned char *body, size_t n)
 static uint64_t read_all(struct ms_error *err, int *rc)
 {
 	struct trace_reader *r;
-	struct trace_event ev;
+	struct event ev;
 	uint64_t n = 0;
 
 	ms_error_clear(err);
@@ -136,7 +136,7 @@ static void test_exact_bytes(void)
 	CHECK_U64(tracebin_ref_add(w, 2, 1), 0);
 	CHECK_U64(tracebin_ref_drop(w, 0, 1), 0);
 	CHECK_U64(tracebin_ref_drop(w, 0, 2), 0);
-	CHECK_U64(tracebin_collect(w, TRACE_GEN_DEFAULT), 0);
+	CHECK_U64(tracebin_collect(w, EVENT_GEN_DEFAULT), 0);
 	CHECK_U64(tracebin_events(w), 7);
 	CHECK_U64(tracebin_close(w, &err), 0);
 	got = read_file("c.msb", &n);
@@ -149,26 +149,26 @@ static void test_exact_bytes(void)
 /* Every kind with edge values, written and read back. */
 static void test_round_trip_edges(void)
 {
-	static const struct trace_event evs[] = {
-		{ .kind = TRACE_ALLOC, .id = UINT64_MAX, .u.size = TRACE_SIZE_MAX, .type = 1 },
-		{ .kind = TRACE_ALLOC, .id = 1, .u.size = 0 },
-		{ .kind = TRACE_ALLOC, .id = 2, .u.size = 128, .type = 2 },
-		{ .kind = TRACE_ALLOC, .id = 3, .u.size = 16383, .type = 1 },
-		{ .kind = TRACE_RESIZE, .id = UINT64_MAX, .u.size = 16384 },
-		{ .kind = TRACE_REF_ADD, .id = UINT64_MAX, .u.dst = 1 },
-		{ .kind = TRACE_REF_ADD, .id = 0, .u.dst = UINT64_MAX },
-		{ .kind = TRACE_REF_DROP, .id = 1, .u.dst = 1 },
-		{ .kind = TRACE_REF_DROP, .id = 0, .u.dst = 2 },
-		{ .kind = TRACE_COLLECT, .u.gen = TRACE_GEN_DEFAULT },
-		{ .kind = TRACE_COLLECT, .u.gen = 0 },
-		{ .kind = TRACE_COLLECT, .u.gen = UINT64_MAX - 1 },
-		{ .kind = TRACE_SAFEPOINT },
-		{ .kind = TRACE_TIME, .u.time = 0 },
-		{ .kind = TRACE_TIME, .u.time = 0 },
-		{ .kind = TRACE_TIME, .u.time = 1 },
-		{ .kind = TRACE_TIME, .u.time = UINT64_MAX },
-		{ .kind = TRACE_FREE, .id = UINT64_MAX },
-		{ .kind = TRACE_FREE, .id = 1 },
+	static const struct event evs[] = {
+		{ .kind = EVENT_ALLOC, .id = UINT64_MAX, .u.size = EVENT_SIZE_MAX, .type = 1 },
+		{ .kind = EVENT_ALLOC, .id = 1, .u.size = 0 },
+		{ .kind = EVENT_ALLOC, .id = 2, .u.size = 128, .type = 2 },
+		{ .kind = EVENT_ALLOC, .id = 3, .u.size = 16383, .type = 1 },
+		{ .kind = EVENT_RESIZE, .id = UINT64_MAX, .u.size = 16384 },
+		{ .kind = EVENT_REF_ADD, .id = UINT64_MAX, .u.dst = 1 },
+		{ .kind = EVENT_REF_ADD, .id = 0, .u.dst = UINT64_MAX },
+		{ .kind = EVENT_REF_DROP, .id = 1, .u.dst = 1 },
+		{ .kind = EVENT_REF_DROP, .id = 0, .u.dst = 2 },
+		{ .kind = EVENT_COLLECT, .u.gen = EVENT_GEN_DEFAULT },
+		{ .kind = EVENT_COLLECT, .u.gen = 0 },
+		{ .kind = EVENT_COLLECT, .u.gen = UINT64_MAX - 1 },
+		{ .kind = EVENT_SAFEPOINT },
+		{ .kind = EVENT_TIME, .u.time = 0 },
+		{ .kind = EVENT_TIME, .u.time = 0 },
+		{ .kind = EVENT_TIME, .u.time = 1 },
+		{ .kind = EVENT_TIME, .u.time = UINT64_MAX },
+		{ .kind = EVENT_FREE, .id = UINT64_MAX },
+		{ .kind = EVENT_FREE, .id = 1 },
 	};
 	static const char *const names[] = { "", "_io.TextIOWrapper",
 		"A23456789012345678901234567890123456789012345678901234567890123" };
@@ -177,14 +177,14 @@ static void test_round_trip_edges(void)
 	struct tracebin_writer *w = tracebin_create("e.msb", 0,
 						    "{\"k\": [1, \"x\"]}", &err);
 	struct trace_reader *r;
-	struct trace_event ev;
+	struct event ev;
 	size_t i = 0;
 
 	CHECK(w != NULL);
 	for (size_t k = 0; k < n; k++) {
-		const struct trace_event *e = &evs[k];
+		const struct event *e = &evs[k];
 
-		if (e->kind == TRACE_ALLOC)
+		if (e->kind == EVENT_ALLOC)
 			CHECK_U64(tracebin_alloc(w, e->id, e->u.size,
 						 e->type ? names[e->type] : NULL), 0);
 		else
@@ -202,7 +202,7 @@ static void test_round_trip_edges(void)
 		CHECK_U64(ev.kind, evs[i].kind);
 		CHECK_U64(ev.id, evs[i].id);
 		CHECK_U64(ev.u.size, evs[i].u.size);
-		if (ev.kind == TRACE_ALLOC)
+		if (ev.kind == EVENT_ALLOC)
 			CHECK_STR(typetab_name(trace_types(r), ev.type),
 				  names[evs[i].type]);
 		i++;
@@ -229,7 +229,7 @@ static void test_million_types(void)
 	struct ms_error err;
 	struct tracebin_writer *w = tracebin_create("m.msb.gz", SINK_GZIP, "{}", &err);
 	struct trace_reader *r;
-	struct trace_event ev;
+	struct event ev;
 	char name[32];
 	uint64_t i = 0, bad = 0;
 
@@ -273,7 +273,7 @@ static void test_text_round_trip(void)
 	struct trace_reader *r;
 	struct tracetext_writer *tw;
 	struct tracebin_writer *bw;
-	struct trace_event ev;
+	struct event ev;
 	unsigned char *got;
 	size_t n;
 
@@ -394,7 +394,7 @@ static void test_sticky(void)
 	static const unsigned char body[] = { 0x01, 0x02, 0x10, 0x0e };
 	struct ms_error err, again;
 	struct trace_reader *r;
-	struct trace_event ev;
+	struct event ev;
 
 	write_body(body, sizeof body);
 	r = trace_open("t.msb", &err);
@@ -416,7 +416,7 @@ static const char *open_error(const unsigned char *p, size_t n)
 	ms_error_clear(&err);
 	r = trace_open("h.msb", &err);
 	if (r) {
-		struct trace_event ev;
+		struct event ev;
 
 		if (trace_next(r, &ev, &err) >= 0) {
 			trace_close(r);
@@ -480,7 +480,7 @@ static void test_writer_errors(void)
 	CHECK_STR(err.msg, "ID 0 is the root set and cannot be allocated");
 
 	w = tracebin_create("w.msb", 0, NULL, &err);
-	CHECK_U64(tracebin_alloc(w, 1, TRACE_SIZE_MAX + 1, NULL), MS_EXIT_SOFTWARE);
+	CHECK_U64(tracebin_alloc(w, 1, EVENT_SIZE_MAX + 1, NULL), MS_EXIT_SOFTWARE);
 	CHECK_STR(tracebin_error(w)->msg, "size 281474976710656 exceeds the 48-bit limit");
 	tracebin_close(w, NULL);
 

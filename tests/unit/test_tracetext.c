@@ -48,7 +48,7 @@ static void write_sample(struct tracetext_writer *w)
 	CHECK_I64(tracetext_ref_add(w, 1, 2), 0);
 	CHECK_I64(tracetext_ref_drop(w, 0, 2), 0);
 	CHECK_I64(tracetext_resize(w, 1, 281474976710655u), 0); /* 2^48-1 */
-	CHECK_I64(tracetext_collect(w, TRACE_GEN_DEFAULT), 0);
+	CHECK_I64(tracetext_collect(w, EVENT_GEN_DEFAULT), 0);
 	CHECK_I64(tracetext_collect(w, 2), 0);
 	CHECK_I64(tracetext_safepoint(w), 0);
 	CHECK_I64(tracetext_comment(w, "hello"), 0);
