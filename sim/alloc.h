@@ -31,6 +31,19 @@
 
 #define ALLOC_PAGE_SIZE 4096u   /* bytes; the modelled machine's page */
 
+/*
+ * What a request is for, where a policy keeps kinds apart (the
+ * free-threaded CPython gives each its own mimalloc heap; values as
+ * _Py_mimalloc_heap_id in Include/internal/pycore_mimalloc.h of 3.13).
+ */
+enum alloc_kind {
+	ALLOC_KIND_MEM = 0,     /* PyMem_Malloc and friends; untyped blocks */
+	ALLOC_KIND_OBJECT = 1,  /* objects the cycle collector does not track */
+	ALLOC_KIND_GC = 2,      /* collector-tracked objects */
+	ALLOC_KIND_GC_PRE = 3,  /* tracked objects with a pre-header (managed
+	                         * dict or weakref slots) */
+};
+
 /* Statistics common to every allocator (bytes unless noted). */
 struct alloc_stats {
 	uint64_t requested;     /* bytes asked for by live blocks */
@@ -82,6 +95,9 @@ struct alloc_policy {
 
 	/* Returns the block's address (never 0). Size 0 is a legal request. */
 	uint64_t (*alloc)(void *state, uint64_t size);
+	/* Optional (NULL: alloc serves every kind alike): alloc() for a
+	 * request of `kind` (enum alloc_kind). */
+	uint64_t (*alloc_kind)(void *state, uint64_t size, int kind);
 	/* Resizes the block at addr from old_size to new_size bytes (sizes as
 	 * requested); returns its address, which may differ. */
 	uint64_t (*resize)(void *state, uint64_t addr, uint64_t old_size,
@@ -114,6 +130,12 @@ struct alloc_policy {
 	 * changes nothing, and it must be safe for any addr and size
 	 * (callers pass stale guesses). */
 	void (*prefetch)(void *state, uint64_t addr, uint64_t size, int step);
+
+	/* Optional (NULL: the policy keeps no time): called before every
+	 * event with its index and the trace clock (time_ns of the latest `@`,
+	 * timed 0 while the trace has none), for time-based rules such as
+	 * mimalloc's delayed purging. */
+	void (*tick)(void *state, uint64_t event, uint64_t time_ns, int timed);
 
 	/* System allocators only: map `bytes` (a multiple of the page) of
 	 * fresh zero pages; unmap them. NULL in other policies. */

@@ -3,6 +3,7 @@
  */
 #include <getopt.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "policy.h"
@@ -65,8 +66,14 @@ static int policies_run(int argc, char **argv, struct ms_error *err)
 		policy_to_json(p, &sb);
 		policy_free(p);
 	} else {
+		/* one column as wide as the longest name */
+		int w = 0;
+
 		for (size_t i = 0; i < policy_preset_count(); i++)
-			sb_printf(&sb, "%-14s %s\n", policy_preset_name(i),
+			if ((int)strlen(policy_preset_name(i)) > w)
+				w = (int)strlen(policy_preset_name(i));
+		for (size_t i = 0; i < policy_preset_count(); i++)
+			sb_printf(&sb, "%-*s %s\n", w, policy_preset_name(i),
 				  policy_preset_summary(i));
 	}
 	status = cli_emit(NULL, &sb, err);

@@ -132,6 +132,14 @@ static const struct preset presets[] = {
 	  " \"summary\": \"CPython 3.13: generation 0 threshold 2000\","
 	  " \"gc\": {\"threshold0\": 2000, \"cost_object_ns\": 12.98,"
 	  " \"cost_ref_ns\": 2.25, \"cost_fixed_ns\": 690}}" },
+	{ "cpython-3.13-mimalloc",
+	  "CPython 3.13 with PYTHONMALLOC=mimalloc: the bundled mimalloc 2.1.2",
+	  /* Objects/obmalloc.c 3.13: PYTHONMALLOC=mimalloc sends the MEM and
+	   * OBJ domains to mi_malloc (one heap); mimalloc 2.1.2's defaults,
+	   * which CPython does not change. Free lists and collector as 3.13. */
+	  "{\"base\": \"cpython-3.13\","
+	  " \"summary\": \"CPython 3.13 with PYTHONMALLOC=mimalloc: the bundled mimalloc 2.1.2\","
+	  " \"allocator\": {\"policy\": \"mimalloc\"}}" },
 	{ "malloc",
 	  "CPython 3.11 with PYTHONMALLOC=malloc: every request to the system allocator",
 	  "{\"base\": \"cpython-3.11\","

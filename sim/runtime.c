@@ -246,6 +246,9 @@ int runtime_apply(struct runtime *rt, const struct event *ev,
 		  struct ms_error *err)
 {
 	rt->clock.event = rt->events++;
+	if (rt->top.policy->tick)
+		rt->top.policy->tick(rt->top.state, rt->clock.event, rt->clock.time_ns,
+				     rt->clock.timed);
 	switch (ev->kind) {
 	case EVENT_ALLOC:
 		/* The collector hears of a birth last, once the heap is done

@@ -2,7 +2,8 @@
 # tests/e2e/cpython_mimalloc.sh - a real CPython 3.13 running its bundled
 # mimalloc (PYTHONMALLOC=mimalloc) as the judge of memsim's mimalloc model.
 #
-# For every workload in tests/cpython/workloads/, records it with
+# For every workload in tests/cpython/workloads/ and tests/cpython/mimalloc/,
+# records it with
 # PYTHONMALLOC=mimalloc tools/pyrec under the pyenv 3.13.x (the
 # interpreter's own requests and its own mimalloc counters), checks the
 # recording (its live requests at the end are CPython's Allocated Blocks),
@@ -29,7 +30,9 @@ PYTHONMALLOC=malloc "$ROOT/tools/pyrec" --python "$d" -o "$T/x.trace" --stats "$
 t_is "PYTHONMALLOC=malloc: exit 64" "$?" 64
 t_like "PYTHONMALLOC=malloc: says why" "$(cat "$T/x.err")" "PYTHONMALLOC=malloc: pyrec records pymalloc"
 
-for w in "$ROOT"/tests/cpython/workloads/*.py; do
+# The shared workloads (also pymalloc's), and tests/cpython/mimalloc/'s
+# medium/large/huge blocks and page-retirement churn.
+for w in "$ROOT"/tests/cpython/workloads/*.py "$ROOT"/tests/cpython/mimalloc/*.py; do
 	name=$(basename "$d").mimalloc.$(basename "$w" .py)
 	if ! PYTHONMALLOC=mimalloc "$ROOT/tools/pyrec" --python "$d" -o "$T/t.trace" \
 		--stats "$T/cpython.json" "$w" >"$T/pyrec.out" 2>"$T/pyrec.err"; then
