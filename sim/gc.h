@@ -159,7 +159,16 @@ struct gc_policy {
 	const struct gc_pause *(*pauses)(void *state, size_t *n);
 	/* Checks the policy's invariants; 0, or -1 with a message. */
 	int (*check)(void *state, char *msg, size_t msglen);
+	/* Optional (NULL: the collector tracks nothing): how it sees objects
+	 * of `type` (a typetab index), for allocators that keep tracked
+	 * objects apart (alloc.h enum alloc_kind): GC_SEES_NOT, GC_SEES_BUILTIN
+	 * (a listed container type), GC_SEES_OTHER (tracked, not listed: a
+	 * class defined in Python, whose instances CPython 3.12+ give a
+	 * pre-header for the managed dict and weakrefs). */
+	int (*sees)(void *state, uint32_t type);
 };
+
+enum { GC_SEES_NOT, GC_SEES_BUILTIN, GC_SEES_OTHER };
 
 extern const struct gc_policy gc_none, gc_generational;
 

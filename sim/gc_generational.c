@@ -321,6 +321,16 @@ static enum kind type_kind(struct gen_state *s, uint32_t type)
 	return k;
 }
 
+static int gen_sees(void *state, uint32_t type)
+{
+	struct gen_state *s = state;
+
+	if (type_kind(s, type) == K_INVISIBLE)
+		return GC_SEES_NOT;
+	return list_has(s->p.tracked_types, typetab_name(s->env.types, type))
+		? GC_SEES_BUILTIN : GC_SEES_OTHER;
+}
+
 /* ---- generation lists ---------------------------------------------- */
 
 static struct heap_obj *obj(const struct gen_state *s, uint32_t slot)
@@ -964,4 +974,5 @@ const struct gc_policy gc_generational = {
 	.stats = gen_stats,
 	.pauses = gen_pauses,
 	.check = gen_check,
+	.sees = gen_sees,
 };

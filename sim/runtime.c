@@ -50,6 +50,25 @@ struct runtime {
  * outright (Python 2's int and float blocks). */
 #define RT_F_CACHED 0x01u
 
+/* A block for object o from the top allocator, which hears the
+ * request's kind when it keeps kinds apart (the free-threaded build's
+ * mimalloc heaps): untyped blocks are PyMem memory, typed objects go by
+ * how the collector sees their type. */
+static uint64_t alloc_block(struct runtime *rt, const struct heap_obj *o)
+{
+	const struct alloc_policy *ap = rt->top.policy;
+	int kind = ALLOC_KIND_MEM;
+
+	if (!ap->alloc_kind)
+		return ap->alloc(rt->top.state, o->size);
+	if (o->type != TYPETAB_UNTYPED) {
+		int sees = rt->gc->sees ? rt->gc->sees(rt->gc_state, o->type) : GC_SEES_NOT;
+		kind = sees == GC_SEES_BUILTIN ? ALLOC_KIND_GC
+		     : sees == GC_SEES_OTHER ? ALLOC_KIND_GC_PRE : ALLOC_KIND_OBJECT;
+	}
+	return ap->alloc_kind(rt->top.state, o->size, kind);
+}
+
 static void on_alloc(void *ctx, struct heap *h, uint32_t slot)
 {
 	struct runtime *rt = ctx;
@@ -61,7 +80,7 @@ static void on_alloc(void *ctx, struct heap *h, uint32_t slot)
 		rt->served_by_allocator = 0;
 		return;
 	}
-	o->addr = rt->top.policy->alloc(rt->top.state, o->size);
+	o->addr = alloc_block(rt, o);
 	rt->served_by_allocator = 1;
 }
 
@@ -122,7 +141,7 @@ static void on_resize(void *ctx, struct heap *h, uint32_t slot, uint64_t old_siz
 		 * object to a fresh allocator block and hand the old one back. */
 		uint64_t old = o->addr;
 
-		o->addr = rt->top.policy->alloc(rt->top.state, o->size);
+		o->addr = alloc_block(rt, o);
 		if (!rt->fl->give(rt->fl_state, o->type, old_size, old))
 			rt->top.policy->free(rt->top.state, old, old_size);
 		o->user_flags &= (uint8_t)~RT_F_CACHED;

@@ -14,7 +14,7 @@
 # they judge the model, not memory safety). All run under ASan in `make
 # asan`. The binary is the release build (-O2 -g): memcheck on -O0 is
 # several times slower.
-VALGRIND_SKIP ?= resources.sh cpython_pymalloc.sh memrec.sh
+VALGRIND_SKIP ?= resources.sh cpython_pymalloc.sh cpython_mimalloc.sh memrec.sh
 VALGRIND_JOBS ?= 2
 VALGRIND_SCRIPTS = $(filter-out $(VALGRIND_SKIP),$(notdir $(wildcard tests/e2e/*.sh)))
 VALGRIND_UNITS = $(notdir $(UNIT_SRCS:.c=))
