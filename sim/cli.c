@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "units.h"
 #include "xalloc.h"
 
 int cli_parse_format(const char *s, unsigned allowed, enum cli_format *out,
@@ -128,18 +129,16 @@ out:
 int cli_parse_u64(const char *opt, const char *s, unsigned long long *out,
 		  struct ms_error *err)
 {
-	char *end;
+	const char *why;
+	uint64_t v;
 
-	errno = 0;
-	if (*s < '0' || *s > '9')
-		goto bad;
-	*out = strtoull(s, &end, 10);
-	if (errno || *end)
-		goto bad;
+	if (units_parse_str(s, &v, &why) != 0)
+		return ms_error_set(err, MS_EXIT_USAGE,
+				    "%s wants a whole number (e.g. 4096, 64K, 0x1000), not '%s'%s%s",
+				    opt, s, strcmp(why, "not a whole number") ? ": " : "",
+				    strcmp(why, "not a whole number") ? why : "");
+	*out = v;
 	return 0;
-bad:
-	return ms_error_set(err, MS_EXIT_USAGE, "%s wants a whole number, not '%s'",
-			    opt, s);
 }
 
 int cli_want_progress(int quiet)

@@ -42,7 +42,8 @@ int cli_parse_format(const char *s, unsigned allowed, enum cli_format *out,
  */
 int cli_emit(const char *path, const struct strbuf *text, struct ms_error *err);
 
-/* Parses an unsigned decimal option value; 0 or MS_EXIT_USAGE. */
+/* Parses a whole-number option value in units.h's syntax (4096, 64K,
+ * 0x1000); 0 or MS_EXIT_USAGE naming `opt`. */
 int cli_parse_u64(const char *opt, const char *s, unsigned long long *out,
 		  struct ms_error *err);
 

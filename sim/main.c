@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "error.h"
+#include "units.h"
 #include "xalloc.h"
 
 #define MEMSIM_VERSION "0.1.0"
@@ -60,33 +61,13 @@ static void usage(FILE *out)
 		"74 I/O error, 78 bad policy.\n");
 }
 
-/* Parses SIZE for --max-memory: a whole number of bytes with an optional
- * K, M, G or T suffix (powers of 1024). Returns 0, or -1 when malformed,
- * zero or too large. */
+/* Parses SIZE for --max-memory: a whole number of bytes in units.h's
+ * syntax (2G, 512M, 0x80000000). Returns 0, or -1 when malformed or zero. */
 static int parse_size(const char *s, uint64_t *out)
 {
-	uint64_t v = 0;
-	unsigned shift = 0;
-	const char *p = s;
+	const char *why;
 
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > (UINT64_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	switch (*p) {
-	case 'k': case 'K': shift = 10; p++; break;
-	case 'm': case 'M': shift = 20; p++; break;
-	case 'g': case 'G': shift = 30; p++; break;
-	case 't': case 'T': shift = 40; p++; break;
-	default: break;
-	}
-	if (*p || v == 0 || v > (UINT64_MAX >> shift))
-		return -1;
-	*out = v << shift;
-	return 0;
+	return units_parse_str(s, out, &why) == 0 && *out > 0 ? 0 : -1;
 }
 
 /*

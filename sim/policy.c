@@ -28,6 +28,7 @@
 #include "freelist.h"
 #include "gc.h"
 #include "presets.h"
+#include "units.h"
 #include "xalloc.h"
 
 #define POLICY_DEPTH_MAX 16     /* base chains longer than this are cycles */
@@ -163,36 +164,118 @@ static const char *json_type_name(const cJSON *v)
 	return "null";
 }
 
+/* A sweep set ("{...}") reaching a single policy: replay and sweep expand
+ * them before (sweep.c); anywhere else one policy is wanted. */
+static int is_set_text(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 2 && s[0] == '{' && s[n - 1] == '}';
+}
+
+static int set_given(const char *where, const char *text, struct ms_error *err)
+{
+	return ms_error_set(err, MS_EXIT_CONFIG,
+			    "%s: '%s' is a sweep set, which only replay and sweep expand "
+			    "(docs/sweeps.md)", where, text);
+}
+
+/*
+ * A whole number: a JSON number, or a string in units.h's syntax ("64K",
+ * "0x1000"), which is what every `-p` value arrives as. JSON numbers
+ * above 2^53 are not exact doubles; no knob allows one (the largest
+ * maximum is 2^40), so the range check below rejects them first.
+ */
 static int set_uint(struct policy_part *part, const struct knob *k, const cJSON *v,
 		    const char *where, struct ms_error *err)
 {
-	double d = v->valuedouble;
+	uint64_t u;
 
-	if (!cJSON_IsNumber(v))
+	if (cJSON_IsString(v)) {
+		const char *why;
+
+		if (is_set_text(v->valuestring))
+			return set_given(where, v->valuestring, err);
+		if (units_parse_str(v->valuestring, &u, &why) != 0)
+			return ms_error_set(err, MS_EXIT_CONFIG,
+					    "%s: expected a whole number (e.g. 4096, 64K, "
+					    "0x1000), not '%s'%s%s", where, v->valuestring,
+					    strcmp(why, "not a whole number") ? ": " : "",
+					    strcmp(why, "not a whole number") ? why : "");
+	} else if (cJSON_IsNumber(v)) {
+		double d = v->valuedouble;
+
+		if (d < 0 || d != floor(d) || d > 18446744073709549568.0)
+			return ms_error_set(err, MS_EXIT_CONFIG,
+					    "%s: expected a whole number, not %g", where, d);
+		u = (uint64_t)d;
+	} else {
 		return ms_error_set(err, MS_EXIT_CONFIG, "%s: expected a whole number, not %s",
 				    where, json_type_name(v));
-	if (d < 0 || d != floor(d) || d > 18446744073709549568.0)
-		return ms_error_set(err, MS_EXIT_CONFIG, "%s: expected a whole number, not %g",
-				    where, d);
-	if ((uint64_t)d < k->min || (uint64_t)d > k->max)
+	}
+	if (u < k->min || u > k->max)
 		return ms_error_set(err, MS_EXIT_CONFIG,
-				    "%s: %.0f is out of range [%" PRIu64 ", %" PRIu64 "]",
-				    where, d, k->min, k->max);
-	*knob_uint(part->params, k) = (uint64_t)d;
+				    "%s: %" PRIu64 " is out of range [%" PRIu64 ", %" PRIu64 "]",
+				    where, u, k->min, k->max);
+	*knob_uint(part->params, k) = u;
 	return 0;
 }
 
+/* A number: JSON, or a string strtod reads whole (finite, no spaces). */
 static int set_double(struct policy_part *part, const struct knob *k, const cJSON *v,
 		      const char *where, struct ms_error *err)
 {
-	if (!cJSON_IsNumber(v))
+	double d;
+
+	if (cJSON_IsString(v)) {
+		const char *s = v->valuestring;
+		char *end;
+
+		if (is_set_text(s))
+			return set_given(where, s, err);
+		errno = 0;
+		d = strtod(s, &end);
+		if (!*s || *end || errno || !isfinite(d) || !strchr("0123456789.", *s) ||
+		    strpbrk(s, "xX"))
+			return ms_error_set(err, MS_EXIT_CONFIG,
+					    "%s: expected a number (e.g. 17.95), not '%s'",
+					    where, s);
+	} else if (cJSON_IsNumber(v)) {
+		d = v->valuedouble;
+	} else {
 		return ms_error_set(err, MS_EXIT_CONFIG, "%s: expected a number, not %s",
 				    where, json_type_name(v));
-	if (v->valuedouble < (double)k->min || v->valuedouble > (double)k->max)
+	}
+	if (d < (double)k->min || d > (double)k->max)
 		return ms_error_set(err, MS_EXIT_CONFIG,
 				    "%s: %g is out of range [%" PRIu64 ", %" PRIu64 "]",
-				    where, v->valuedouble, k->min, k->max);
-	*knob_double(part->params, k) = v->valuedouble;
+				    where, d, k->min, k->max);
+	*knob_double(part->params, k) = d;
+	return 0;
+}
+
+/* true/false: JSON booleans, or those two words as strings. */
+static int set_bool(struct policy_part *part, const struct knob *k, const cJSON *v,
+		    const char *where, struct ms_error *err)
+{
+	int b;
+
+	if (cJSON_IsBool(v))
+		b = cJSON_IsTrue(v);
+	else if (cJSON_IsString(v) && strcmp(v->valuestring, "true") == 0)
+		b = 1;
+	else if (cJSON_IsString(v) && strcmp(v->valuestring, "false") == 0)
+		b = 0;
+	else if (cJSON_IsString(v) && is_set_text(v->valuestring))
+		return set_given(where, v->valuestring, err);
+	else if (cJSON_IsString(v))
+		return ms_error_set(err, MS_EXIT_CONFIG,
+				    "%s: expected true or false, not '%s'", where,
+				    v->valuestring);
+	else
+		return ms_error_set(err, MS_EXIT_CONFIG, "%s: expected true or false, not %s",
+				    where, json_type_name(v));
+	*knob_int(part->params, k) = b;
 	return 0;
 }
 
@@ -204,6 +287,8 @@ static int set_enum(struct policy_part *part, const struct knob *k, const cJSON 
 	if (!cJSON_IsString(v))
 		return ms_error_set(err, MS_EXIT_CONFIG, "%s: expected a string, not %s",
 				    where, json_type_name(v));
+	if (is_set_text(v->valuestring))
+		return set_given(where, v->valuestring, err);
 	for (int i = 0; k->choices[i]; i++) {
 		if (strcmp(k->choices[i], v->valuestring) == 0) {
 			*knob_int(part->params, k) = i;
@@ -230,6 +315,8 @@ static int set_knob(struct policy_part *part, const struct knob *k, const cJSON 
 		if (!cJSON_IsString(v))
 			return ms_error_set(err, MS_EXIT_CONFIG, "%s: expected a string, not %s",
 					    where, json_type_name(v));
+		if (is_set_text(v->valuestring))
+			return set_given(where, v->valuestring, err);
 		if (strlen(v->valuestring) >= k->max)
 			return ms_error_set(err, MS_EXIT_CONFIG,
 					    "%s: longer than %" PRIu64 " characters", where,
@@ -237,12 +324,7 @@ static int set_knob(struct policy_part *part, const struct knob *k, const cJSON 
 		strcpy(knob_str(part->params, k), v->valuestring);
 		return 0;
 	case KNOB_BOOL:
-		if (!cJSON_IsBool(v))
-			return ms_error_set(err, MS_EXIT_CONFIG,
-					    "%s: expected true or false, not %s",
-					    where, json_type_name(v));
-		*knob_int(part->params, k) = cJSON_IsTrue(v) ? 1 : 0;
-		return 0;
+		return set_bool(part, k, v, where, err);
 	}
 	return ms_error_set(err, MS_EXIT_SOFTWARE, "%s: bad knob kind", where);
 }
@@ -276,6 +358,10 @@ static int apply_section(struct policy *p, enum policy_section s, const cJSON *o
 			return ms_error_set(err, MS_EXIT_CONFIG,
 					    "%s.%s: expected a string, not %s",
 					    sd->key, sd->selector, json_type_name(sel));
+		if (is_set_text(sel->valuestring)) {
+			snprintf(where, sizeof where, "%s.%s", sd->key, sd->selector);
+			return set_given(where, sel->valuestring, err);
+		}
 		if (find_impl(s, sel->valuestring, &impl) != 0)
 			return ms_error_set(err, MS_EXIT_CONFIG,
 					    "%s.%s: unknown implementation '%s'",
@@ -401,11 +487,12 @@ static uint64_t line_of(const char *text, const char *at)
 	return line;
 }
 
-static int resolve_json_text(const char *text, const char *origin, int depth,
-			     struct policy **out, struct ms_error *err)
+/* Parses `text`, the policy `origin`, as exactly one JSON document. */
+static cJSON *parse_doc(const char *text, const char *origin, struct ms_error *err)
 {
-	cJSON *doc = cJSON_Parse(text);
-	struct policy *p;
+	/* The whole text must be one JSON value: cJSON_Parse alone stops
+	 * after the first and would ignore whatever follows it. */
+	cJSON *doc = cJSON_ParseWithOpts(text, NULL, 1);
 
 	if (!doc) {
 		const char *at = cJSON_GetErrorPtr();
@@ -413,79 +500,88 @@ static int resolve_json_text(const char *text, const char *origin, int depth,
 		ms_error_at(err, origin, at ? line_of(text, at) : 0);
 		if (at)
 			ms_error_text(err, at, strcspn(at, "\n"));
-		return ms_error_set(err, MS_EXIT_CONFIG, "policy is not valid JSON");
+		ms_error_set(err, MS_EXIT_CONFIG, "policy is not valid JSON");
 	}
-	p = policy_new_default();
+	return doc;
+}
+
+/* The policy a document describes, over the defaults. */
+static int resolve_doc(const cJSON *doc, const char *origin, int depth,
+		       struct policy **out, struct ms_error *err)
+{
+	struct policy *p = policy_new_default();
+
 	if (apply_doc(&p, doc, depth, err)) {
 		if (!err->file[0])
 			ms_error_at(err, origin, 0);
-		cJSON_Delete(doc);
 		policy_free(p);
 		return err->code;
 	}
-	cJSON_Delete(doc);
 	*out = p;
 	return 0;
 }
 
-static int resolve_base(const char *name, int depth, struct policy **out,
-			struct ms_error *err)
+/* A base's document: a preset's text or a policy file's. */
+static int load_doc(const char *name, int depth, cJSON **out, struct ms_error *err)
 {
-	const char *json;
 	char *text;
-	int rc;
 
 	if (depth > POLICY_DEPTH_MAX)
 		return ms_error_set(err, MS_EXIT_CONFIG,
 				    "base chain deeper than %d (a cycle?) at '%s'",
 				    POLICY_DEPTH_MAX, name);
 	if (!is_file_spec(name)) {
-		json = presets_find(name);
+		const char *json = presets_find(name);
+
 		if (!json)
 			return ms_error_set(err, MS_EXIT_CONFIG,
 					    "unknown policy '%s' (see 'memsim policies')",
 					    name);
-		return resolve_json_text(json, name, depth, out, err);
+		*out = parse_doc(json, name, err);
+		return *out ? 0 : err->code;
 	}
 	text = read_file(name, err);
 	if (!text)
 		return err->code;
-	rc = resolve_json_text(text, name, depth, out, err);
+	*out = parse_doc(text, name, err);
 	free(text);
+	return *out ? 0 : err->code;
+}
+
+int policy_load_doc(const char *base, cJSON **out, struct ms_error *err)
+{
+	return load_doc(base, 0, out, err);
+}
+
+static int resolve_base(const char *name, int depth, struct policy **out,
+			struct ms_error *err)
+{
+	cJSON *doc;
+	int rc = load_doc(name, depth, &doc, err);
+
+	if (rc == 0)
+		rc = resolve_doc(doc, name, depth, out, err);
+	cJSON_Delete(doc);
 	return rc;
 }
 
-/* Turns "a.b=VALUE" into {"a": {"b": VALUE}} and applies it. */
-static int apply_override(struct policy **pp, const char *kv, size_t len,
+/* Applies one SECTION.KEY=VALUE as the document {SECTION: {KEY: "VALUE"}}:
+ * every knob reads its kind from a string (set_knob). */
+static int apply_override(struct policy **pp, const struct policy_override *ov,
 			  struct ms_error *err)
 {
-	char *s = xmalloc(len + 1), *eq, *dot, *val;
-	cJSON *doc = NULL, *value;
+	const char *dot = strchr(ov->key, '.');
+	cJSON *doc;
+	char section[64];
 	int rc;
 
-	memcpy(s, kv, len);
-	s[len] = '\0';
-	eq = strchr(s, '=');
-	dot = strchr(s, '.');
-	if (!eq || !dot || dot > eq || dot == s || dot + 1 == eq) {
-		rc = ms_error_set(err, MS_EXIT_CONFIG,
-				  "bad override '%s' (expected SECTION.KEY=VALUE)", s);
-		goto out;
-	}
-	*eq = '\0';
-	*dot = '\0';
-	val = eq + 1;
-	value = cJSON_Parse(val);
-	if (!value || cJSON_IsObject(value) || cJSON_IsArray(value)) {
-		cJSON_Delete(value);
-		value = cJSON_CreateString(val);
-	}
+	if (ov->set)
+		return set_given(ov->key, ov->value, err);
+	snprintf(section, sizeof section, "%.*s", (int)(dot - ov->key), ov->key);
 	doc = cJSON_CreateObject();
-	cJSON_AddItemToObject(cJSON_AddObjectToObject(doc, s), dot + 1, value);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(doc, section), dot + 1, ov->value);
 	rc = apply_doc(pp, doc, 0, err);
-out:
 	cJSON_Delete(doc);
-	free(s);
 	return rc;
 }
 
@@ -506,39 +602,177 @@ static int validate_parts(const struct policy *p, struct ms_error *err)
 	return 0;
 }
 
-int policy_resolve(const char *spec, struct policy **out, struct ms_error *err)
+int policy_from_doc(const cJSON *doc, const char *origin,
+		    const struct policy_override *ov, size_t n, const char *name,
+		    struct policy **out, struct ms_error *err)
 {
-	const char *colon = strchr(spec, ':');
-	size_t base_len = colon ? (size_t)(colon - spec) : strlen(spec);
-	char *base = xmalloc(base_len + 1);
 	struct policy *p = NULL;
-	int rc;
+	int rc = resolve_doc(doc, origin, 0, &p, err);
 
-	memcpy(base, spec, base_len);
-	base[base_len] = '\0';
-	rc = resolve_base(base, 0, &p, err);
-	free(base);
-	for (const char *s = colon ? colon + 1 : NULL; rc == 0 && s;) {
-		const char *comma = strchr(s, ',');
-		size_t n = comma ? (size_t)(comma - s) : strlen(s);
-
-		rc = apply_override(&p, s, n, err);
-		s = comma ? comma + 1 : NULL;
-	}
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = apply_override(&p, &ov[i], err);
 	if (rc == 0)
 		rc = validate_parts(p, err);
 	if (rc) {
 		if (!err->file[0])
-			ms_error_at(err, spec, 0);
+			ms_error_at(err, name, 0);
 		policy_free(p);
 		return rc;
 	}
 	free(p->name);
-	p->name = xstrdup(spec);
+	p->name = xstrdup(name);
 	if (!p->summary)
 		p->summary = xstrdup("");
 	*out = p;
 	return 0;
+}
+
+/* --- the specification's syntax -------------------------------------- */
+
+/* The end of the JSON string literal opening at s (just past its closing
+ * quote), or NULL when it does not close. */
+static const char *string_end(const char *s)
+{
+	for (s++; *s; s++) {
+		if (*s == '\\' && s[1])
+			s++;
+		else if (*s == '"')
+			return s + 1;
+	}
+	return NULL;
+}
+
+/* The end of the {...} set opening at s (past its '}'), skipping quoted
+ * items; NULL when it does not close. Sets do not nest. */
+static const char *set_end(const char *s)
+{
+	for (s++; *s; s++) {
+		if (*s == '"') {
+			s = string_end(s);
+			if (!s)
+				return NULL;
+			s--;
+		} else if (*s == '}') {
+			return s + 1;
+		}
+	}
+	return NULL;
+}
+
+static char *dup_range(const char *a, const char *b)
+{
+	char *s = xmalloc((size_t)(b - a) + 1);
+
+	memcpy(s, a, (size_t)(b - a));
+	s[b - a] = '\0';
+	return s;
+}
+
+/* Decodes the JSON string literal [a, b) into a new string, or NULL. */
+char *policy_unquote(const char *a, const char *b)
+{
+	char *lit = dup_range(a, b);
+	cJSON *v = cJSON_ParseWithOpts(lit, NULL, 1);
+	char *s = cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
+
+	cJSON_Delete(v);
+	free(lit);
+	return s;
+}
+
+/* Parses one KEY=VALUE at *sp into ov; leaves *sp after the value. */
+static int parse_override(const char **sp, struct policy_override *ov,
+			  struct ms_error *err)
+{
+	const char *s = *sp, *eq = s + strcspn(s, "=:,{\""), *dot, *v, *end;
+
+	if (*eq != '=')
+		return ms_error_set(err, MS_EXIT_CONFIG,
+				    "bad override '%.*s' (expected SECTION.KEY=VALUE)",
+				    (int)strcspn(s, ":,"), s);
+	dot = memchr(s, '.', (size_t)(eq - s));
+	if (!dot || dot == s || dot + 1 == eq || memchr(dot + 1, '.', (size_t)(eq - dot - 1)))
+		return ms_error_set(err, MS_EXIT_CONFIG,
+				    "bad override '%.*s' (expected SECTION.KEY=VALUE)",
+				    (int)strcspn(s, ":,"), s);
+	v = eq + 1;
+	if (*v == '"') {
+		end = string_end(v);
+		ov->value = end ? policy_unquote(v, end) : NULL;
+		if (!ov->value)
+			return ms_error_set(err, MS_EXIT_CONFIG,
+					    "%.*s: the quoted value does not end (or is not "
+					    "a JSON string)", (int)(eq - s), s);
+		ov->quoted = 1;
+	} else if (*v == '{') {
+		end = set_end(v);
+		if (!end)
+			return ms_error_set(err, MS_EXIT_CONFIG,
+					    "%.*s: the set '{' has no closing '}'",
+					    (int)(eq - s), s);
+		ov->value = dup_range(v, end);
+		ov->set = 1;
+	} else {
+		end = v + strcspn(v, ":,");
+		ov->value = dup_range(v, end);
+	}
+	ov->key = dup_range(s, eq);
+	if (*end && *end != ':' && *end != ',')
+		return ms_error_set(err, MS_EXIT_CONFIG,
+				    "%s: unexpected '%.*s' after the value (separate "
+				    "overrides with ':' or ',')", ov->key,
+				    (int)strcspn(end, ":,"), end);
+	*sp = end;
+	return 0;
+}
+
+int policy_spec_parse(const char *spec, struct policy_spec *out, struct ms_error *err)
+{
+	const char *colon = strchr(spec, ':'), *s;
+
+	memset(out, 0, sizeof *out);
+	out->base = dup_range(spec, colon ? colon : spec + strlen(spec));
+	if (!out->base[0])
+		return ms_error_set(err, MS_EXIT_CONFIG,
+				    "'%s': no policy before the ':' (e.g. cpython-3.11:...)", spec);
+	for (s = colon; s && *s; ) {
+		struct policy_override *ov;
+
+		s++;
+		out->ov = xreallocarray(out->ov, out->n + 1, sizeof *out->ov);
+		ov = memset(&out->ov[out->n++], 0, sizeof *ov);
+		if (parse_override(&s, ov, err))
+			return err->code;
+	}
+	return 0;
+}
+
+void policy_spec_free(struct policy_spec *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->ov[i].key);
+		free(s->ov[i].value);
+	}
+	free(s->ov);
+	free(s->base);
+	memset(s, 0, sizeof *s);
+}
+
+int policy_resolve(const char *spec, struct policy **out, struct ms_error *err)
+{
+	struct policy_spec ps;
+	cJSON *doc = NULL;
+	int rc = policy_spec_parse(spec, &ps, err);
+
+	if (rc == 0)
+		rc = policy_load_doc(ps.base, &doc, err);
+	if (rc == 0)
+		rc = policy_from_doc(doc, ps.base, ps.ov, ps.n, spec, out, err);
+	if (rc && !err->file[0])
+		ms_error_at(err, spec, 0);
+	cJSON_Delete(doc);
+	policy_spec_free(&ps);
+	return rc;
 }
 
 /* --- printing -------------------------------------------------------- */

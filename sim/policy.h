@@ -54,14 +54,61 @@ struct policy {
 };
 
 /*
- * Resolves a policy specification: a preset name, or a path to a JSON
- * policy file (anything containing '/' or ending in ".json"), optionally
- * followed by ":KEY=VALUE[,KEY=VALUE...]" where KEY is a dotted path into
- * the JSON form (e.g. allocator.arena_size) and VALUE a JSON scalar (bare
- * words are strings). Returns 0 with *out set, or MS_EXIT_CONFIG (78) /
- * MS_EXIT_NOINPUT (66) with err filled.
+ * A policy specification, parsed (docs/policies.md, "Derivations"):
+ *   BASE[:KEY=VALUE[:KEY=VALUE...]]    (',' separates as well as ':')
+ * BASE is a preset name or a path to a JSON policy file (anything
+ * containing '/' or ending in ".json"); KEY a dotted path SECTION.KNOB
+ * into the JSON form (allocator.arena_size); VALUE a bare word up to the
+ * next ':' or ',', a JSON string literal ("int,float", for text holding
+ * those characters), or a sweep set {...} (sweep.h expands sets; a
+ * single policy rejects them).
+ */
+struct policy_override {
+	char *key;              /* "section.knob" */
+	char *value;            /* the text; a quoted value decoded; a set with its braces */
+	int quoted;             /* VALUE was a "..." literal */
+	int set;                /* VALUE is a sweep set */
+};
+
+struct policy_spec {
+	char *base;
+	struct policy_override *ov;
+	size_t n;
+};
+
+/* Parses spec into out (free with policy_spec_free, also after an
+ * error). Returns 0 or MS_EXIT_CONFIG with err filled. */
+int policy_spec_parse(const char *spec, struct policy_spec *out, struct ms_error *err);
+void policy_spec_free(struct policy_spec *s);
+
+/* Decodes the JSON string literal [a, b) into a new string, or NULL when
+ * it is not exactly one. */
+char *policy_unquote(const char *a, const char *b);
+
+/*
+ * Resolves a specification into one policy named `spec`. Every VALUE is
+ * read by its knob's kind: whole numbers in units.h's syntax (4096, 64K,
+ * 0x1000), numbers, true/false, a choice's name, text. Returns 0 with
+ * *out set, or MS_EXIT_CONFIG (78) / MS_EXIT_NOINPUT (66) with err
+ * filled.
  */
 int policy_resolve(const char *spec, struct policy **out, struct ms_error *err);
+
+struct cJSON;
+
+/* The parsed JSON document of a base (a preset's or a policy file's);
+ * the caller cJSON_Delete()s it. 0, or 78 / 66 / 74 with err filled. */
+int policy_load_doc(const char *base, struct cJSON **out, struct ms_error *err);
+
+/*
+ * The policy a base document describes (`origin` names it in errors),
+ * with ov[0..n) applied in order (none may be a set), validated and
+ * named `name`. Returns 0 with *out set, or an exit status with err
+ * filled.
+ */
+int policy_from_doc(const struct cJSON *doc, const char *origin,
+		    const struct policy_override *ov, size_t n, const char *name,
+		    struct policy **out, struct ms_error *err);
 
 void policy_free(struct policy *p);
 

@@ -38,6 +38,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "units.h"
+
 typedef unsigned long long ull;
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -303,7 +305,14 @@ int main(int argc, char **argv)
 			mode = argv[++i];
 			continue;
 		}
-		uint64_t v = strtoull(argv[i + 1], NULL, 10);
+		uint64_t v;
+		const char *why;
+
+		if (units_parse_str(argv[i + 1], &v, &why) != 0) {
+			fprintf(stderr, "gen-bench: %s wants a whole number (e.g. 1000000, 1M), not '%s'\n",
+				argv[i], argv[i + 1]);
+			return 64;
+		}
 
 		if (strcmp(argv[i], "-n") == 0)
 			events = nobj = v;

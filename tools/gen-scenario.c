@@ -33,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "units.h"
+
 typedef unsigned long long ull;
 
 static void arenas(uint64_t n)
@@ -129,10 +131,10 @@ int main(int argc, char **argv)
 		return 64;
 	}
 	for (int i = 2; i + 1 < argc; i += 2) {
-		char *end;
-		uint64_t v = strtoull(argv[i + 1], &end, 10);
+		const char *why;
+		uint64_t v;
 
-		if (*argv[i + 1] == '\0' || *end != '\0') {
+		if (units_parse_str(argv[i + 1], &v, &why) != 0) {
 			fprintf(stderr, "gen-scenario: %s needs a number, not '%s'\n",
 				argv[i], argv[i + 1]);
 			return 64;

@@ -3,9 +3,10 @@ TOOLS_BINS := $(O)/tools/gen-bench $(O)/tools/gen-scenario $(O)/tools/replay-rea
 
 tools: $(TOOLS_BINS)
 
-$(O)/tools/%: tools/%.c
+# Each links sim/units.o alone, so their counts read as memsim's do (64K, 0x...).
+$(O)/tools/%: tools/%.c $(O)/sim/units.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) $(MODE_CFLAGS) $(CFLAGS) -o $@ $< $(ALL_LDFLAGS)
+	$(CC) $(CSTD) $(WARN) $(MODE_CFLAGS) $(CFLAGS) -Isim -o $@ $< $(O)/sim/units.o $(ALL_LDFLAGS)
 
 # The large scenario traces are recipes, not files in git (traces/README.md):
 # `make traces` writes them, gzipped, to build/traces/.

@@ -80,12 +80,16 @@ err "replay --format xml" 64 $'memsim: unknown format \'xml\' (use text, json or
 err "info --format csv" 64 $'memsim: unknown format \'csv\' (use text or json)\nmemsim: see \'memsim info --help\'' \
 	info --format csv "$TR"
 
-# Whole numbers: digits only, and within 64 bits (2^64 = 18446744073709551616).
-for v in abc -5 12k 18446744073709551616 ""; do
+# Whole numbers: decimal or 0x digits and one K/M/G/T suffix (sim/units.h),
+# within 64 bits (2^64 = 18446744073709551616).
+for v in abc -5 12kb 1.5K 0x ""; do
 	err "--sample-step '$v'" 64 \
-		$'memsim: --sample-step wants a whole number, not \''"$v"$'\'\nmemsim: see \'memsim replay --help\'' \
+		$'memsim: --sample-step wants a whole number (e.g. 4096, 64K, 0x1000), not \''"$v"$'\'\nmemsim: see \'memsim replay --help\'' \
 		replay -p malloc --out "$T/o" --sample-step "$v" "$TR"
 done
+err "--sample-step 2^64" 64 \
+	$'memsim: --sample-step wants a whole number (e.g. 4096, 64K, 0x1000), not \'18446744073709551616\': too large for 64 bits\nmemsim: see \'memsim replay --help\'' \
+	replay -p malloc --out "$T/o" --sample-step 18446744073709551616 "$TR"
 err "--sample-ns 0" 64 $'memsim: replay: --sample-ns must be at least 1\nmemsim: see \'memsim replay --help\'' \
 	replay -p malloc --out "$T/o" --sample-ns 0 "$TR"
 err "--sample-step without --out" 64 \

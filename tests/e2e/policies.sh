@@ -64,8 +64,8 @@ perr() { # DESC SPEC EXPECTED-MESSAGE-PART [STATUS]
 }
 perr "unknown preset" cpython-9.9 "unknown policy 'cpython-9.9'"
 perr "unknown knob" cpython-3.11:allocator.arena_sise=1 "allocator.arena_sise: unknown key for allocator 'pymalloc'"
-perr "wrong type" cpython-3.11:allocator.arena_size=big "allocator.arena_size: expected a whole number, not a string"
-perr "not whole" cpython-3.11:allocator.arena_size=1.5 "allocator.arena_size: expected a whole number, not 1.5"
+perr "wrong type" cpython-3.11:allocator.arena_size=big "allocator.arena_size: expected a whole number (e.g. 4096, 64K, 0x1000), not 'big'"
+perr "not whole" cpython-3.11:allocator.arena_size=1.5 "allocator.arena_size: expected a whole number (e.g. 4096, 64K, 0x1000), not '1.5'"
 perr "bad enum" cpython-3.11:allocator.arena_release=sometimes "allocator.arena_release: unknown value 'sometimes' (one of: never, empty, keep-one)"
 perr "bad implementation" cpython-3.11:freelists.mode=magic "freelists.mode: unknown implementation 'magic'"
 perr "unknown section" cpython-3.11:alloc.arena_size=1 "unknown key 'alloc'"
@@ -80,6 +80,49 @@ printf '{"base": "%s"}\n' "$T/b.json" >"$T/a.json"
 printf '{"base": "%s"}\n' "$T/a.json" >"$T/b.json"
 perr "base cycle" "$T/a.json" "base chain deeper than 16"
 perr "missing file" "$T/none.json" "cannot open policy" 66
+# Numbers as people write them (sim/units.h): K/M/G/T are powers of 1024,
+# 0x is hexadecimal, in -p values and in policy files alike.
+# threshold0=10K is 10 * 1024 = 10240 objects (it used to read as 10:
+# cJSON stopped at the K and the rest was dropped).
+t_run policies --show cpython-3.11:gc.threshold0=10K
+t_is "10K: 10240 objects" "$(jqv .gc.threshold0)" 10240
+# 256K = 262144 = 16 pools of 16 KiB (it was read as 256 and refused as
+# not a multiple of the pool).
+t_run policies --show cpython-3.11:allocator.arena_size=256K
+t_is "256K arena: exit 0" "$T_STATUS" 0
+t_is "256K arena: 262144 bytes" "$(jqv .allocator.arena_size)" 262144
+t_run policies --show cpython-3.11:allocator.arena_size=0x40000:allocator.pool_size=4k
+t_is "0x40000 = 262144, ':' separates too" "$(jqv .allocator.arena_size)" 262144
+t_is "4k: 4096" "$(jqv .allocator.pool_size)" 4096
+t_run policies --show cpython-3.11:allocator.arena_size=1M
+t_is "1M = 1048576" "$(jqv .allocator.arena_size)" 1048576
+t_run policies --show cpython-3.11:freelists.mode=shared,freelists.max_bytes=1G
+t_is "1G = 1073741824" "$(jqv .freelists.max_bytes)" 1073741824
+printf '{"base": "cpython-3.11", "allocator": {"arena_size": "512K"}, "gc": {"threshold0": "0x2bc", "cost_ref_ns": "2.5", "deferred": "true"}}\n' >"$T/strings.json"
+t_run policies --show "$T/strings.json"
+t_is "file: \"512K\" = 524288" "$(jqv .allocator.arena_size)" 524288
+t_is "file: \"0x2bc\" = 700" "$(jqv .gc.threshold0)" 700
+t_is "file: \"2.5\" as a number" "$(jqv .gc.cost_ref_ns)" 2.5
+t_is "file: \"true\" as a switch" "$(jqv .gc.deferred)" true
+# A quoted value may hold ',' and ':' (two type names here).
+t_run policies --show 'cpython-3.11:gc.untracked_types="int,float"'
+t_is "quoted value keeps its comma" "$(jqv .gc.untracked_types)" "int,float"
+# Silent misreads are errors now: trailing text, a sign, a fraction, a
+# number beyond 64 bits, text after a JSON policy document.
+perr "trailing text" cpython-3.11:gc.threshold0=10Kb "gc.threshold0: expected a whole number (e.g. 4096, 64K, 0x1000), not '10Kb'"
+perr "hex without digits" cpython-3.11:gc.threshold0=0x "not '0x'"
+perr "negative" cpython-3.11:gc.threshold0=-1 "not '-1'"
+perr "exponent" cpython-3.11:gc.threshold0=1e3 "not '1e3'"
+perr "beyond 64 bits" cpython-3.11:gc.threshold0=16777216T "not '16777216T': too large for 64 bits"
+perr "range after the suffix" cpython-3.11:gc.threshold0=4G "gc.threshold0: 4294967296 is out of range [0, 4294967295]"
+perr "a switch is not 1" cpython-3.11:gc.deferred=1 "gc.deferred: expected true or false, not '1'"
+perr "a number with junk" cpython-3.11:gc.cost_ref_ns=2.5ns "gc.cost_ref_ns: expected a number (e.g. 17.95), not '2.5ns'"
+perr "a hex double" cpython-3.11:gc.cost_ref_ns=0x10 "gc.cost_ref_ns: expected a number"
+perr "junk after a quoted value" 'cpython-3.11:gc.untracked_types="int"x' "gc.untracked_types: unexpected 'x' after the value"
+perr "an unclosed quote" 'cpython-3.11:gc.untracked_types="int' "gc.untracked_types: the quoted value does not end"
+printf '{"base": "cpython-3.11"} {"gc": {"threshold0": 1}}\n' >"$T/two.json"
+perr "two documents in one file" "$T/two.json" "policy is not valid JSON"
+perr "a sweep set outside replay/sweep" 'cpython-3.11:gc.threshold0={1,2}' "gc.threshold0: '{1,2}' is a sweep set"
 t_run replay -p cpython-9.9 "$ROOT/traces/cycle.trace"
 t_is "replay with a bad policy: exit 78" "$T_STATUS" 78
 t_run replay "$ROOT/traces/cycle.trace"
