@@ -67,6 +67,7 @@ static void text_report(struct strbuf *sb, const char *name,
 	sb_printf(sb, "%-22s %" PRIu64 "\n", "bytes requested", res->bytes_requested_total);
 	text_peak(sb, "peak live bytes", &res->peak_live_bytes, res->has_time);
 	text_peak(sb, "peak live objects", &res->peak_live_objects, res->has_time);
+	sb_printf(sb, "%-22s %" PRIu64 "\n", "peak live references", res->peak_live_refs);
 	sb_printf(sb, "%-22s %" PRIu64 "\n", "final live bytes", res->final_live_bytes);
 	sb_printf(sb, "%-22s %" PRIu64 "\n", "final live objects", res->final_live_objects);
 	sb_printf(sb, "%-22s %" PRIu64 " objects, %" PRIu64 " bytes\n",
@@ -125,6 +126,7 @@ static cJSON *json_report(const char *name, const struct info_result *res,
 				(double)res->bytes_requested_total);
 	json_peak(o, "peak_live_bytes", &res->peak_live_bytes, res->has_time);
 	json_peak(o, "peak_live_objects", &res->peak_live_objects, res->has_time);
+	cJSON_AddNumberToObject(o, "peak_live_refs", (double)res->peak_live_refs);
 	cJSON_AddNumberToObject(o, "final_live_bytes", (double)res->final_live_bytes);
 	cJSON_AddNumberToObject(o, "final_live_objects", (double)res->final_live_objects);
 	cJSON_AddNumberToObject(o, "cyclic_garbage_objects",

@@ -14,6 +14,7 @@
 #include "plot.h"
 #include "progress.h"
 #include "report.h"
+#include "sweep.h"
 #include "xalloc.h"
 
 static void replay_help(FILE *out)
@@ -26,11 +27,15 @@ static void replay_help(FILE *out)
 		"fragmentation and the allocator's own counters side by side.\n"
 		"\n"
 		"POLICY is a preset (see 'memsim policies'), a JSON policy file, or\n"
-		"either followed by ':KEY=VALUE[,KEY=VALUE...]' to change knobs, where\n"
-		"KEY is a dotted path into the policy's JSON form.\n"
+		"either followed by ':KEY=VALUE[:KEY=VALUE...]' to change knobs, where\n"
+		"KEY is a dotted path into the policy's JSON form and VALUE may use\n"
+		"K/M/G suffixes and 0x. A VALUE '{A,B,...}' or '{START..END+STEP}' /\n"
+		"'{START..END*FACTOR}' is a sweep: one policy per value, named by its\n"
+		"settings (docs/sweeps.md; 'memsim policies --expand' lists them).\n"
 		"\n"
 		"Options:\n"
 		"  -p, --policy POLICY  add a policy to compare (repeatable)\n"
+		"      --force          allow more than 10000 policies (at most 100000)\n"
 		"  -f, --format FMT     text (default), json or csv\n"
 		"  -o, --output FILE    write the report to FILE (atomically)\n"
 		"  -b, --baseline NAME  add each other policy's difference to policy NAME\n"
@@ -52,7 +57,9 @@ static void replay_help(FILE *out)
 		"\n"
 		"Examples:\n"
 		"  memsim replay -p cpython-2.4 -p cpython-2.5 traces/seed-arenas.trace.gz\n"
-		"  memsim replay -p cpython-3.11 -p cpython-3.11:allocator.arena_size=262144 app.trace\n"
+		"  memsim replay -p cpython-3.11 -p cpython-3.11:allocator.arena_size=256K app.trace\n"
+		"  memsim replay -p 'cpython-3.11:allocator.arena_size={256K,1M}:gc.threshold0={700,2000}' \\\n"
+		"      --format csv app.trace\n"
 		"  memsim replay -p my-policy.json --format json app.trace.gz > report.json\n"
 		"  memsim replay -p malloc -p cpython-3.12 --format csv a.trace b.trace\n"
 		"  memsim replay -p cpython-2.7 -p cpython-3.13 --baseline cpython-2.7 \\\n"
@@ -86,8 +93,12 @@ static void emit(struct strbuf *sb, enum cli_format fmt, const struct engine_run
 }
 
 struct replay_args {
-	struct policy **policies;
+	const char **specs;     /* -p as given */
+	size_t nspecs;
+	struct sweep_list variants;
+	struct policy **policies; /* the variants', borrowed */
 	size_t npolicies;
+	int force;
 	enum cli_format fmt;
 	const char *output;
 	const char *baseline;
@@ -97,7 +108,7 @@ struct replay_args {
 	int quiet;
 };
 
-enum { OPT_OUT = 256, OPT_SAMPLE_STEP, OPT_SAMPLE_NS };
+enum { OPT_OUT = 256, OPT_SAMPLE_STEP, OPT_SAMPLE_NS, OPT_FORCE };
 
 #define REPLAY_MAX_JOBS 1024
 
@@ -113,6 +124,7 @@ static int parse_args(int argc, char **argv, struct replay_args *a, struct ms_er
 		{ "out", required_argument, NULL, OPT_OUT },
 		{ "sample-step", required_argument, NULL, OPT_SAMPLE_STEP },
 		{ "sample-ns", required_argument, NULL, OPT_SAMPLE_NS },
+		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -124,11 +136,11 @@ static int parse_args(int argc, char **argv, struct replay_args *a, struct ms_er
 	while ((c = getopt_long(argc, argv, ":p:f:o:b:j:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			a->policies = xreallocarray(a->policies, a->npolicies + 1,
-						    sizeof *a->policies);
-			if (policy_resolve(optarg, &a->policies[a->npolicies], err))
-				return err->code;
-			a->npolicies++;
+			a->specs = xreallocarray(a->specs, a->nspecs + 1, sizeof *a->specs);
+			a->specs[a->nspecs++] = optarg;
+			break;
+		case OPT_FORCE:
+			a->force = 1;
 			break;
 		case 'f':
 			if (cli_parse_format(optarg, 7u, &a->fmt, err))
@@ -183,10 +195,15 @@ static int parse_args(int argc, char **argv, struct replay_args *a, struct ms_er
 	if (optind >= argc)
 		return ms_error_set(err, MS_EXIT_USAGE,
 				    "replay: no trace given (see 'memsim replay --help')");
-	if (a->npolicies == 0)
+	if (a->nspecs == 0)
 		return ms_error_set(err, MS_EXIT_USAGE,
 				    "replay: no policy given: add -p PRESET, e.g. -p cpython-3.11 "
 				    "(see 'memsim policies')");
+	if (sweep_expand(a->specs, a->nspecs, a->force ? SWEEP_LIMIT_FORCED : SWEEP_LIMIT,
+			 &a->variants, err))
+		return err->code;
+	a->policies = sweep_policies(&a->variants);
+	a->npolicies = a->variants.n;
 	if ((a->sampling.step_events || a->sampling.step_ns) && !a->out_dir)
 		return ms_error_set(err, MS_EXIT_USAGE,
 				    "replay: --sample-step and --sample-ns need --out DIR");
@@ -268,6 +285,13 @@ static int write_dir(const struct replay_args *a, const struct engine_run *runs,
 	return rc;
 }
 
+static void args_free(struct replay_args *a)
+{
+	sweep_list_free(&a->variants);
+	free(a->policies);
+	free(a->specs);
+}
+
 static int replay_run(int argc, char **argv, struct ms_error *err)
 {
 	struct replay_args a = { .fmt = CLI_FORMAT_TEXT, .jobs = ENGINE_JOBS_AUTO };
@@ -280,9 +304,7 @@ static int replay_run(int argc, char **argv, struct ms_error *err)
 	int status = parse_args(argc, argv, &a, err);
 
 	if (status != 0) {
-		for (size_t i = 0; i < a.npolicies; i++)
-			policy_free(a.policies[i]);
-		free(a.policies);
+		args_free(&a);
 		return status < 0 ? 0 : status;
 	}
 	runs = xcalloc((size_t)(argc - optind), sizeof *runs);
@@ -310,9 +332,7 @@ static int replay_run(int argc, char **argv, struct ms_error *err)
 	for (size_t i = 0; i < nruns; i++)
 		engine_run_free(&runs[i]);
 	free(runs);
-	for (size_t i = 0; i < a.npolicies; i++)
-		policy_free(a.policies[i]);
-	free(a.policies);
+	args_free(&a);
 	return status;
 }
 

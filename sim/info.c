@@ -12,6 +12,7 @@
 struct info_ctx {
 	struct info_result *res;
 	uint32_t cap;           /* entries allocated in res->types */
+	uint64_t refs;          /* live edges between objects */
 };
 
 static struct info_type *type_entry(struct info_ctx *c, uint32_t type)
@@ -66,6 +67,19 @@ static void on_resize(void *ctx, struct heap *h, uint32_t slot, uint64_t old)
 	note_live(t, t->live_bytes - old + o->size);
 }
 
+/* Edges between objects (not the root set's), for peak_live_refs. */
+static void on_ref(void *ctx, struct heap *h, uint32_t src, uint32_t dst, int delta)
+{
+	struct info_ctx *c = ctx;
+
+	(void)h, (void)dst;
+	if (src == HEAP_NONE)
+		return;
+	c->refs += (uint64_t)(int64_t)delta;
+	if (c->refs > c->res->peak_live_refs)
+		c->res->peak_live_refs = c->refs;
+}
+
 unsigned info_bucket(uint64_t size)
 {
 	unsigned b = 0;
@@ -111,7 +125,7 @@ int info_run(struct trace_reader *r, const struct info_observer *obs,
 	struct info_ctx ctx = { .res = res };
 	struct heap_hooks hooks = {
 		.ctx = &ctx, .on_alloc = on_alloc, .on_free = on_free,
-		.on_resize = on_resize,
+		.on_resize = on_resize, .on_ref = on_ref,
 	};
 	struct event ev;
 	struct heap *h;

@@ -4,7 +4,7 @@
  * Replays the trace on a bare reference-counting heap (no allocator, no
  * free lists, no collector) and measures what the program itself did:
  * events by kind, objects and bytes requested, live-byte and live-object
- * peaks with where they happened, per-type totals, the request-size
+ * peaks with where they happened, the peak of references between objects, per-type totals, the request-size
  * histogram, and the cyclic garbage left at the end. docs/info.md defines
  * every field.
  */
@@ -37,6 +37,7 @@ struct info_result {
 	uint64_t objects_allocated;
 	uint64_t bytes_requested_total;
 	struct info_peak peak_live_bytes, peak_live_objects;
+	uint64_t peak_live_refs;        /* most edges between live objects at once */
 	uint64_t final_live_bytes, final_live_objects;
 	uint64_t cyclic_garbage_objects, cyclic_garbage_bytes;
 	uint64_t end_time;      /* last `@` time */

@@ -681,8 +681,8 @@ char *policy_unquote(const char *a, const char *b)
 }
 
 /* Parses one KEY=VALUE at *sp into ov; leaves *sp after the value. */
-static int parse_override(const char **sp, struct policy_override *ov,
-			  struct ms_error *err)
+static int parse_override(const char *spec, const char **sp,
+			  struct policy_override *ov, struct ms_error *err)
 {
 	const char *s = *sp, *eq = s + strcspn(s, "=:,{\""), *dot, *v, *end;
 
@@ -717,6 +717,8 @@ static int parse_override(const char **sp, struct policy_override *ov,
 		ov->value = dup_range(v, end);
 	}
 	ov->key = dup_range(s, eq);
+	ov->at = (size_t)(s - spec);
+	ov->len = (size_t)(end - s);
 	if (*end && *end != ':' && *end != ',')
 		return ms_error_set(err, MS_EXIT_CONFIG,
 				    "%s: unexpected '%.*s' after the value (separate "
@@ -741,7 +743,7 @@ int policy_spec_parse(const char *spec, struct policy_spec *out, struct ms_error
 		s++;
 		out->ov = xreallocarray(out->ov, out->n + 1, sizeof *out->ov);
 		ov = memset(&out->ov[out->n++], 0, sizeof *ov);
-		if (parse_override(&s, ov, err))
+		if (parse_override(spec, &s, ov, err))
 			return err->code;
 	}
 	return 0;
@@ -776,6 +778,62 @@ int policy_resolve(const char *spec, struct policy **out, struct ms_error *err)
 }
 
 /* --- printing -------------------------------------------------------- */
+
+/* The shortest %g form of d that reads back as d. */
+static void put_double(struct strbuf *sb, double d)
+{
+	char buf[40];
+
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, sizeof buf, "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	sb_puts(sb, buf);
+}
+
+int policy_knob_text(const struct policy *p, const char *key, struct strbuf *out)
+{
+	const char *dot = strchr(key, '.');
+	const struct policy_part *part = NULL;
+	const char *selector = NULL;
+	const struct knob *k;
+
+	for (int s = 0; dot && s < POLICY_SECTIONS; s++) {
+		if (strlen(sections[s].key) == (size_t)(dot - key) &&
+		    strncmp(sections[s].key, key, (size_t)(dot - key)) == 0) {
+			part = &p->part[s];
+			selector = sections[s].selector;
+		}
+	}
+	if (!part || !part->params)
+		return -1;
+	if (strcmp(dot + 1, selector) == 0) {
+		sb_puts(out, part->impl.name);
+		return 0;
+	}
+	k = find_knob(&part->impl, dot + 1);
+	if (!k)
+		return -1;
+	switch (k->kind) {
+	case KNOB_UINT:
+		sb_printf(out, "%" PRIu64, *knob_uint(part->params, k));
+		break;
+	case KNOB_DOUBLE:
+		put_double(out, *knob_double(part->params, k));
+		break;
+	case KNOB_BOOL:
+		sb_puts(out, *knob_int(part->params, k) ? "true" : "false");
+		break;
+	case KNOB_ENUM:
+		sb_puts(out, k->choices[*knob_int(part->params, k)]);
+		break;
+	case KNOB_STRING:
+		sb_puts(out, knob_str(part->params, k));
+		break;
+	}
+	return 0;
+}
 
 static cJSON *part_to_json(enum policy_section s, const struct policy_part *part)
 {

@@ -68,6 +68,7 @@ struct policy_override {
 	char *value;            /* the text; a quoted value decoded; a set with its braces */
 	int quoted;             /* VALUE was a "..." literal */
 	int set;                /* VALUE is a sweep set */
+	size_t at, len;         /* KEY=VALUE's place in the spec, as written */
 };
 
 struct policy_spec {
@@ -93,6 +94,14 @@ char *policy_unquote(const char *a, const char *b);
  * filled.
  */
 int policy_resolve(const char *spec, struct policy **out, struct ms_error *err);
+
+/*
+ * The value of knob `key` ("section.knob", or "section.policy" / "mode"
+ * for the implementation) in p, as text: whole numbers in decimal,
+ * numbers in the shortest form that reads back exactly, true/false, a
+ * choice's name, text as is. Returns 0, or -1 when p has no such knob.
+ */
+int policy_knob_text(const struct policy *p, const char *key, struct strbuf *out);
 
 struct cJSON;
 

@@ -111,7 +111,7 @@ err "policies: operand" 64 $'memsim: policies: unexpected argument \'cpython-3.1
 	policies cpython-3.11
 t_run policies --help
 t_is "policies --help: exit 0" "$T_STATUS" 0
-t_is "policies --help: usage first" "$(printf '%s\n' "$T_OUT" | head -1)" "usage: memsim policies [--show POLICY]"
+t_is "policies --help: usage first" "$(printf '%s\n' "$T_OUT" | head -1)" "usage: memsim policies [--show POLICY | --expand POLICY...]"
 t_is "policies --help: nothing on stderr" "$T_ERR" ""
 # -s is --show.
 t_run policies -s cpython-2.4

@@ -20,6 +20,8 @@ t_is "cycle: bytes requested" "$(jqv .bytes_requested_total)" 112
 t_is "cycle: peak live bytes" "$(jqv .peak_live_bytes)" 112
 t_is "cycle: peak live bytes event" "$(jqv .peak_live_bytes_event)" 2
 t_is "cycle: peak live objects" "$(jqv .peak_live_objects)" 2
+# Two edges, 1 -> 2 and 2 -> 1; the root drops do not count.
+t_is "cycle: peak live references" "$(jqv .peak_live_refs)" 2
 t_is "cycle: final live bytes" "$(jqv .final_live_bytes)" 112
 t_is "cycle: final live objects" "$(jqv .final_live_objects)" 2
 t_is "cycle: cyclic garbage objects" "$(jqv .cyclic_garbage_objects)" 2
@@ -92,4 +94,10 @@ t_is "missing file: nothing on stdout" "$T_OUT" ""
 t_run info "$T"
 t_is "directory: exit 66" "$T_STATUS" 66
 
+# References between objects at their peak: 3 edges (1->2, 1->3, 2->3);
+# dropping 1's root kills it and its 2 edges with it (1 left), then one
+# more edge makes 2: the peak stays 3.
+printf 'a 1 8\na 2 8\na 3 8\n+ 1 2\n+ 1 3\n+ 2 3\n- 0 1\n+ 3 2\n' >"$T/refs.trace"
+t_run info --format json "$T/refs.trace"
+t_is "refs: peak live references" "$(jqv .peak_live_refs)" 3
 t_done
