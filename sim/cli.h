@@ -16,6 +16,8 @@
 #include "error.h"
 #include "strbuf.h"
 
+#define MEMSIM_VERSION "0.1.0"     /* `memsim --version`; plans and results carry it */
+
 struct cli_command {
 	const char *name;
 	const char *summary;                    /* one line for `memsim --help` */
@@ -26,6 +28,7 @@ extern const struct cli_command cmd_info;
 extern const struct cli_command cmd_replay;
 extern const struct cli_command cmd_policies;
 extern const struct cli_command cmd_convert;
+extern const struct cli_command cmd_sweep;
 
 /* Output formats shared by the commands that report. */
 enum cli_format { CLI_FORMAT_TEXT, CLI_FORMAT_JSON, CLI_FORMAT_CSV };

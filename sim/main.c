@@ -17,13 +17,12 @@
 #include "units.h"
 #include "xalloc.h"
 
-#define MEMSIM_VERSION "0.1.0"
-
 static const struct cli_command *const commands[] = {
 	&cmd_info,
 	&cmd_replay,
 	&cmd_policies,
 	&cmd_convert,
+	&cmd_sweep,
 
 	NULL,
 };
@@ -52,6 +51,7 @@ static void usage(FILE *out)
 		"  memsim replay -p cpython-2.4 -p cpython-2.5 traces/seed-arenas.trace.gz\n"
 		"  memsim replay -p cpython-3.11:allocator.arena_size=262144 --format json x.trace\n"
 		"  memsim policies --show cpython-3.12\n"
+		"  memsim policies --expand 'cpython-3.11:gc.threshold0={700..2100+700}'\n"
 		"  memsim --max-memory 2G replay -p cpython-3.11 big.trace.gz\n"
 		"\n"
 		"Run 'memsim COMMAND --help' for a command's options.\n"
