@@ -470,10 +470,16 @@ static int check_unique(const struct sweep_list *l, const char *const *specs,
 					  "value twice, e.g. 64K and 65536)", specs[a->source],
 					  a->policy->name);
 		else
-			rc = ms_error_set(err, MS_EXIT_USAGE,
-					  "the policy '%s' is given twice (-p '%s' and -p '%s'): "
-					  "each policy once", a->policy->name, specs[a->source],
-					  specs[b->source]);
+			rc = specs[a->source] == specs[b->source] ||
+				strcmp(specs[a->source], specs[b->source]) == 0
+				? ms_error_set(err, MS_EXIT_USAGE,
+					       "policy '%s' is given twice (each -p is one "
+					       "column; a baseline must name one)", a->policy->name)
+				: ms_error_set(err, MS_EXIT_USAGE,
+					       "policy '%s' is given twice (by -p '%s' and -p "
+					       "'%s'; each -p is one column, a baseline must "
+					       "name one)", a->policy->name, specs[a->source],
+					       specs[b->source]);
 	}
 	free(idx);
 	return rc;

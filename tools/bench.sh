@@ -11,16 +11,27 @@
 # Each trace is also converted once to the binary form (memsim convert)
 # for the decode-only pass (tools/bench-decode, a loop of trace_next) and
 # the replay from binary.
+# Last, the sweep row (docs/sweeps.md): 24 variants over one trace, as one
+# replay (the best one-process grouping: one reading thread, one
+# simulation thread per CPU) and as a `memsim sweep` plan run by GNU
+# parallel (one single-threaded job per CPU), with the ratio of the two
+# (target: at most x1.20).
 # Environment: MEMSIM, GEN (gen-bench binary), REAL (replay-real binary),
 # DECODE (bench-decode binary),
-# BENCH_DIR, RUNS, EVENTS, SEED_OBJECTS, REFS_EVENTS, TRACES (names below).
+# BENCH_DIR, RUNS, EVENTS, SEED_OBJECTS, REFS_EVENTS, TRACES (names below),
+# SWEEP_EVENTS (the sweep row's trace; 0 skips the row), SWEEP (its -p);
+# TRACES="" runs the sweep row alone.
 set -eu
 : "${MEMSIM:=bin/memsim}" "${GEN:=build/release/tools/gen-bench}"
 : "${REAL:=build/release/tools/replay-real}"
 : "${DECODE:=$(dirname "$GEN")/bench-decode}"
 : "${BENCH_DIR:=build/bench}" "${RUNS:=3}" "${EVENTS:=20000000}"
 : "${SEED_OBJECTS:=10485760}" "${REFS_EVENTS:=10000000}"
-: "${TRACES:=churn-addr seed-rc refs alloc-addr}"
+: "${TRACES=churn-addr seed-rc refs alloc-addr}"
+: "${SWEEP_EVENTS:=2000000}"
+# (braces cannot go inside ${SWEEP:=...}: the first '}' would end it)
+[ -n "${SWEEP:-}" ] ||
+	SWEEP='cpython-3.11:allocator.arena_size={256K,1M,4M}:gc.threshold0={700,2000,10000,100000}:freelists.mode={per-type,shared}'
 : "${POLICY1:=cpython-3.11}"
 : "${POLICIES4:=-p cpython-3.11 -p cpython-2.7 -p cpython-3.13 -p malloc}"
 TIME=/usr/bin/time
@@ -136,6 +147,28 @@ bench_trace() { # name
 	case $1 in alloc-*) real_rows ;; esac
 }
 
+# The sweep row: one replay of 24 variants against the plan's jobs under
+# GNU parallel, same trace, same policies.
+sweep_rows() {
+	gen sweep-churn -n "$SWEEP_EVENTS" -l $((SWEEP_EVENTS / 10))
+	echo "== sweep: 24 variants of $SWEEP over $trace ($events events); median of $RUNS runs"
+	measure "$MEMSIM" replay -q -p "$SWEEP" "$trace"
+	best=$secs best_cpu=$cpu
+	row "one replay, 24 policies"
+	if ! command -v parallel >/dev/null 2>&1; then
+		echo "  GNU parallel is not installed (sh tools/setup.sh): no parallel row"
+		return
+	fi
+	plan="$BENCH_DIR/sweep-plan"
+	rm -rf "$plan"
+	"$MEMSIM" sweep --plan "$plan" -q -p "$SWEEP" "$trace"
+	measure sh -c 'parallel --will-cite < "$1/jobs.txt"' sh "$plan"
+	row "GNU parallel, $(wc -l <"$plan/jobs.txt") jobs"
+	awk -v a="$secs" -v b="$best" -v c="$cpu" -v d="$best_cpu" 'BEGIN {
+		printf "  GNU parallel / one replay, wall: x%.2f (target <= x1.20), cpu: x%.2f\n", a / b, c / d }'
+}
+
 for t in $TRACES; do
 	bench_trace "$t"
 done
+[ "$SWEEP_EVENTS" -gt 0 ] && sweep_rows

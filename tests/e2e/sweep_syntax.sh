@@ -105,7 +105,8 @@ serr "two specs past the limit" 64 "more than 10000 policies" \
 	'cpython-3.11:gc.threshold0={1..5000}' 'cpython-3.12:gc.threshold0={1..5001}'
 serr "one value twice in a set" 64 "names the policy 'cpython-3.11[arena_size=65536]' twice (a set holds one value twice" \
 	'cpython-3.11:allocator.arena_size={64K,65536}'
-serr "-p X -p X" 64 "the policy 'cpython-3.11' is given twice" cpython-3.11 cpython-3.11
+serr "-p X -p X" 64 "policy 'cpython-3.11' is given twice (each -p is one column; a baseline must name one)" cpython-3.11 cpython-3.11
+serr "a sweep and a -p naming one policy" 64 "policy 'cpython-3.11[threshold0=700]' is given twice (by -p 'cpython-3.11:gc.threshold0={100,700}' and -p 'cpython-3.11:gc.threshold0={700}'" 'cpython-3.11:gc.threshold0={100,700}' 'cpython-3.11:gc.threshold0={700}'
 expand 'cpython-3.11:gc.threshold0={1..100}:gc.threshold1={0..100}' --force
 t_is "--force: 10100 policies" "$(printf '%s\n' "$T_OUT" | wc -l)" 10100
 t_done
