@@ -556,7 +556,7 @@ int policy_load_doc(const char *base, cJSON **out, struct ms_error *err)
 static int resolve_base(const char *name, int depth, struct policy **out,
 			struct ms_error *err)
 {
-	cJSON *doc;
+	cJSON *doc = NULL;
 	int rc = load_doc(name, depth, &doc, err);
 
 	if (rc == 0)
