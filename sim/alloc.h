@@ -93,7 +93,8 @@ struct alloc_policy {
 	void *(*create)(const void *params, const struct alloc_inst *lower);
 	void (*destroy)(void *state);
 
-	/* Returns the block's address (never 0). Size 0 is a legal request. */
+	/* Returns the block's address (never 0, below 2^63: the runtime keeps
+	 * a flag in the top bit). Size 0 is a legal request. */
 	uint64_t (*alloc)(void *state, uint64_t size);
 	/* Optional (NULL: alloc serves every kind alike): alloc() for a
 	 * request of `kind` (enum alloc_kind). */

@@ -33,6 +33,28 @@
  *         stats().
  * Full collections call env->clear_freelists (when not NULL) after the
  * garbage is released, as CPython clears its type free lists then.
+ *
+ * Per-object state. The heap's object core (struct heap_obj: ID, size,
+ * type, roots, incoming, edges) holds nothing of any collector. A
+ * collector that needs state per object (list links, gc_refs, a
+ * generation, colour bits, an incremental collector's visited flag...)
+ * declares its own struct and asks the heap for an array of them in
+ * create():
+ *
+ *     struct my_obj { uint32_t next; uint8_t colour; };
+ *     struct my_state { struct my_obj *objs; ... };
+ *     heap_side_add(env->heap, sizeof *s->objs, (void **)&s->objs);
+ *
+ * s->objs[slot] then exists for every slot the heap hands out: the heap
+ * grows the array with its slot array and rewrites s->objs when it moves
+ * (only inside the heap_apply() of an `a`, so a pointer taken during a
+ * collection stays valid). The heap never reads the elements; an
+ * element is the collector's from its on_alloc (which must initialise
+ * it, since the slot may have been used before) until its on_free. Only
+ * a collector that is present creates its array (gc_none has none), and
+ * adding a collector touches no file of the heap. Read the core through
+ * heap.h's accessors (heap_obj_type, heap_obj_refcount, heap_obj_nout,
+ * heap_obj_edges; heap_objs for loops over many objects).
  */
 #ifndef MEMSIM_GC_H
 #define MEMSIM_GC_H
@@ -166,6 +188,9 @@ struct gc_policy {
 	 * class defined in Python, whose instances CPython 3.12+ give a
 	 * pre-header for the managed dict and weakrefs). */
 	int (*sees)(void *state, uint32_t type);
+	/* Optional: the generation holding the live object in `slot`, or -1
+	 * when the collector does not track it (for tests and analyses). */
+	int (*generation)(void *state, uint32_t slot);
 };
 
 enum { GC_SEES_NOT, GC_SEES_BUILTIN, GC_SEES_OTHER };

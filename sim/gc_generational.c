@@ -42,8 +42,8 @@
  *    cost_object_ns * examined + cost_ref_ns * traversed + cost_fixed_ns.
  *
  * Invariants (gen_check): lists 0..2 are well linked, hold live objects
- * whose gc_gen names the list and whose gc_refs is 0, and their sizes
- * are right; untracked objects (gc_gen GEN_UNTRACKED) are in no list.
+ * whose gen names the list and whose refs is 0, and their sizes
+ * are right; untracked objects (gen GEN_UNTRACKED) are in no list.
  *
  * Speed (docs/gc.md, "How a collection runs"): a collection walks its
  * list once, from both ends, counting references on the way; the other
@@ -69,7 +69,7 @@
 #define NGEN GC_GENERATIONS_MAX
 #define GEN_UNREACH 3u          /* the list of objects found unreachable */
 #define GEN_LISTS 4u
-#define GEN_UNTRACKED 0xffu     /* heap_obj.gc_gen of untracked objects */
+#define GEN_UNTRACKED 0xffu     /* gen_obj.gen of untracked objects */
 #define REFS_REACHED UINT32_MAX /* gc_refs of a member found reachable */
 /* Above this, gc_refs went below 0: only in an inconsistent heap, where
  * subtract_refs would have stopped at 0 (see gather_one). */
@@ -180,12 +180,26 @@ static const struct gen_params gen_defaults = {
 		"bytearray,NoneType,range,memoryview,dictkeys",
 };
 
+/*
+ * The collector's own state of each object, in a heap side array
+ * (heap_side_add; gc.h, "Per-object state"): CPython's PyGC_Head (the
+ * generation list links) and gc_refs, with the generation the object's
+ * list belongs to. Written by gen_on_alloc for every object, valid while
+ * the object lives.
+ */
+struct gen_obj {
+	uint32_t prev, next;    /* generation list links (slots) */
+	uint32_t refs;          /* gc_refs: 0 between collections */
+	uint8_t gen;            /* list 0..GEN_UNREACH, or GEN_UNTRACKED */
+};
+
 /* How the collector sees a type (cached per typetab index). */
 enum kind { K_UNKNOWN, K_INVISIBLE, K_VISIBLE, K_TUPLE, K_DICT };
 
 struct gen_state {
 	struct gen_params p;
 	struct gc_env env;
+	struct gen_obj *objs;   /* the side array, by slot (the heap moves it) */
 	uint64_t count[NGEN];
 	uint64_t long_lived_pending, long_lived_total;
 	uint32_t head[GEN_LISTS], tail[GEN_LISTS];
@@ -333,46 +347,52 @@ static int gen_sees(void *state, uint32_t type)
 
 /* ---- generation lists ---------------------------------------------- */
 
+/* The heap's core of an object, and the collector's own state of it. */
 static struct heap_obj *obj(const struct gen_state *s, uint32_t slot)
 {
 	return heap_obj(s->env.heap, slot);
 }
 
+static struct gen_obj *gobj(const struct gen_state *s, uint32_t slot)
+{
+	return &s->objs[slot];
+}
+
 static void list_append(struct gen_state *s, uint32_t list, uint32_t slot)
 {
-	struct heap_obj *o = obj(s, slot);
+	struct gen_obj *o = gobj(s, slot);
 
-	o->gc_gen = (uint8_t)list;
-	o->gc_prev = s->tail[list];
-	o->gc_next = HEAP_NONE;
+	o->gen = (uint8_t)list;
+	o->prev = s->tail[list];
+	o->next = HEAP_NONE;
 	if (s->tail[list] == HEAP_NONE)
 		s->head[list] = slot;
 	else
-		obj(s, s->tail[list])->gc_next = slot;
+		gobj(s, s->tail[list])->next = slot;
 	s->tail[list] = slot;
 	s->size[list]++;
 }
 
 static void list_unlink(struct gen_state *s, uint32_t slot)
 {
-	struct heap_obj *o = obj(s, slot);
-	uint32_t list = o->gc_gen;
+	struct gen_obj *o = gobj(s, slot);
+	uint32_t list = o->gen;
 
-	if (o->gc_prev == HEAP_NONE)
-		s->head[list] = o->gc_next;
+	if (o->prev == HEAP_NONE)
+		s->head[list] = o->next;
 	else
-		obj(s, o->gc_prev)->gc_next = o->gc_next;
-	if (o->gc_next == HEAP_NONE)
-		s->tail[list] = o->gc_prev;
+		gobj(s, o->prev)->next = o->next;
+	if (o->next == HEAP_NONE)
+		s->tail[list] = o->prev;
 	else
-		obj(s, o->gc_next)->gc_prev = o->gc_prev;
-	o->gc_prev = o->gc_next = HEAP_NONE;
-	o->gc_gen = GEN_UNTRACKED;
+		gobj(s, o->next)->prev = o->prev;
+	o->prev = o->next = HEAP_NONE;
+	o->gen = GEN_UNTRACKED;
 	s->size[list]--;
 }
 
 /* Appends list `from` to list `to` in O(1) (gc_list_merge). The moved
- * members keep their gc_gen: relabelling them needs a walk of the list,
+ * members keep their gen: relabelling them needs a walk of the list,
  * and gather() relabels them in the walk a collection makes anyway. */
 static void list_splice(struct gen_state *s, uint32_t from, uint32_t to)
 {
@@ -381,8 +401,8 @@ static void list_splice(struct gen_state *s, uint32_t from, uint32_t to)
 	if (s->tail[to] == HEAP_NONE) {
 		s->head[to] = s->head[from];
 	} else {
-		obj(s, s->tail[to])->gc_next = s->head[from];
-		obj(s, s->head[from])->gc_prev = s->tail[to];
+		gobj(s, s->tail[to])->next = s->head[from];
+		gobj(s, s->head[from])->prev = s->tail[to];
 	}
 	s->tail[to] = s->tail[from];
 	s->size[to] += s->size[from];
@@ -428,13 +448,15 @@ static void push(struct gen_state *s, size_t *n, uint32_t slot)
 	s->stack[(*n)++] = slot;
 }
 
-/* Starts loading the line of v[i + PREFETCH_AHEAD] (for writing: every
- * pass writes some members). */
+/* Starts loading the core and the collector's state of v[i +
+ * PREFETCH_AHEAD] (the state for writing: every pass writes some). */
 static void prefetch_member(const struct gen_state *s, const uint32_t *v,
 			    size_t n, size_t i)
 {
-	if (i + PREFETCH_AHEAD < n)
-		__builtin_prefetch(obj(s, v[i + PREFETCH_AHEAD]), 1);
+	if (i + PREFETCH_AHEAD < n) {
+		__builtin_prefetch(obj(s, v[i + PREFETCH_AHEAD]));
+		__builtin_prefetch(gobj(s, v[i + PREFETCH_AHEAD]), 1);
+	}
 }
 
 /* ---- untracking ---------------------------------------------------- */
@@ -443,12 +465,11 @@ static void prefetch_member(const struct gen_state *s, const uint32_t *v,
  * that was untracked. */
 static int may_be_tracked(struct gen_state *s, uint32_t slot)
 {
-	struct heap_obj *o = obj(s, slot);
-	enum kind k = type_kind(s, o->type);
+	enum kind k = type_kind(s, heap_obj_type(obj(s, slot)));
 
 	if (k == K_INVISIBLE)
 		return 0;
-	return k != K_TUPLE || o->gc_gen != GEN_UNTRACKED;
+	return k != K_TUPLE || gobj(s, slot)->gen != GEN_UNTRACKED;
 }
 
 /* Untracks the survivor if none of its referents may be tracked
@@ -457,13 +478,15 @@ static int may_be_tracked(struct gen_state *s, uint32_t slot)
  * tracked), so only its fields change. */
 static void maybe_untrack(struct gen_state *s, uint32_t slot)
 {
-	struct heap_obj *o = obj(s, slot);
+	const struct heap_obj *o = obj(s, slot);
+	struct gen_obj *go = gobj(s, slot);
+	uint32_t n = heap_obj_nout(o);
 
-	for (uint32_t i = 0; i < o->nout; i++)
-		if (may_be_tracked(s, heap_obj_edges(o)[i]))
+	for (uint32_t i = 0; i < n; i++)
+		if (may_be_tracked(s, heap_obj_cedges(o)[i]))
 			return;
-	o->gc_gen = GEN_UNTRACKED;
-	o->gc_prev = o->gc_next = HEAP_NONE;
+	go->gen = GEN_UNTRACKED;
+	go->prev = go->next = HEAP_NONE;
 }
 
 /* ---- collection ---------------------------------------------------- */
@@ -492,40 +515,50 @@ static uint64_t mutator_now(struct gen_state *s)
  * 0 (gen_check) and the sum is the same. The members are the objects
  * labelled 0..g, relabelled to g yet or not. Returns the edges traversed.
  */
-static uint32_t gather_one(struct gen_state *s, struct heap_obj *o, uint32_t g)
+static uint32_t gather_one(struct gen_state *s, uint32_t x, uint32_t g)
 {
+	const struct heap_obj *o = obj(s, x);
 	const uint32_t *e = heap_obj_cedges(o);
+	struct gen_obj *go = gobj(s, x);
+	uint32_t n = heap_obj_nout(o);
 
-	o->gc_gen = (uint8_t)g;
-	o->gc_refs += o->roots + o->incoming;
-	for (uint32_t j = 0; j < o->nout; j++) {
-		struct heap_obj *d = obj(s, e[j]);
-		if (d->gc_gen <= g)
-			d->gc_refs--;
+	go->gen = (uint8_t)g;
+	go->refs += o->roots + o->incoming;
+	for (uint32_t j = 0; j < n; j++) {
+		struct gen_obj *d = gobj(s, e[j]);
+		if (d->gen <= g)
+			d->refs--;
 	}
-	return o->nout;
+	return n;
 }
 
-/* Starts loading what gather_one will read of o: its referents, or
- * first the vector holding their slots (then prefetch_vec_referents). */
-static void prefetch_edges(const struct gen_state *s, const struct heap_obj *o)
+/* Starts loading what gather_one will read of x: its referents' state,
+ * or first the vector holding their slots (then prefetch_vec_referents). */
+static void prefetch_edges(const struct gen_state *s, uint32_t x)
 {
-	if (o->capshift) {
+	const struct heap_obj *o = obj(s, x);
+	uint32_t n = o->tf & HEAP_TF_NOUT;
+
+	if (n == HEAP_TF_VEC) {
 		__builtin_prefetch(o->out.vec);
 		return;
 	}
-	for (uint32_t j = 0; j < o->nout; j++)
-		__builtin_prefetch(obj(s, o->out.inl[j]), 1);
+	for (uint32_t j = 0; j < n; j++)
+		__builtin_prefetch(gobj(s, o->out.inl[j]), 1);
 }
 
-static void prefetch_vec_referents(const struct gen_state *s,
-				   const struct heap_obj *o)
+static void prefetch_vec_referents(const struct gen_state *s, uint32_t x)
 {
-	uint32_t m = o->nout < GATHER_VEC_MAX ? o->nout : GATHER_VEC_MAX;
+	const struct heap_obj *o = obj(s, x);
 
-	if (o->capshift)
+	if ((o->tf & HEAP_TF_NOUT) == HEAP_TF_VEC) {
+		uint32_t n = heap_obj_nout(o);
+		uint32_t m = n < GATHER_VEC_MAX ? n : GATHER_VEC_MAX;
+		const uint32_t *e = heap_obj_cedges(o);
+
 		for (uint32_t j = 0; j < m; j++)
-			__builtin_prefetch(obj(s, o->out.vec[j]), 1);
+			__builtin_prefetch(gobj(s, e[j]), 1);
+	}
 }
 
 /* One step of gather's pipeline on one side: v[fresh] has just arrived,
@@ -536,10 +569,10 @@ static uint32_t gather_step(struct gen_state *s, uint32_t g, size_t fresh,
 {
 	const uint32_t *v = s->members;
 
-	prefetch_edges(s, obj(s, v[fresh]));
+	prefetch_edges(s, v[fresh]);
 	if (mid != SIZE_MAX)
-		prefetch_vec_referents(s, obj(s, v[mid]));
-	return due != SIZE_MAX ? gather_one(s, obj(s, v[due]), g) : 0;
+		prefetch_vec_referents(s, v[mid]);
+	return due != SIZE_MAX ? gather_one(s, v[due], g) : 0;
 }
 
 /*
@@ -571,8 +604,11 @@ static size_t gather(struct gen_state *s, uint32_t g, uint64_t *traversed)
 
 		s->members[lo] = f;
 		s->members[--hi] = b;
-		f = obj(s, f)->gc_next;
-		b = obj(s, b)->gc_prev;
+		/* the member's core too: gather_one reads its counts */
+		__builtin_prefetch(obj(s, f));
+		__builtin_prefetch(obj(s, b));
+		f = gobj(s, f)->next;
+		b = gobj(s, b)->prev;
 		*traversed += gather_step(s, g, lo, half ? lo - GATHER_LAG / 2 : SIZE_MAX,
 					  late ? k : SIZE_MAX);
 		*traversed += gather_step(s, g, hi, half ? hi + GATHER_LAG / 2 : SIZE_MAX,
@@ -583,9 +619,9 @@ static size_t gather(struct gen_state *s, uint32_t g, uint64_t *traversed)
 	if (hi - lo == 1 && f != HEAP_NONE)
 		s->members[lo++] = f;
 	for (size_t i = k; i < lo; i++)
-		*traversed += gather_one(s, obj(s, s->members[i]), g);
+		*traversed += gather_one(s, s->members[i], g);
 	for (size_t i = hi; i < n - k; i++)
-		*traversed += gather_one(s, obj(s, s->members[i]), g);
+		*traversed += gather_one(s, s->members[i], g);
 	if (lo < hi) {          /* a list shorter than its size: gen_check's bug */
 		memmove(s->members + lo, s->members + hi, (n - hi) * sizeof *s->members);
 		n -= hi - lo;
@@ -603,25 +639,27 @@ static uint64_t mark_reachable(struct gen_state *s, uint32_t g, size_t n)
 	size_t sp = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		struct heap_obj *o;
+		struct gen_obj *go;
 
 		prefetch_member(s, s->members, n, i);
-		o = obj(s, s->members[i]);
-		if (o->gc_refs >= 1 && o->gc_refs <= REFS_MAX) {
-			o->gc_refs = REFS_REACHED;
+		go = gobj(s, s->members[i]);
+		if (go->refs >= 1 && go->refs <= REFS_MAX) {
+			go->refs = REFS_REACHED;
 			push(s, &sp, s->members[i]);
 		} else {
-			o->gc_refs = 0;
+			go->refs = 0;
 		}
 	}
 	while (sp > 0) {
-		struct heap_obj *o = obj(s, s->stack[--sp]);
-		for (uint32_t i = 0; i < o->nout; i++) {
-			uint32_t y = heap_obj_edges(o)[i];
-			struct heap_obj *d = obj(s, y);
+		const struct heap_obj *o = obj(s, s->stack[--sp]);
+		uint32_t no = heap_obj_nout(o);
+
+		for (uint32_t i = 0; i < no; i++) {
+			uint32_t y = heap_obj_cedges(o)[i];
+			struct gen_obj *d = gobj(s, y);
 			traversed++;
-			if (d->gc_gen == g && d->gc_refs != REFS_REACHED) {
-				d->gc_refs = REFS_REACHED;
+			if (d->gen == g && d->refs != REFS_REACHED) {
+				d->refs = REFS_REACHED;
 				push(s, &sp, y);
 			}
 		}
@@ -643,7 +681,7 @@ static uint64_t mark_reachable(struct gen_state *s, uint32_t g, size_t n)
  * The collector's separate steps (move the unreachable, untrack tuples,
  * untrack dicts, merge) run in one or two passes: a member's verdict
  * reads only its referents' types and whether they are untracked, which
- * the unreachable (none is a survivor's referent) and joining (gc_gen
+ * the unreachable (none is a survivor's referent) and joining (gen
  * stays tracked) do not change, and untracking goes in list order as
  * the separate steps do (a tuple holding a tuple untracked later in the
  * pass stays tracked, as in CPython). Only dicts need a pass of their own, after all
@@ -658,22 +696,22 @@ static size_t sweep(struct gen_state *s, uint32_t g, uint32_t old, size_t n,
 
 	for (size_t i = 0; i < n; i++) {
 		uint32_t x = v[i];
-		struct heap_obj *o;
+		struct gen_obj *o;
 
 		prefetch_member(s, v, n, i);    /* v[i + 16]: not yet overwritten */
-		o = obj(s, x);
-		if (o->gc_refs != REFS_REACHED) {
-			o->gc_refs = 0;
+		o = gobj(s, x);
+		if (o->refs != REFS_REACHED) {
+			o->refs = 0;
 			list_append(s, GEN_UNREACH, x);
 			s->garbage[(*ndead)++] = x;
 			continue;
 		}
-		if (k != K_UNKNOWN && type_kind(s, o->type) == k)
+		if (k != K_UNKNOWN && type_kind(s, heap_obj_type(obj(s, x))) == k)
 			maybe_untrack(s, x);
-		if (o->gc_gen != g) {   /* untracked just now */
-			o->gc_refs = 0;
+		if (o->gen != g) {      /* untracked just now */
+			o->refs = 0;
 		} else if (join) {
-			o->gc_refs = 0;
+			o->refs = 0;
 			list_append(s, old, x);
 			kept++;
 		} else {
@@ -785,15 +823,13 @@ static void collect_auto(struct gen_state *s)
 static void gen_on_alloc(void *state, uint32_t slot, int from_allocator)
 {
 	struct gen_state *s = state;
-	struct heap_obj *o = obj(s, slot);
+	struct gen_obj *o = gobj(s, slot);
 
-	o->gc_prev = o->gc_next = HEAP_NONE;
-	o->gc_refs = 0;
-	if (type_kind(s, o->type) == K_INVISIBLE) {
-		o->gc_gen = GEN_UNTRACKED;
+	o->prev = o->next = HEAP_NONE;
+	o->refs = 0;
+	o->gen = GEN_UNTRACKED;         /* not yet in generation 0 */
+	if (type_kind(s, heap_obj_type(obj(s, slot))) == K_INVISIBLE)
 		return;
-	}
-	o->gc_gen = GEN_UNTRACKED;      /* not yet in generation 0 */
 	if (s->pending && !s->seen_safepoint && !s->collecting) {
 		/* trace-format.md: without safe points, deferred work runs
 		 * before the next collector-visible allocation */
@@ -816,28 +852,26 @@ static void gen_on_alloc(void *state, uint32_t slot, int from_allocator)
 static void gen_on_free(void *state, uint32_t slot, int to_allocator)
 {
 	struct gen_state *s = state;
-	struct heap_obj *o = obj(s, slot);
 
-	if (o->gc_gen != GEN_UNTRACKED)
+	if (gobj(s, slot)->gen != GEN_UNTRACKED)
 		list_unlink(s, slot);
 	if (to_allocator && s->count[0] > 0 &&
-	    type_kind(s, o->type) != K_INVISIBLE)
+	    type_kind(s, heap_obj_type(obj(s, slot))) != K_INVISIBLE)
 		s->count[0]--;
 }
 
 static void gen_on_ref(void *state, uint32_t src, uint32_t dst, int delta)
 {
 	struct gen_state *s = state;
-	struct heap_obj *o;
 
 	if (delta <= 0 || src == HEAP_NONE || s->collecting)
 		return;
-	o = obj(s, src);
 	/* A container a collection untracked is tracked again when it gains
 	 * a trackable referent (dicts: MAINTAIN_TRACKING in dictobject.c;
 	 * CPython never adds items to an existing tuple). It joins
 	 * generation 0; the count does not move (_PyObject_GC_TRACK). */
-	if (o->gc_gen == GEN_UNTRACKED && type_kind(s, o->type) != K_INVISIBLE &&
+	if (gobj(s, src)->gen == GEN_UNTRACKED &&
+	    type_kind(s, heap_obj_type(obj(s, src))) != K_INVISIBLE &&
 	    may_be_tracked(s, dst))
 		list_append(s, 0, src);
 }
@@ -876,6 +910,7 @@ static void *gen_create(const void *params, const struct gc_env *env)
 
 	s->p = *(const struct gen_params *)params;
 	s->env = *env;
+	heap_side_add(env->heap, sizeof *s->objs, (void **)&s->objs);
 	for (uint32_t i = 0; i < GEN_LISTS; i++)
 		s->head[i] = s->tail[i] = HEAP_NONE;
 	pause_log_init(&s->log);
@@ -930,11 +965,11 @@ static int gen_check(void *state, char *msg, size_t msglen)
 		uint64_t n = 0;
 		uint32_t prev = HEAP_NONE;
 
-		for (uint32_t x = s->head[g]; x != HEAP_NONE; x = obj(s, x)->gc_next) {
-			struct heap_obj *o = obj(s, x);
+		for (uint32_t x = s->head[g]; x != HEAP_NONE; x = gobj(s, x)->next) {
+			const struct gen_obj *o = gobj(s, x);
 			/* gc_refs is 0 between collections: gather_one adds to it */
-			if (!(o->flags & HEAP_F_LIVE) || o->gc_gen != g || o->gc_prev != prev ||
-			    o->gc_refs != 0) {
+			if (x >= heap_slot_limit(s->env.heap) || !heap_obj_live(obj(s, x)) ||
+			    o->gen != g || o->prev != prev || o->refs != 0) {
 				snprintf(msg, msglen, "generation list %u is broken at slot %u",
 					 g, x);
 				return -1;
@@ -956,6 +991,13 @@ static int gen_check(void *state, char *msg, size_t msglen)
 	return 0;
 }
 
+static int gen_generation(void *state, uint32_t slot)
+{
+	const struct gen_obj *o = gobj(state, slot);
+
+	return o->gen < NGEN ? o->gen : -1;
+}
+
 const struct gc_policy gc_generational = {
 	.name = "generational",
 	.summary = "CPython's three-generation cycle collector (gcmodule.c, gc.c)",
@@ -975,4 +1017,5 @@ const struct gc_policy gc_generational = {
 	.pauses = gen_pauses,
 	.check = gen_check,
 	.sees = gen_sees,
+	.generation = gen_generation,
 };

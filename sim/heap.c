@@ -36,19 +36,24 @@
  * _list_clear, drops them last to first), then the hold is dropped and the
  * object dies if nothing else refers to it.
  *
- * Data structures (sizes are for the current struct heap_obj):
- *   - objs: one array of struct heap_obj indexed by slot. Dead slots form
- *     a LIFO free list threaded through FREE_NEXT (the `incoming` field,
- *     meaningless in a dead slot), so a freed slot is reused first, while
- *     it is still warm in the cache.
+ * Data structures (docs/heap.md has the table with their costs):
+ *   - objs: one array of 32-byte struct heap_obj cores indexed by slot.
+ *     Free slots have ID 0 and form a LIFO list threaded through
+ *     FREE_NEXT (the `incoming` field, meaningless in a free slot), so a
+ *     freed slot is reused first, while it is still warm in the cache.
+ *   - side arrays: the layers' per-object state (heap_side_add), and the
+ *     heap's own array of sizes of 4 GiB or more (created at the first
+ *     such object; the core keeps 32 bits of size). They are allocated
+ *     and grown together with objs, to the same capacity.
  *   - map: the ID map, open addressing with linear probing and
  *     backward-shift deletion (no tombstones). An entry is 8 bytes: the
  *     slot and a 32-bit tag, the top half of a 64-bit mixed hash of the ID.
  *     The home bucket is the tag's top `bits` bits (Fibonacci-style), so
  *     probing compares tags without touching objs, and deletion and growth
  *     never need to rehash an ID. The load stays at most 3/4.
- *   - out: per-object edge vectors of slots (xrealloc'ed, capacity
- *     doubling from 2).
+ *   - out: up to two edges inside the core; beyond, a malloc'ed vector
+ *     [count, capacity, edges...] of 2^k words (capacity 2^k - 2: 6, 14,
+ *     30, ...), doubling.
  *   - stack: the cascade / mark stack, reused across calls.
  */
 /* mremap: the slot array grows in place of the kernel's page tables
@@ -70,11 +75,13 @@
 #define HEAP_ASSERT(x) ((void)0)
 #endif
 
-/* Private flag bits (heap.h reserves every bit but LIVE and MARK). */
+/* Private flag bits of heap_obj.tf (heap.h reserves the low two). */
 #define F_DYING 0x04u   /* refcount reached 0 (or `f`): on the cascade stack */
 #define F_HELD  0x08u   /* heap_release is clearing it: cannot die yet */
+#define F_MARK  0x10u   /* heap_find_garbage's mark; clear between calls */
+#define F_FLAGS 0xffu   /* every flag bit: below the type */
 
-#define FREE_NEXT(o) ((o)->incoming)   /* free-list link of a dead slot */
+#define FREE_NEXT(o) ((o)->incoming)   /* free-list link of a free slot */
 
 #define MAP_MIN_BITS 4u
 #define MAP_MAX_BITS 32u        /* the home bucket comes from a 32-bit tag */
@@ -82,23 +89,45 @@
 #define HEAP_MAX_LIVE (UINT32_C(3) << 30)
 #define SLOTS_MIN 64u           /* objects */
 #define OUT_INLINE 2u           /* edges held inside heap_obj */
+#define VEC_HEADER 2u           /* words before a vector's edges */
+#define VEC_MIN_SHIFT 3u        /* the first vector: 2^3 words, 6 edges */
 #define BIG_TABLE (UINT64_C(4) << 20) /* bytes: tables this big get huge pages */
 #define HUGE_PAGE (UINT64_C(2) << 20)
+
+_Static_assert(sizeof(struct heap_obj) == 32, "heap_obj is half a cache line");
+_Static_assert(HEAP_TYPE_MAX <= UINT32_MAX >> HEAP_TF_TYPE_SHIFT,
+	       "the type index fits above the flags");
 
 struct map_entry {
 	uint32_t tag;
 	uint32_t slot;          /* HEAP_NONE: empty */
 };
 
+/*
+ * An array indexed by slot: the cores, a layer's side array, or the big
+ * sizes. All have slot_cap elements. Small ones are malloc'ed (64-byte
+ * aligned inside raw); big ones live in their own mapping, which grows
+ * with mremap (no copy, no moment with both arrays resident) and is
+ * marked for huge pages.
+ */
+struct slotarr {
+	void *mem;              /* the array */
+	void **base;            /* where its address is published */
+	size_t elem;            /* bytes per slot */
+	void *raw;              /* malloc'ed block, or NULL when mapped */
+	uint64_t mapped;        /* bytes of the mapping, or 0 */
+};
+
 struct heap {
 	struct heap_hooks hooks;
 
-	struct heap_obj *objs;  /* 64-byte aligned inside objs_raw */
-	void *objs_raw;         /* malloc'ed, or NULL when objs is mapped */
-	uint64_t objs_mapped;   /* bytes of the mapping holding objs, or 0 */
+	struct heap_obj *objs;  /* the cores: arrs[0] */
+	uint64_t *big;          /* sizes >= HEAP_SIZE_BIG, or NULL */
+	struct slotarr *arrs;   /* the cores, then side arrays and big */
+	unsigned narrs;
 	uint32_t slot_limit;    /* one past the highest slot ever used */
 	uint32_t slot_cap;
-	uint32_t free_head;     /* first dead slot below slot_limit, or NONE */
+	uint32_t free_head;     /* first free slot below slot_limit, or NONE */
 
 	struct map_entry *map;
 	void *map_raw;
@@ -113,16 +142,15 @@ struct heap {
 	uint64_t live_bytes;
 	uint64_t freed;         /* objects freed since creation */
 	uint64_t edge_bytes;    /* capacity of all live edge vectors */
+	uint64_t side_bytes;    /* bytes per slot of the side arrays */
 };
 
-_Static_assert(sizeof(struct heap_obj) == 64, "heap_obj is one cache line");
-
 /*
- * The slot array and the ID map are memsim's big tables: 64-byte aligned
- * (an object is then one cache line, not two), and above BIG_TABLE 2 MiB
- * aligned and marked for transparent huge pages, since every event lands
- * at a random place in them and 4 KiB pages would add a TLB miss to each
- * cache miss. *raw receives what to free.
+ * The slot arrays and the ID map are memsim's big tables: 64-byte aligned
+ * (two cores per cache line, never one split over two), and above
+ * BIG_TABLE 2 MiB aligned and marked for transparent huge pages, since
+ * every event lands at a random place in them and 4 KiB pages would add
+ * a TLB miss to each cache miss. *raw receives what to free.
  */
 static void *table_alloc(uint64_t bytes, void **raw)
 {
@@ -138,7 +166,98 @@ static void *table_alloc(uint64_t bytes, void **raw)
 	return (void *)a;
 }
 
-/* ---- accessors (the layout of heap_obj may be tightened later) ---- */
+/* ---- slot arrays ---- */
+
+/* Gives the array `cap` elements; the first `keep` keep their content,
+ * the rest are zero. */
+static void slotarr_resize(struct slotarr *a, uint64_t keep, uint64_t cap)
+{
+	uint64_t bytes = cap * a->elem, old = keep * a->elem;
+	void *raw = NULL, *m = MAP_FAILED;
+	char *p;
+
+	if (bytes >= BIG_TABLE && a->mapped)
+		m = mremap(a->mem, (size_t)a->mapped, (size_t)bytes, MREMAP_MAYMOVE);
+	else if (bytes >= BIG_TABLE)
+		m = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m != MAP_FAILED) {
+		/* Fresh pages of a mapping are zero already. */
+		p = m;
+#ifdef MADV_HUGEPAGE
+		(void)madvise(m, (size_t)bytes, MADV_HUGEPAGE);
+#endif
+		if (!a->mapped && a->mem) {
+			memcpy(p, a->mem, (size_t)old);
+			free(a->raw);
+		}
+		a->mapped = bytes;
+	} else {
+		/* Small, or the kernel refused: malloc (which dies saying
+		 * so when memory is really out). */
+		p = table_alloc(bytes, &raw);
+		if (a->mem)
+			memcpy(p, a->mem, (size_t)old);
+		memset(p + old, 0, (size_t)(bytes - old));
+		if (a->mapped)
+			munmap(a->mem, (size_t)a->mapped);
+		else
+			free(a->raw);
+		a->mapped = 0;
+	}
+	a->raw = raw;
+	a->mem = p;
+	*a->base = p;
+}
+
+static void slotarr_free(struct slotarr *a)
+{
+	if (a->mapped)
+		munmap(a->mem, (size_t)a->mapped);
+	else
+		free(a->raw);
+}
+
+/* Registers an array and gives it the heap's capacity. */
+static void slotarr_add(struct heap *h, void **base, size_t elem)
+{
+	struct slotarr *a;
+
+	h->arrs = xreallocarray(h->arrs, h->narrs + 1, sizeof *h->arrs);
+	a = &h->arrs[h->narrs++];
+	*base = NULL;
+	*a = (struct slotarr){ .base = base, .elem = elem };
+	slotarr_resize(a, 0, h->slot_cap);
+}
+
+static uint32_t slot_take(struct heap *h)
+{
+	uint32_t s = h->free_head;
+
+	if (s != HEAP_NONE) {
+		h->free_head = FREE_NEXT(&h->objs[s]);
+		return s;
+	}
+	if (h->slot_limit == h->slot_cap) {
+		uint64_t cap = (uint64_t)h->slot_cap * 2;
+
+		if (cap > HEAP_MAX_LIVE)
+			cap = HEAP_MAX_LIVE;
+		for (unsigned i = 0; i < h->narrs; i++)
+			slotarr_resize(&h->arrs[i], h->slot_limit, cap);
+		h->slot_cap = (uint32_t)cap;
+	}
+	return h->slot_limit++;
+}
+
+void heap_side_add(struct heap *h, size_t elem, void **base)
+{
+	HEAP_ASSERT(elem > 0);
+	slotarr_add(h, base, elem);
+	h->side_bytes += elem;
+}
+
+/* ---- accessors ---- */
 
 static inline struct heap_obj *obj(const struct heap *h, uint32_t slot)
 {
@@ -146,14 +265,28 @@ static inline struct heap_obj *obj(const struct heap *h, uint32_t slot)
 	return &h->objs[slot];
 }
 
-static inline int obj_live(const struct heap_obj *o)
+static inline uint32_t obj_flags(const struct heap_obj *o)
 {
-	return (o->flags & HEAP_F_LIVE) != 0;
+	return o->tf & F_FLAGS;
 }
 
-static inline uint64_t obj_refcount(const struct heap_obj *o)
+uint64_t heap_big_size(const struct heap *h, const struct heap_obj *o)
 {
-	return (uint64_t)o->roots + o->incoming;
+	HEAP_ASSERT(h->big != NULL);
+	return h->big[o - h->objs];
+}
+
+/* Stores the size, in the core or, from 2^32-1 bytes, the big array. */
+static void obj_set_size(struct heap *h, struct heap_obj *o, uint64_t size)
+{
+	if (size < HEAP_SIZE_BIG) {
+		o->size = (uint32_t)size;
+		return;
+	}
+	if (!h->big)
+		slotarr_add(h, (void **)&h->big, sizeof *h->big);
+	o->size = HEAP_SIZE_BIG;
+	h->big[o - h->objs] = size;
 }
 
 /* ---- the ID map ---- */
@@ -256,105 +389,78 @@ static void map_delete_at(struct heap *h, uint64_t i)
 	h->map[i].slot = HEAP_NONE;
 }
 
-/* ---- slots and edge vectors ---- */
+/* ---- edges ---- */
 
-static uint32_t slot_take(struct heap *h)
+static inline uint32_t out_nout(const struct heap_obj *o)
 {
-	uint32_t s = h->free_head;
-
-	if (s != HEAP_NONE) {
-		h->free_head = FREE_NEXT(&h->objs[s]);
-		return s;
-	}
-	if (h->slot_limit == h->slot_cap) {
-		uint64_t cap = (uint64_t)h->slot_cap * 2;
-
-		if (cap > HEAP_MAX_LIVE)
-			cap = HEAP_MAX_LIVE;
-		void *raw = NULL, *m = MAP_FAILED;
-		uint64_t bytes = cap * sizeof *h->objs;
-		struct heap_obj *objs;
-
-		/* Big arrays live in their own mapping (page aligned, so
-		 * 64-byte aligned) and grow with mremap: no copy, no moment
-		 * with both arrays resident. */
-		if (bytes >= BIG_TABLE && h->objs_mapped)
-			m = mremap(h->objs, (size_t)h->objs_mapped, (size_t)bytes,
-				   MREMAP_MAYMOVE);
-		else if (bytes >= BIG_TABLE)
-			m = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (m != MAP_FAILED) {
-			objs = m;
-#ifdef MADV_HUGEPAGE
-			(void)madvise(m, (size_t)bytes, MADV_HUGEPAGE);
-#endif
-			if (!h->objs_mapped) {
-				memcpy(objs, h->objs, (size_t)h->slot_limit * sizeof *objs);
-				free(h->objs_raw);
-			}
-			h->objs_mapped = bytes;
-		} else {
-			/* Small, or the kernel refused: malloc (which dies
-			 * saying so when memory is really out). */
-			objs = table_alloc(bytes, &raw);
-			memcpy(objs, h->objs, (size_t)h->slot_limit * sizeof *objs);
-			if (h->objs_mapped)
-				munmap(h->objs, (size_t)h->objs_mapped);
-			else
-				free(h->objs_raw);
-			h->objs_mapped = 0;
-		}
-		h->objs = objs;
-		h->objs_raw = raw;
-		h->slot_cap = (uint32_t)cap;
-	}
-	return h->slot_limit++;
+	return heap_obj_nout(o);
 }
 
-/* Edge capacity: OUT_INLINE inline, else the vector's 2^capshift. */
+static inline int out_is_vec(const struct heap_obj *o)
+{
+	return (o->tf & HEAP_TF_NOUT) == HEAP_TF_VEC;
+}
+
+static inline void out_set_nout(struct heap_obj *o, uint32_t n)
+{
+	if (out_is_vec(o))
+		o->out.vec[0] = n;
+	else
+		o->tf = (o->tf & ~HEAP_TF_NOUT) | n;
+}
+
+/* Edge capacity: OUT_INLINE inline, else the vector's. */
 static inline uint64_t out_cap(const struct heap_obj *o)
 {
-	return o->capshift ? UINT64_C(1) << o->capshift : OUT_INLINE;
+	return out_is_vec(o) ? o->out.vec[1] : OUT_INLINE;
 }
 
 /* Bytes of the object's edge vector (inline edges cost nothing extra). */
 static inline uint64_t out_bytes(const struct heap_obj *o)
 {
-	return o->capshift ? (UINT64_C(1) << o->capshift) * sizeof(uint32_t) : 0;
+	return out_is_vec(o) ? ((uint64_t)o->out.vec[1] + VEC_HEADER) * sizeof(uint32_t) : 0;
 }
 
+/* Appends an edge. The caller has checked that nout < UINT32_MAX. */
 static void out_push(struct heap *h, struct heap_obj *o, uint32_t dst)
 {
-	if (o->nout == out_cap(o)) {
-		/* Inline (2) -> 4 -> 8 ...: capshift 2, 3, ... */
-		unsigned shift = o->capshift ? o->capshift + 1u : 2u;
-		uint64_t cap = UINT64_C(1) << shift;
+	uint32_t n = out_nout(o);
+
+	if (n == out_cap(o)) {
+		/* inline (2) -> 2^3 words (6 edges) -> 2^4 (14) ...; the
+		 * capacity of the last one is capped at nout's limit */
+		uint64_t words = out_is_vec(o) ? (uint64_t)(o->out.vec[1] + VEC_HEADER) * 2
+			: UINT64_C(1) << VEC_MIN_SHIFT;
+		uint64_t cap = words - VEC_HEADER, old = out_bytes(o);
 		uint32_t *v;
 
-		if (o->capshift) {
-			v = xreallocarray(o->out.vec, (size_t)cap, sizeof *v);
+		if (cap > UINT32_MAX)
+			cap = UINT32_MAX, words = cap + VEC_HEADER;
+		if (out_is_vec(o)) {
+			v = xreallocarray(o->out.vec, (size_t)words, sizeof *v);
 		} else {
-			v = xreallocarray(NULL, (size_t)cap, sizeof *v);
-			memcpy(v, o->out.inl, o->nout * sizeof *v);
+			v = xreallocarray(NULL, (size_t)words, sizeof *v);
+			memcpy(v + VEC_HEADER, o->out.inl, n * sizeof *v);
+			v[0] = n;
 		}
-		h->edge_bytes += cap * sizeof *v - out_bytes(o);
+		h->edge_bytes += words * sizeof *v - old;
+		v[1] = (uint32_t)cap;
 		o->out.vec = v;
-		o->capshift = (uint8_t)shift;
+		o->tf |= HEAP_TF_VEC;
 	}
-	heap_obj_edges(o)[o->nout++] = dst;
+	heap_obj_edges(o)[n] = dst;
+	out_set_nout(o, n + 1);
 }
 
 /* Releases the object's edge storage (it has no edges left to keep). */
 static void out_free(struct heap *h, struct heap_obj *o)
 {
-	if (o->capshift) {
+	if (out_is_vec(o)) {
 		h->edge_bytes -= out_bytes(o);
 		free(o->out.vec);
 	}
 	o->out.vec = NULL;
-	o->capshift = 0;
-	o->nout = 0;
+	o->tf &= ~HEAP_TF_NOUT;
 }
 
 static void stack_push(struct heap *h, uint32_t slot)
@@ -373,16 +479,17 @@ static void obj_bury(struct heap *h, uint32_t slot)
 {
 	struct heap_obj *o = obj(h, slot);
 
-	HEAP_ASSERT(o->nout == 0 && o->incoming == 0);
+	HEAP_ASSERT(out_nout(o) == 0 && o->incoming == 0);
 	if (h->hooks.on_free)
 		h->hooks.on_free(h->hooks.ctx, h, slot);
 	/* The listener may have looked the ID up; it goes now. */
 	map_delete_at(h, map_probe(h, o->id, id_tag(o->id)));
 	h->live_objects--;
-	h->live_bytes -= o->size;
+	h->live_bytes -= heap_obj_size(h, o);
 	h->freed++;
 	out_free(h, o);
-	o->flags = 0;
+	o->id = 0;
+	o->tf = 0;
 	o->roots = 0;
 	FREE_NEXT(o) = h->free_head;
 	h->free_head = slot;
@@ -411,29 +518,31 @@ static void obj_bury(struct heap *h, uint32_t slot)
  * always_inline: GCC 12 deems a function that only prefetches free of
  * effects and deletes calls to it before it would be inlined. */
 __attribute__((always_inline))
-static inline void prefetch_if_dying(const struct heap *h, const struct heap_obj *p)
+static inline void prefetch_if_dying(const struct heap *h, uint32_t s)
 {
-	if (obj_refcount(p) != 1)
+	const struct heap_obj *p = &h->objs[s];
+
+	if (heap_obj_refcount(p) != 1)
 		return;
 	__builtin_prefetch(&h->map[map_home(h, id_tag(p->id))]);
 	if (h->hooks.prefetch_free)
-		h->hooks.prefetch_free(h->hooks.ctx, p, 0);
+		h->hooks.prefetch_free(h->hooks.ctx, h, s, 0);
 }
 
 __attribute__((always_inline))
 static inline void cascade_prefetch(const struct heap *h, const uint32_t *e,
 				    uint32_t n)
 {
-	void (*pf)(void *, const struct heap_obj *, int) = h->hooks.prefetch_free;
-	const struct heap_obj *p;
+	void (*pf)(void *, const struct heap *, uint32_t, int) = h->hooks.prefetch_free;
+	uint32_t s;
 
 	if (n >= CASCADE_OBJ_AHEAD)
 		__builtin_prefetch(&h->objs[e[n - CASCADE_OBJ_AHEAD]]);
 	if (n >= CASCADE_MAP_AHEAD)
-		prefetch_if_dying(h, &h->objs[e[n - CASCADE_MAP_AHEAD]]);
-	p = &h->objs[e[n - CASCADE_FREE_AHEAD]];
-	if (pf && obj_refcount(p) == 1)
-		pf(h->hooks.ctx, p, 1);
+		prefetch_if_dying(h, e[n - CASCADE_MAP_AHEAD]);
+	s = e[n - CASCADE_FREE_AHEAD];
+	if (pf && heap_obj_refcount(&h->objs[s]) == 1)
+		pf(h->hooks.ctx, h, s, 1);
 }
 
 /*
@@ -449,28 +558,30 @@ static void cascade_run(struct heap *h)
 	while (h->stack_n > 0) {
 		uint32_t x = h->stack[h->stack_n - 1];
 		struct heap_obj *o = &h->objs[x];
+		uint32_t n = out_nout(o);
 
-		if (o->nout > 0) {
+		if (n > 0) {
 			uint32_t *e = heap_obj_edges(o);
-			uint32_t t = e[--o->nout];
+			uint32_t t = e[--n];
 			struct heap_obj *ot = &h->objs[t];
 
-			if (o->nout >= CASCADE_FREE_AHEAD)
-				cascade_prefetch(h, e, o->nout);
+			out_set_nout(o, n);
+			if (n >= CASCADE_FREE_AHEAD)
+				cascade_prefetch(h, e, n);
 
-			HEAP_ASSERT(obj_live(ot) && ot->incoming > 0);
+			HEAP_ASSERT(heap_obj_live(ot) && ot->incoming > 0);
 			ot->incoming--;
 			if (on_ref)
 				on_ref(h->hooks.ctx, h, x, t, -1);
 			if (ot->incoming == 0 && ot->roots == 0 &&
-			    !(ot->flags & (F_DYING | F_HELD))) {
-				ot->flags |= F_DYING;
+			    !(ot->tf & (F_DYING | F_HELD))) {
+				ot->tf |= F_DYING;
 				stack_push(h, t);
 			}
 			continue;
 		}
 		h->stack_n--;
-		if (o->flags & F_DYING)
+		if (o->tf & F_DYING)
 			obj_bury(h, x);
 	}
 }
@@ -478,7 +589,7 @@ static void cascade_run(struct heap *h)
 /* Kills a slot whose refcount is 0 (or that `f` frees) with its cascade. */
 static void obj_kill(struct heap *h, uint32_t slot)
 {
-	h->objs[slot].flags |= F_DYING;
+	h->objs[slot].tf |= F_DYING;
 	stack_push(h, slot);
 	cascade_run(h);
 }
@@ -492,7 +603,7 @@ struct heap *heap_create(const struct heap_hooks *hooks)
 	if (hooks)
 		h->hooks = *hooks;
 	h->slot_cap = SLOTS_MIN;
-	h->objs = table_alloc((uint64_t)h->slot_cap * sizeof *h->objs, &h->objs_raw);
+	slotarr_add(h, (void **)&h->objs, sizeof *h->objs);
 	h->free_head = HEAP_NONE;
 	map_init(h, MAP_MIN_BITS);
 	return h;
@@ -503,12 +614,11 @@ void heap_destroy(struct heap *h)
 	if (!h)
 		return;
 	for (uint32_t s = 0; s < h->slot_limit; s++)
-		if (h->objs[s].capshift)
+		if (out_is_vec(&h->objs[s]))
 			free(h->objs[s].out.vec);
-	if (h->objs_mapped)
-		munmap(h->objs, (size_t)h->objs_mapped);
-	else
-		free(h->objs_raw);
+	for (unsigned i = 0; i < h->narrs; i++)
+		slotarr_free(&h->arrs[i]);
+	free(h->arrs);
 	free(h->map_raw);
 	free(h->stack);
 	free(h);
@@ -553,6 +663,10 @@ static int apply_alloc(struct heap *h, const struct event *ev,
 		return ms_error_set(err, MS_EXIT_DATAERR,
 				    "too many live objects (limit %lu)",
 				    (unsigned long)HEAP_MAX_LIVE);
+	if (ev->type > HEAP_TYPE_MAX)
+		return ms_error_set(err, MS_EXIT_DATAERR,
+				    "too many type names (limit %lu)",
+				    (unsigned long)HEAP_TYPE_MAX);
 	/* Keep the load at most 3/4. */
 	if ((h->live_objects + 1) * 4 > (h->map_mask + 1) * 3 &&
 	    h->map_bits < MAP_MAX_BITS) {
@@ -563,10 +677,9 @@ static int apply_alloc(struct heap *h, const struct event *ev,
 	o = &h->objs[slot];
 	memset(o, 0, sizeof *o);
 	o->id = id;
-	o->size = size;
-	o->type = ev->type;
+	o->tf = ev->type << HEAP_TF_TYPE_SHIFT;
+	obj_set_size(h, o, size);
 	o->roots = 1;
-	o->flags = HEAP_F_LIVE;
 	h->map[pos].tag = tag;
 	h->map[pos].slot = slot;
 	h->live_objects++;
@@ -590,9 +703,10 @@ static int apply_free(struct heap *h, uint64_t id, struct ms_error *err)
 	/* Edges from the object to itself die with it (like a list that
 	 * contains itself and is freed); only other holders block `f`. */
 	{
-		const uint32_t *e = heap_obj_edges(o);
+		const uint32_t *e = heap_obj_cedges(o);
+		uint32_t n = out_nout(o);
 
-		for (uint32_t i = 0; i < o->nout; i++)
+		for (uint32_t i = 0; i < n; i++)
 			self += e[i] == slot;
 	}
 	if (o->incoming > self) {
@@ -621,11 +735,11 @@ static int apply_resize(struct heap *h, uint64_t id, uint64_t size,
 	if (slot == HEAP_NONE)
 		return err_not_live(err, id);
 	o = &h->objs[slot];
-	old = o->size;
+	old = heap_obj_size(h, o);
 	if (size > old && h->live_bytes + (size - old) < h->live_bytes)
 		return err_bytes(err);
 	h->live_bytes = h->live_bytes - old + size;
-	o->size = size;
+	obj_set_size(h, o, size);
 	if (h->hooks.on_resize)
 		h->hooks.on_resize(h->hooks.ctx, h, slot, old);
 	return 0;
@@ -659,7 +773,7 @@ static int apply_ref(struct heap *h, uint64_t src_id, uint64_t dst_id,
 
 			if (d->incoming == UINT32_MAX)
 				goto overflow;
-			if (s->nout == UINT32_MAX)
+			if (out_nout(s) == UINT32_MAX)
 				return ms_error_set(err, MS_EXIT_DATAERR,
 						    "object %llu would hold too many references",
 						    (unsigned long long)src_id);
@@ -679,7 +793,7 @@ static int apply_ref(struct heap *h, uint64_t src_id, uint64_t dst_id,
 		d->roots--;
 	} else {
 		struct heap_obj *s = &h->objs[src];
-		uint32_t i = s->nout;
+		uint32_t n = out_nout(s), i = n;
 		uint32_t *e = heap_obj_edges(s);
 
 		/* The last occurrence goes: a list's most recent append. */
@@ -690,8 +804,8 @@ static int apply_ref(struct heap *h, uint64_t src_id, uint64_t dst_id,
 					    "object %llu holds no reference to object %llu",
 					    (unsigned long long)src_id,
 					    (unsigned long long)dst_id);
-		memmove(e + i - 1, e + i, (size_t)(s->nout - i) * sizeof *e);
-		s->nout--;
+		memmove(e + i - 1, e + i, (size_t)(n - i) * sizeof *e);
+		out_set_nout(s, n - 1);
 		d->incoming--;
 	}
 	if (h->hooks.on_ref)
@@ -770,10 +884,11 @@ void heap_prefetch_obj(const struct heap *h, uint64_t id)
  * cascade_prefetch, finds them in the cache. */
 #define DYING_REFERENTS 4u
 
-void heap_prefetch_referents(const struct heap *h, const struct heap_obj *o, int step)
+void heap_prefetch_referents(const struct heap *h, uint32_t slot, int step)
 {
+	const struct heap_obj *o = &h->objs[slot];
 	const uint32_t *e = heap_obj_cedges(o);
-	uint32_t n = o->nout, k = n < DYING_REFERENTS ? n : DYING_REFERENTS;
+	uint32_t n = out_nout(o), k = n < DYING_REFERENTS ? n : DYING_REFERENTS;
 
 	for (uint32_t i = n - k; i < n; i++) {
 		if (e[i] >= h->slot_limit)
@@ -781,22 +896,27 @@ void heap_prefetch_referents(const struct heap *h, const struct heap_obj *o, int
 		if (step == 0)
 			__builtin_prefetch(&h->objs[e[i]]);
 		else
-			prefetch_if_dying(h, &h->objs[e[i]]);
+			prefetch_if_dying(h, e[i]);
 	}
 }
 
-const struct heap_obj *heap_peek(const struct heap *h, uint64_t id)
+uint32_t heap_peek(const struct heap *h, uint64_t id)
 {
 	uint32_t s = map_guess(h, id);
 
-	if (s == HEAP_NONE || h->objs[s].id != id || !obj_live(&h->objs[s]))
-		return NULL;
-	return &h->objs[s];
+	if (s == HEAP_NONE || h->objs[s].id != id)
+		return HEAP_NONE;
+	return s;
 }
 
 struct heap_obj *heap_obj(const struct heap *h, uint32_t slot)
 {
 	return obj(h, slot);
+}
+
+struct heap_obj *heap_objs(const struct heap *h)
+{
+	return h->objs;
 }
 
 uint64_t heap_release(struct heap *h, const uint32_t *slots, size_t n)
@@ -808,15 +928,15 @@ uint64_t heap_release(struct heap *h, const uint32_t *slots, size_t n)
 		struct heap_obj *o;
 
 		/* No allocation happens during the call, so a slot that died
-		 * earlier in it is still dead here. */
-		if (s >= h->slot_limit || !obj_live(&h->objs[s]))
+		 * earlier in it is still free here. */
+		if (s >= h->slot_limit || !heap_obj_live(&h->objs[s]))
 			continue;
 		o = &h->objs[s];
-		o->flags |= F_HELD;
+		o->tf |= F_HELD;
 		stack_push(h, s);
 		cascade_run(h);
 		o = &h->objs[s];
-		o->flags &= (uint8_t)~F_HELD;
+		o->tf &= ~F_HELD;
 		if (o->roots == 0 && o->incoming == 0)
 			obj_kill(h, s);
 	}
@@ -832,19 +952,20 @@ uint64_t heap_find_garbage(struct heap *h, uint32_t **out, uint64_t *bytes)
 	for (uint32_t s = 0; s < h->slot_limit; s++) {
 		struct heap_obj *o = &h->objs[s];
 
-		if (!obj_live(o) || o->roots == 0 || (o->flags & HEAP_F_MARK))
+		if (!heap_obj_live(o) || o->roots == 0 || (o->tf & F_MARK))
 			continue;
-		o->flags |= HEAP_F_MARK;
+		o->tf |= F_MARK;
 		stack_push(h, s);
 		while (h->stack_n > 0) {
 			const struct heap_obj *x = &h->objs[h->stack[--h->stack_n]];
 			const uint32_t *e = heap_obj_cedges(x);
+			uint32_t n = out_nout(x);
 
-			for (uint32_t i = 0; i < x->nout; i++) {
+			for (uint32_t i = 0; i < n; i++) {
 				struct heap_obj *t = &h->objs[e[i]];
 
-				if (!(t->flags & HEAP_F_MARK)) {
-					t->flags |= HEAP_F_MARK;
+				if (!(t->tf & F_MARK)) {
+					t->tf |= F_MARK;
 					stack_push(h, e[i]);
 					/* stack_push may move the stack, not objs */
 				}
@@ -854,9 +975,9 @@ uint64_t heap_find_garbage(struct heap *h, uint32_t **out, uint64_t *bytes)
 	for (uint32_t s = 0; s < h->slot_limit; s++) {
 		const struct heap_obj *o = &h->objs[s];
 
-		if (obj_live(o) && !(o->flags & HEAP_F_MARK)) {
+		if (heap_obj_live(o) && !(o->tf & F_MARK)) {
 			count++;
-			sum += o->size;
+			sum += heap_obj_size(h, o);
 		}
 	}
 	if (count)
@@ -864,10 +985,10 @@ uint64_t heap_find_garbage(struct heap *h, uint32_t **out, uint64_t *bytes)
 	for (uint32_t s = 0; s < h->slot_limit; s++) {
 		struct heap_obj *o = &h->objs[s];
 
-		if (!obj_live(o))
+		if (!heap_obj_live(o))
 			continue;
-		if (o->flags & HEAP_F_MARK)
-			o->flags &= (uint8_t)~HEAP_F_MARK;
+		if (o->tf & F_MARK)
+			o->tf &= ~F_MARK;
 		else
 			res[k++] = s;
 	}
@@ -915,37 +1036,43 @@ int heap_check(const struct heap *h, struct ms_error *err)
 	/* Objects and their edges; incoming counted from the edges. */
 	for (uint32_t s = 0; s < h->slot_limit; s++) {
 		const struct heap_obj *o = &h->objs[s];
+		uint32_t n;
 
-		if (!obj_live(o)) {
-			if (o->flags != 0 || o->capshift != 0 || o->nout != 0)
-				CHECK_FAIL("dead slot %lu has flags %#x or edges",
-					   (unsigned long)s, o->flags);
+		if (!heap_obj_live(o)) {
+			if (o->tf != 0)
+				CHECK_FAIL("free slot %lu has flags %#x or a type",
+					   (unsigned long)s, (unsigned)o->tf);
 			continue;
 		}
 		live++;
-		bytes += o->size;
-		if (o->flags != HEAP_F_LIVE)
+		bytes += heap_obj_size(h, o);
+		if (obj_flags(o) & ~HEAP_TF_NOUT)
 			CHECK_FAIL("object %llu has stray flags %#x",
-				   (unsigned long long)o->id, o->flags);
-		if (o->id == EVENT_ID_ROOT)
-			CHECK_FAIL("slot %lu holds ID 0", (unsigned long)s);
+				   (unsigned long long)o->id, obj_flags(o));
+		if (o->size == HEAP_SIZE_BIG && (!h->big || h->big[s] < HEAP_SIZE_BIG))
+			CHECK_FAIL("object %llu has no size of 4 GiB or more",
+				   (unsigned long long)o->id);
 		if (heap_lookup(h, o->id) != s)
 			CHECK_FAIL("ID map does not find object %llu in slot %lu",
 				   (unsigned long long)o->id, (unsigned long)s);
-		if (obj_refcount(o) == 0)
+		if (heap_obj_refcount(o) == 0)
 			CHECK_FAIL("object %llu is live with refcount 0",
 				   (unsigned long long)o->id);
-		if (o->nout > out_cap(o) || o->capshift == 1 || o->capshift > 32 ||
-		    (o->capshift && o->out.vec == NULL))
+		n = out_nout(o);
+		if (out_is_vec(o) &&
+		    (o->out.vec == NULL || n > o->out.vec[1] ||
+		     o->out.vec[1] < (1u << VEC_MIN_SHIFT) - VEC_HEADER ||
+		     (o->out.vec[1] != UINT32_MAX &&
+		      (((uint64_t)o->out.vec[1] + VEC_HEADER) & (o->out.vec[1] + 1)))))
 			CHECK_FAIL("object %llu has %lu edges in capacity %llu",
-				   (unsigned long long)o->id, (unsigned long)o->nout,
+				   (unsigned long long)o->id, (unsigned long)n,
 				   (unsigned long long)out_cap(o));
 		edges += out_bytes(o) / sizeof(uint32_t);
-		for (uint32_t i = 0; i < o->nout; i++) {
+		for (uint32_t i = 0; i < n; i++) {
 			uint32_t t = heap_obj_cedges(o)[i];
 
-			if (t >= h->slot_limit || !obj_live(&h->objs[t]))
-				CHECK_FAIL("object %llu has an edge to dead slot %lu",
+			if (t >= h->slot_limit || !heap_obj_live(&h->objs[t]))
+				CHECK_FAIL("object %llu has an edge to free slot %lu",
 					   (unsigned long long)o->id, (unsigned long)t);
 			in[t]++;
 		}
@@ -963,7 +1090,7 @@ int heap_check(const struct heap *h, struct ms_error *err)
 	for (uint32_t s = 0; s < h->slot_limit; s++) {
 		const struct heap_obj *o = &h->objs[s];
 
-		if (obj_live(o) && o->incoming != in[s])
+		if (heap_obj_live(o) && o->incoming != in[s])
 			CHECK_FAIL("object %llu has incoming %lu but %lu edges point at it",
 				   (unsigned long long)o->id, (unsigned long)o->incoming,
 				   (unsigned long)in[s]);
@@ -977,7 +1104,7 @@ int heap_check(const struct heap *h, struct ms_error *err)
 		if (e->slot == HEAP_NONE)
 			continue;
 		mapped++;
-		if (e->slot >= h->slot_limit || !obj_live(&h->objs[e->slot]) ||
+		if (e->slot >= h->slot_limit || !heap_obj_live(&h->objs[e->slot]) ||
 		    id_tag(h->objs[e->slot].id) != e->tag)
 			CHECK_FAIL("ID map entry %llu names slot %lu wrongly",
 				   (unsigned long long)i, (unsigned long)e->slot);
@@ -988,15 +1115,15 @@ int heap_check(const struct heap *h, struct ms_error *err)
 	if (live * 4 > (h->map_mask + 1) * 3)
 		CHECK_FAIL("ID map load above 3/4");
 
-	/* The free list holds exactly the dead slots, without a cycle. */
+	/* The free list holds exactly the free slots, without a cycle. */
 	for (uint32_t s = h->free_head; s != HEAP_NONE; s = FREE_NEXT(&h->objs[s])) {
-		if (s >= h->slot_limit || obj_live(&h->objs[s]) ||
+		if (s >= h->slot_limit || heap_obj_live(&h->objs[s]) ||
 		    ++dead > h->slot_limit - live)
 			CHECK_FAIL("free-slot list is corrupt at slot %lu",
 				   (unsigned long)s);
 	}
 	if (dead != h->slot_limit - live)
-		CHECK_FAIL("free-slot list has %llu slots, %llu are dead",
+		CHECK_FAIL("free-slot list has %llu slots, %llu are free",
 			   (unsigned long long)dead,
 			   (unsigned long long)(h->slot_limit - live));
 	free(in);
@@ -1006,7 +1133,8 @@ int heap_check(const struct heap *h, struct ms_error *err)
 uint64_t heap_own_bytes(const struct heap *h)
 {
 	return sizeof *h +
-	       (uint64_t)h->slot_cap * sizeof *h->objs +
+	       (uint64_t)h->slot_cap * (sizeof *h->objs + h->side_bytes +
+					(h->big ? sizeof *h->big : 0)) +
 	       (h->map_mask + 1) * sizeof *h->map +
 	       (uint64_t)h->stack_cap * sizeof *h->stack +
 	       h->edge_bytes;

@@ -1,10 +1,15 @@
 /*
  * heap.h - the simulated object graph and its reference counting.
  *
- * Glossary (docs/architecture.md has the picture):
+ * Glossary (docs/architecture.md has the picture, docs/heap.md the layout):
  *   object    a live allocation of the trace, named by a 64-bit ID
  *   slot      the heap's own 32-bit handle of a live object; stable while
  *             the object lives, recycled after it dies
+ *   core      the 32 bytes the heap keeps per slot (struct heap_obj): ID,
+ *             size, type, counts, edges; nothing of any other layer
+ *   side array  a layer's own per-object state: an array indexed by slot
+ *             that the heap allocates and grows beside the core for the
+ *             layer that asks for it (heap_side_add), and never reads
  *   roots     references held by the root set (ID 0): `a` gives one,
  *             `+ 0 ID` adds one, `- 0 ID` drops one
  *   incoming  `+ SRC ID` edges from live objects
@@ -24,8 +29,8 @@
  * is not modelled: docs/heap.md says how the order differs.
  *
  * The heap knows nothing of allocators, free lists or collectors. It tells
- * one listener (struct heap_hooks) what happens; the listener stores its
- * per-object data in the fields marked "owned by the listener".
+ * one listener (struct heap_hooks) what happens; each layer keeps what it
+ * needs per object in its own side array (gc.h: "Per-object state").
  *
  * Invariants (heap_check): every edge joins two live objects; each
  * object's incoming equals the number of edges pointing at it; every live
@@ -42,53 +47,79 @@
 #include "event.h"
 
 #define HEAP_NONE UINT32_MAX    /* "no slot" */
+#define HEAP_TYPE_MAX ((UINT32_C(1) << 24) - 1) /* largest type index */
+#define HEAP_SIZE_BIG UINT32_MAX /* heap_obj.size of an object of 2^32-1
+                                  * bytes or more: see heap_obj_size */
 
-/* Object flags. */
-#define HEAP_F_LIVE   0x01u     /* slot holds a live object */
-#define HEAP_F_MARK   0x02u     /* scratch bit for traversals
-                                 * (heap_find_garbage); clear between them */
-/* Other bits of `flags` are private to heap.c (cascade state). */
+/* heap_obj.tf: the low 8 bits are flags, the type index is above them. */
+#define HEAP_TF_TYPE_SHIFT 8u
+#define HEAP_TF_NOUT 0x03u      /* inline edges 0..2; 3: out.vec */
+#define HEAP_TF_VEC 0x03u
+/* The other flag bits are private to heap.c (cascade and mark state). */
 
 /*
- * One object: exactly one 64-byte cache line (the slot array is aligned),
- * so every event touches one line per object it names. Edges live inline
- * while there are at most two (most objects hold none or few); more move
- * to a vector. Read them through heap_obj_edges().
+ * The core of one object: 32 bytes, two per cache line (the slot array is
+ * 64-byte aligned). What every layer needs and nothing more; read it
+ * through the accessors below. Edges live inline while there are at most
+ * two (most objects hold none or few); more move to a vector whose first
+ * two words are the count and the capacity.
  */
 struct heap_obj {
-	uint64_t id;
-	uint64_t size;          /* bytes requested */
-	/* Owned by the listener (the policy instance), zero on allocation. */
-	uint64_t addr;          /* allocator's block address */
-	union {
-		uint32_t *vec;  /* capshift > 0: 2^capshift slots */
-		uint32_t inl[2];/* capshift 0: up to two edges inline */
-	} out;                  /* nout referent slots; see heap_obj_edges */
-	uint32_t type;          /* typetab index */
+	uint64_t id;            /* 0: the slot is free */
+	uint32_t size;          /* bytes requested, or HEAP_SIZE_BIG */
+	uint32_t tf;            /* type << HEAP_TF_TYPE_SHIFT | flags */
 	uint32_t roots;
 	uint32_t incoming;
-	uint32_t nout;
-	/* Owned by the listener, zero on allocation. */
-	uint32_t gc_prev, gc_next; /* collector's generation list */
-	uint32_t gc_refs;       /* collector scratch */
-	uint8_t flags;          /* HEAP_F_*, and heap.c's private bits */
-	uint8_t capshift;       /* heap.c private: edge storage, see out */
-	uint8_t gc_gen;         /* listener: generation, or 0xff untracked */
-	uint8_t user_flags;     /* listener */
+	union {
+		uint32_t *vec;  /* HEAP_TF_VEC: [nout, cap, edges...] */
+		uint32_t inl[2];/* else the first (tf & HEAP_TF_NOUT) edges */
+	} out;
 };
 
-/* The object's nout outgoing edges (referent slots, insertion order). */
+static inline int heap_obj_live(const struct heap_obj *o)
+{
+	return o->id != 0;
+}
+
+static inline uint32_t heap_obj_type(const struct heap_obj *o)
+{
+	return o->tf >> HEAP_TF_TYPE_SHIFT;
+}
+
+static inline uint64_t heap_obj_refcount(const struct heap_obj *o)
+{
+	return (uint64_t)o->roots + o->incoming;
+}
+
+/* The number of outgoing edges. */
+static inline uint32_t heap_obj_nout(const struct heap_obj *o)
+{
+	uint32_t n = o->tf & HEAP_TF_NOUT;
+
+	return n != HEAP_TF_VEC ? n : o->out.vec[0];
+}
+
+/* The object's outgoing edges (referent slots, insertion order). */
 static inline uint32_t *heap_obj_edges(struct heap_obj *o)
 {
-	return o->capshift ? o->out.vec : o->out.inl;
+	return (o->tf & HEAP_TF_NOUT) == HEAP_TF_VEC ? o->out.vec + 2 : o->out.inl;
 }
 
 static inline const uint32_t *heap_obj_cedges(const struct heap_obj *o)
 {
-	return o->capshift ? o->out.vec : o->out.inl;
+	return (o->tf & HEAP_TF_NOUT) == HEAP_TF_VEC ? o->out.vec + 2 : o->out.inl;
 }
 
 struct heap;
+
+/* The size of an object of 2^32-1 bytes or more (kept beside the core). */
+uint64_t heap_big_size(const struct heap *h, const struct heap_obj *o);
+
+/* The object's size in bytes, as requested. */
+static inline uint64_t heap_obj_size(const struct heap *h, const struct heap_obj *o)
+{
+	return o->size != HEAP_SIZE_BIG ? o->size : heap_big_size(h, o);
+}
 
 /*
  * What the heap reports. Every callback is optional (NULL). They run
@@ -97,8 +128,8 @@ struct heap;
  *   on_alloc   after `a` has entered the object (roots 1, no edges).
  *   on_free    when the object dies (refcount 0, `f`, or released as
  *              garbage): its referents have already been released, and its
- *              slot is recycled after the call returns. The fields owned by
- *              the listener are still valid here.
+ *              slot is recycled after the call returns. The core and the
+ *              side arrays' elements are still valid here.
  *   on_resize  after `r` changed the size; old_size is the size before.
  *   on_ref     after an edge is added (+1) or dropped (-1); src HEAP_NONE
  *              is the root set. Edges dropped by a cascade are reported
@@ -113,16 +144,32 @@ struct heap_hooks {
 	void (*on_free)(void *ctx, struct heap *h, uint32_t slot);
 	void (*on_resize)(void *ctx, struct heap *h, uint32_t slot, uint64_t old_size);
 	void (*on_ref)(void *ctx, struct heap *h, uint32_t src, uint32_t dst, int delta);
-	/* A hint, not an event: the object is about to die in a running
-	 * cascade (its refcount is 1 and its holder is dying), so the
-	 * listener may start loading what its on_free will read. Step 0
+	/* A hint, not an event: the object in `slot` is about to die in a
+	 * running cascade (its refcount is 1 and its holder is dying), so
+	 * the listener may start loading what its on_free will read. Step 0
 	 * comes some deaths ahead, step 1 a few. It must not change state. */
-	void (*prefetch_free)(void *ctx, const struct heap_obj *o, int step);
+	void (*prefetch_free)(void *ctx, const struct heap *h, uint32_t slot, int step);
 };
 
 /* Creates an empty heap; `hooks` is copied (NULL for none). */
 struct heap *heap_create(const struct heap_hooks *hooks);
 void heap_destroy(struct heap *h);
+
+/*
+ * Gives a layer its own per-object state: an array of `elem`-byte
+ * elements indexed by slot, which the heap allocates now and grows with
+ * its slot array, so that the element of every slot the heap hands out
+ * exists. The heap stores the array's address in *base now and again
+ * whenever the array moves, which happens only while heap_apply() enters
+ * a new object (before on_alloc), so a pointer read from *base stays valid
+ * until the next `a`. The heap never reads or writes the elements except
+ * to zero new memory, and frees the array in heap_destroy() (without
+ * reading *base); *base must stay writable while the heap may grow. An element's content belongs
+ * to the layer: it is kept while the object lives and is stale after its
+ * death (the layer writes it again in its on_alloc). elem > 0; any number
+ * of layers may add arrays.
+ */
+void heap_side_add(struct heap *h, size_t elem, void **base);
 
 /*
  * Applies one trace event of kind ALLOC, FREE, RESIZE, REF_ADD or
@@ -145,18 +192,18 @@ void heap_prefetch_obj(const struct heap *h, uint64_t id);
 
 /*
  * For the stage after heap_prefetch_obj, when map entry and object are
- * in the cache: the live object named `id` if the first entry with its
- * tag among the first few of its probe run is it, else NULL (even when
- * the object lives). No probing beyond: a miss would cost more than the
- * hint saves. The pointer is valid until the heap next changes.
+ * in the cache: the slot of the live object named `id` if the first entry
+ * with its tag among the first few of its probe run is it, else HEAP_NONE
+ * (even when the object lives). No probing beyond: a miss would cost
+ * more than the hint saves.
  */
-const struct heap_obj *heap_peek(const struct heap *h, uint64_t id);
+uint32_t heap_peek(const struct heap *h, uint64_t id);
 
 /* For an object about to die (found with heap_peek): step 0 starts
  * loading the last few objects it refers to, which its death releases
  * first; step 1, later, the ID map buckets and allocator data of those
  * that will die with it. Hints only. */
-void heap_prefetch_referents(const struct heap *h, const struct heap_obj *o, int step);
+void heap_prefetch_referents(const struct heap *h, uint32_t slot, int step);
 
 /* The slot of a live ID, or HEAP_NONE. */
 uint32_t heap_lookup(const struct heap *h, uint64_t id);
@@ -164,6 +211,10 @@ uint32_t heap_lookup(const struct heap *h, uint64_t id);
 /* The object in a slot (live, or being freed inside on_free). The pointer
  * is valid until the next `a` event (the slot array may move). */
 struct heap_obj *heap_obj(const struct heap *h, uint32_t slot);
+
+/* The slot array itself, for loops over many objects (a collection): the
+ * object in slot s is heap_objs(h)[s]. Valid until the next `a` event. */
+struct heap_obj *heap_objs(const struct heap *h);
 
 /*
  * Releases a set of objects found to be garbage by a collector: for each
@@ -185,7 +236,7 @@ uint64_t heap_release(struct heap *h, const uint32_t *slots, size_t n);
  * roots > 0 and everything reachable from them through edges). Returns
  * their number and stores a newly allocated array of their slots in
  * *out (caller frees; NULL when none); *bytes receives their total size.
- * Iterative; uses HEAP_F_MARK and leaves it clear.
+ * Iterative; uses a private mark bit and leaves it clear.
  */
 uint64_t heap_find_garbage(struct heap *h, uint32_t **out, uint64_t *bytes);
 
@@ -194,14 +245,15 @@ uint64_t heap_live_objects(const struct heap *h);
 uint64_t heap_live_bytes(const struct heap *h);
 
 /* One past the highest slot ever used: slots below it may be iterated
- * (check HEAP_F_LIVE). */
+ * (check heap_obj_live). */
 uint32_t heap_slot_limit(const struct heap *h);
 
 /* Checks every invariant above; O(live objects + edges). Returns 0, or
  * MS_EXIT_SOFTWARE with err->msg naming the first broken one. */
 int heap_check(const struct heap *h, struct ms_error *err);
 
-/* Bytes memsim itself uses for this heap (tables and edge vectors). */
+/* Bytes memsim itself uses for this heap: its tables, the side arrays
+ * and the edge vectors. */
 uint64_t heap_own_bytes(const struct heap *h);
 
 #endif

@@ -43,28 +43,30 @@ static void note_live(struct info_type *t, uint64_t live)
 static void on_alloc(void *ctx, struct heap *h, uint32_t slot)
 {
 	const struct heap_obj *o = heap_obj(h, slot);
-	struct info_type *t = type_entry(ctx, o->type);
+	struct info_type *t = type_entry(ctx, heap_obj_type(o));
+	uint64_t size = heap_obj_size(h, o);
 
 	t->objects++;
-	t->bytes += o->size;
-	note_live(t, t->live_bytes + o->size);
+	t->bytes += size;
+	note_live(t, t->live_bytes + size);
 }
 
 static void on_free(void *ctx, struct heap *h, uint32_t slot)
 {
 	const struct heap_obj *o = heap_obj(h, slot);
-	struct info_type *t = type_entry(ctx, o->type);
+	struct info_type *t = type_entry(ctx, heap_obj_type(o));
 
-	t->live_bytes -= o->size;
+	t->live_bytes -= heap_obj_size(h, o);
 }
 
 static void on_resize(void *ctx, struct heap *h, uint32_t slot, uint64_t old)
 {
 	const struct heap_obj *o = heap_obj(h, slot);
-	struct info_type *t = type_entry(ctx, o->type);
+	struct info_type *t = type_entry(ctx, heap_obj_type(o));
+	uint64_t size = heap_obj_size(h, o);
 
-	t->bytes += o->size;
-	note_live(t, t->live_bytes - old + o->size);
+	t->bytes += size;
+	note_live(t, t->live_bytes - old + size);
 }
 
 /* Edges between objects (not the root set's), for peak_live_refs. */

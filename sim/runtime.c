@@ -24,6 +24,9 @@ struct runtime {
 	const struct gc_policy *gc;
 	void *gc_state;
 	struct gc_clock clock;
+	/* The allocator layer's per-object state, a heap side array: the
+	 * block's address, and RT_CACHED when a free list served it. */
+	uint64_t *blocks;
 	int served_by_allocator;        /* how the object being born was served */
 	int alloc_dirty;                /* the allocators were called since the
 	                                 * last measure(): their totals moved */
@@ -46,41 +49,45 @@ struct runtime {
 	size_t occ_n, occ_cap;
 };
 
-/* heap_obj.user_flags: the block came from a free list, which may own it
- * outright (Python 2's int and float blocks). */
-#define RT_F_CACHED 0x01u
+/* runtime.blocks: the block came from a free list, which may own it
+ * outright (Python 2's int and float blocks). Simulated addresses are
+ * below 2^63 (alloc.h). */
+#define RT_CACHED (UINT64_C(1) << 63)
+#define RT_ADDR (RT_CACHED - 1)
 
 /* A block for object o from the top allocator, which hears the
  * request's kind when it keeps kinds apart (the free-threaded build's
  * mimalloc heaps): untyped blocks are PyMem memory, typed objects go by
  * how the collector sees their type. */
-static uint64_t alloc_block(struct runtime *rt, const struct heap_obj *o)
+static uint64_t alloc_block(struct runtime *rt, uint32_t type, uint64_t size)
 {
 	const struct alloc_policy *ap = rt->top.policy;
 	int kind = ALLOC_KIND_MEM;
 
 	if (!ap->alloc_kind)
-		return ap->alloc(rt->top.state, o->size);
-	if (o->type != TYPETAB_UNTYPED) {
-		int sees = rt->gc->sees ? rt->gc->sees(rt->gc_state, o->type) : GC_SEES_NOT;
+		return ap->alloc(rt->top.state, size);
+	if (type != TYPETAB_UNTYPED) {
+		int sees = rt->gc->sees ? rt->gc->sees(rt->gc_state, type) : GC_SEES_NOT;
 		kind = sees == GC_SEES_BUILTIN ? ALLOC_KIND_GC
 		     : sees == GC_SEES_OTHER ? ALLOC_KIND_GC_PRE : ALLOC_KIND_OBJECT;
 	}
-	return ap->alloc_kind(rt->top.state, o->size, kind);
+	return ap->alloc_kind(rt->top.state, size, kind);
 }
 
 static void on_alloc(void *ctx, struct heap *h, uint32_t slot)
 {
 	struct runtime *rt = ctx;
-	struct heap_obj *o = heap_obj(h, slot);
+	const struct heap_obj *o = heap_obj(h, slot);
+	uint32_t type = heap_obj_type(o);
+	uint64_t size = heap_obj_size(h, o), addr;
 
 	rt->alloc_dirty = 1;
-	if (rt->fl->take(rt->fl_state, o->type, o->size, &o->addr)) {
-		o->user_flags |= RT_F_CACHED;
+	if (rt->fl->take(rt->fl_state, type, size, &addr)) {
+		rt->blocks[slot] = addr | RT_CACHED;
 		rt->served_by_allocator = 0;
 		return;
 	}
-	o->addr = alloc_block(rt, o);
+	rt->blocks[slot] = alloc_block(rt, type, size);
 	rt->served_by_allocator = 1;
 }
 
@@ -90,28 +97,34 @@ static void on_alloc(void *ctx, struct heap *h, uint32_t slot)
 static void on_free(void *ctx, struct heap *h, uint32_t slot)
 {
 	struct runtime *rt = ctx;
-	struct heap_obj *o = heap_obj(h, slot);
-	int parked = rt->fl->give(rt->fl_state, o->type, o->size, o->addr);
+	const struct heap_obj *o = heap_obj(h, slot);
+	uint64_t size = heap_obj_size(h, o), addr = rt->blocks[slot] & RT_ADDR;
+	int parked = rt->fl->give(rt->fl_state, heap_obj_type(o), size, addr);
 
 	rt->alloc_dirty = 1;
 	if (!parked)
-		rt->top.policy->free(rt->top.state, o->addr, o->size);
+		rt->top.policy->free(rt->top.state, addr, size);
 	rt->gc->on_free(rt->gc_state, slot, !parked);
 }
 
 /* The object's block may soon be freed or resized: the top allocator
  * may start loading what that will read. A block a free list owns is
  * skipped; one that goes to a free list is prefetched in vain. */
-static void prefetch_block(const struct runtime *rt, const struct heap_obj *o, int step)
+static void prefetch_block(const struct runtime *rt, uint32_t slot, int step)
 {
-	if (rt->top.policy->prefetch && !(o->user_flags & RT_F_CACHED))
-		rt->top.policy->prefetch(rt->top.state, o->addr, o->size, step);
+	uint64_t b = rt->blocks[slot];
+
+	if (rt->top.policy->prefetch && !(b & RT_CACHED))
+		rt->top.policy->prefetch(rt->top.state, b,
+					 heap_obj_size(rt->heap, heap_obj(rt->heap, slot)),
+					 step);
 }
 
 /* The heap's hint that an object dies soon in a cascade. */
-static void prefetch_free(void *ctx, const struct heap_obj *o, int step)
+static void prefetch_free(void *ctx, const struct heap *h, uint32_t slot, int step)
 {
-	prefetch_block(ctx, o, step);
+	(void)h;
+	prefetch_block(ctx, slot, step);
 }
 
 static void clear_freelists(void *ctx)
@@ -133,21 +146,21 @@ static void on_ref(void *ctx, struct heap *h, uint32_t src, uint32_t dst, int de
 static void on_resize(void *ctx, struct heap *h, uint32_t slot, uint64_t old_size)
 {
 	struct runtime *rt = ctx;
-	struct heap_obj *o = heap_obj(h, slot);
+	const struct heap_obj *o = heap_obj(h, slot);
+	uint64_t size = heap_obj_size(h, o), b = rt->blocks[slot];
 
 	rt->alloc_dirty = 1;
-	if (o->user_flags & RT_F_CACHED) {
+	if (b & RT_CACHED) {
 		/* A cached block may belong to the free list itself: move the
 		 * object to a fresh allocator block and hand the old one back. */
-		uint64_t old = o->addr;
+		uint64_t old = b & RT_ADDR;
 
-		o->addr = alloc_block(rt, o);
-		if (!rt->fl->give(rt->fl_state, o->type, old_size, old))
+		rt->blocks[slot] = alloc_block(rt, heap_obj_type(o), size);
+		if (!rt->fl->give(rt->fl_state, heap_obj_type(o), old_size, old))
 			rt->top.policy->free(rt->top.state, old, old_size);
-		o->user_flags &= (uint8_t)~RT_F_CACHED;
 		return;
 	}
-	o->addr = rt->top.policy->resize(rt->top.state, o->addr, old_size, o->size);
+	rt->blocks[slot] = rt->top.policy->resize(rt->top.state, b, old_size, size);
 }
 
 struct runtime *runtime_create(const struct policy *p, const struct typetab *types)
@@ -185,6 +198,7 @@ struct runtime *runtime_create(const struct policy *p, const struct typetab *typ
 	if (rt->top.policy->prefetch)
 		hooks.prefetch_free = prefetch_free;
 	rt->heap = heap_create(&hooks);
+	heap_side_add(rt->heap, sizeof *rt->blocks, (void **)&rt->blocks);
 	env = (struct gc_env){
 		.heap = rt->heap, .types = types, .clock = &rt->clock, .ctx = rt,
 		.clear_freelists = clear_freelists,
@@ -316,7 +330,7 @@ void runtime_prefetch(const struct runtime *rt, const struct event *ev,
 {
 	void (*fn)(const struct heap *, uint64_t) =
 		stage ? heap_prefetch_obj : heap_prefetch_map;
-	const struct heap_obj *o;
+	uint32_t s;
 
 	if (stage >= 2) {
 		int dies = 0;
@@ -326,23 +340,23 @@ void runtime_prefetch(const struct runtime *rt, const struct event *ev,
 			dies = 1;
 			/* fall through */
 		case EVENT_RESIZE:
-			o = heap_peek(rt->heap, ev->id);
+			s = heap_peek(rt->heap, ev->id);
 			break;
 		case EVENT_REF_DROP:
-			o = heap_peek(rt->heap, ev->u.dst);
-			if (o && (uint64_t)o->roots + o->incoming != 1)
-				o = NULL;
+			s = heap_peek(rt->heap, ev->u.dst);
+			if (s != HEAP_NONE && heap_obj_refcount(heap_obj(rt->heap, s)) != 1)
+				s = HEAP_NONE;
 			dies = 1;
 			break;
 		default:
-			o = NULL;
+			s = HEAP_NONE;
 			break;
 		}
-		if (!o)
+		if (s == HEAP_NONE)
 			return;
-		prefetch_block(rt, o, stage - 2);
-		if (dies && o->nout)
-			heap_prefetch_referents(rt->heap, o, stage - 2);
+		prefetch_block(rt, s, stage - 2);
+		if (dies && heap_obj_nout(heap_obj(rt->heap, s)))
+			heap_prefetch_referents(rt->heap, s, stage - 2);
 		return;
 	}
 	switch (ev->kind) {

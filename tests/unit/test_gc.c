@@ -33,7 +33,7 @@ static void rt_on_free(void *ctx, struct heap *h, uint32_t slot)
 	struct rt *r = ctx;
 	int to_allocator = 1;
 
-	if (heap_obj(h, slot)->type == r->list_type && r->freelist < r->freelist_max) {
+	if (heap_obj_type(heap_obj(h, slot)) == r->list_type && r->freelist < r->freelist_max) {
 		r->freelist++;
 		to_allocator = 0;
 	}
@@ -249,7 +249,7 @@ static void promotion(void)
 	rt_init(&r, &gc_generational, NULL, 0);
 	make_cycle(&r, 1, 2, 0);        /* roots still held */
 	rt_collect(&r, 0);              /* both survive -> generation 1 */
-	CHECK_U64(heap_obj(r.h, heap_lookup(r.h, 1))->gc_gen, 1);
+	CHECK_I64(gc_generational.generation(r.gc, heap_lookup(r.h, 1)), 1);
 	rt_ref(&r, 0, 0, 1);
 	rt_ref(&r, 0, 0, 2);
 	rt_collect(&r, 0);              /* generation 0 is empty */
@@ -272,7 +272,7 @@ static void promotion(void)
 	rt_alloc(&r, 5, 56, "list");
 	rt_collect(&r, 2);
 	rt_collect(&r, 2);
-	CHECK_U64(heap_obj(r.h, heap_lookup(r.h, 5))->gc_gen, 2);
+	CHECK_I64(gc_generational.generation(r.gc, heap_lookup(r.h, 5)), 2);
 	rt_fini(&r);
 }
 
@@ -582,7 +582,7 @@ static void untracking(void)
 	CHECK_U64(st.tracked, 2);
 	/* the dict gains a list: tracked again, in generation 0 */
 	rt_ref(&r, 1, 5, 4);
-	CHECK_U64(heap_obj(r.h, heap_lookup(r.h, 5))->gc_gen, 0);
+	CHECK_I64(gc_generational.generation(r.gc, heap_lookup(r.h, 5)), 0);
 	rt_fini(&r);
 }
 

@@ -64,7 +64,7 @@ static void rt_on_free(void *ctx, struct heap *h, uint32_t slot)
 {
 	struct rt *r = ctx;
 	const struct heap_obj *o = heap_obj(h, slot);
-	struct fl *fl = rt_fl(r, o->type, o->size);
+	struct fl *fl = rt_fl(r, heap_obj_type(o), heap_obj_size(h, o));
 	int to_allocator = 1;
 
 	if (fl && fl->n < fl->limit) {

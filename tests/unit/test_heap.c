@@ -77,16 +77,16 @@ static uint64_t digest(const struct heap *h)
 	for (uint32_t s = 0; s < heap_slot_limit(h); s++) {
 		const struct heap_obj *o = heap_obj(h, s);
 
-		if (!(o->flags & HEAP_F_LIVE))
+		if (!heap_obj_live(o))
 			continue;
 		d = fnv(d, s);
 		d = fnv(d, o->id);
-		d = fnv(d, o->size);
-		d = fnv(d, o->type);
+		d = fnv(d, heap_obj_size(h, o));
+		d = fnv(d, heap_obj_type(o));
 		d = fnv(d, o->roots);
 		d = fnv(d, o->incoming);
-		d = fnv(d, o->nout);
-		for (uint32_t i = 0; i < o->nout; i++)
+		d = fnv(d, heap_obj_nout(o));
+		for (uint32_t i = 0; i < heap_obj_nout(o); i++)
 			d = fnv(d, heap_obj(h, heap_obj_cedges(o)[i])->id);
 	}
 	return d;
@@ -207,12 +207,11 @@ static void test_alloc_and_lookup(void)
 	s = heap_lookup(h, 7);
 	CHECK(s != HEAP_NONE);
 	CHECK_U64(heap_obj(h, s)->id, 7);
-	CHECK_U64(heap_obj(h, s)->size, 56);
-	CHECK_U64(heap_obj(h, s)->type, 3);
+	CHECK_U64(heap_obj_size(h, heap_obj(h, s)), 56);
+	CHECK_U64(heap_obj_type(heap_obj(h, s)), 3);
 	CHECK_U64(heap_obj(h, s)->roots, 1);          /* `a` gives one root */
 	CHECK_U64(heap_obj(h, s)->incoming, 0);
-	CHECK_U64(heap_obj(h, s)->addr, 0);           /* listener fields zero */
-	CHECK_U64(heap_obj(h, s)->gc_gen, 0);
+	CHECK_U64(heap_obj_nout(heap_obj(h, s)), 0);
 	CHECK_U64(heap_lookup(h, 8), HEAP_NONE);
 	CHECK_U64(heap_live_objects(h), 1);
 	CHECK_U64(heap_live_bytes(h), 56);
@@ -256,7 +255,7 @@ static void test_edges_multiset(void)
 	CHECK_U64(o2->incoming, 2);
 	DO(h, "- 1 2");                 /* one of the two goes */
 	o1 = heap_obj(h, heap_lookup(h, 1));
-	CHECK_U64(o1->nout, 1);
+	CHECK_U64(heap_obj_nout(o1), 1);
 	CHECK_U64(o2->incoming, 1);
 	CHECK_U64(r.frees, 0);
 	CHECK_HEAP(h);
@@ -278,8 +277,8 @@ static void test_edge_removal_keeps_order(void)
 	DO(h, "a 1 8", "a 2 8", "a 3 8", "a 4 8",
 	   "+ 1 2", "+ 1 3", "+ 1 2", "+ 1 3", "+ 1 4", "- 1 2");
 	o = heap_obj(h, heap_lookup(h, 1));
-	CHECK_U64(o->nout, 4);
-	if (o->nout == 4) {
+	CHECK_U64(heap_obj_nout(o), 4);
+	if (heap_obj_nout(o) == 4) {
 		CHECK_U64(heap_obj(h, heap_obj_cedges(o)[0])->id, 2);
 		CHECK_U64(heap_obj(h, heap_obj_cedges(o)[1])->id, 3);
 		CHECK_U64(heap_obj(h, heap_obj_cedges(o)[2])->id, 3);
@@ -287,8 +286,8 @@ static void test_edge_removal_keeps_order(void)
 	}
 	DO(h, "- 1 3");
 	o = heap_obj(h, heap_lookup(h, 1));
-	CHECK_U64(o->nout, 3);
-	if (o->nout == 3) {
+	CHECK_U64(heap_obj_nout(o), 3);
+	if (heap_obj_nout(o) == 3) {
 		CHECK_U64(heap_obj(h, heap_obj_cedges(o)[0])->id, 2);
 		CHECK_U64(heap_obj(h, heap_obj_cedges(o)[1])->id, 3);
 		CHECK_U64(heap_obj(h, heap_obj_cedges(o)[2])->id, 4);
@@ -364,7 +363,7 @@ static void test_resize(void)
 	DO(h, "a 1 100", "a 2 10", "r 1 250");
 	/* 250 + 10 */
 	CHECK_U64(heap_live_bytes(h), 260);
-	CHECK_U64(heap_obj(h, heap_lookup(h, 1))->size, 250);
+	CHECK_U64(heap_obj_size(h, heap_obj(h, heap_lookup(h, 1))), 250);
 	CHECK_U64(r.resizes, 1);
 	CHECK_U64(r.resize_old, 100);
 	DO(h, "r 1 0");
@@ -383,7 +382,7 @@ static void test_id_reuse(void)
 	DO(h, "a 7 8");
 	s = heap_lookup(h, 7);
 	DO(h, "f 7", "a 7 16");            /* freed, then the same ID again */
-	CHECK_U64(heap_obj(h, heap_lookup(h, 7))->size, 16);
+	CHECK_U64(heap_obj_size(h, heap_obj(h, heap_lookup(h, 7))), 16);
 	CHECK_U64(heap_lookup(h, 7), s);   /* LIFO slot reuse */
 	DO(h, "a 9 8", "+ 9 7", "- 0 7", "- 0 9");   /* both die by refcount */
 	CHECK_U64(heap_live_objects(h), 0);
@@ -474,7 +473,7 @@ static void test_errors(void)
 	CHECK_I64(heap_apply(h, &e, &err), MS_EXIT_DATAERR);
 	CHECK_STR(err.msg, "total live size would exceed 2^64-1 bytes");
 	CHECK_U64(heap_live_bytes(h), 28);
-	CHECK_U64(heap_obj(h, heap_lookup(h, 1))->size, 8);
+	CHECK_U64(heap_obj_size(h, heap_obj(h, heap_lookup(h, 1))), 8);
 
 	/* Not a heap event: the caller's bug. */
 	e.kind = EVENT_COLLECT;
@@ -564,7 +563,7 @@ static void test_release_not_garbage(void)
 	}
 	CHECK_FREES(&r, 3, 2);
 	CHECK_U64(heap_lookup(h, 1), s);
-	CHECK_U64(heap_obj(h, s)->nout, 0);
+	CHECK_U64(heap_obj_nout(heap_obj(h, s)), 0);
 	CHECK_HEAP(h);
 	heap_destroy(h);
 }
@@ -909,10 +908,10 @@ static int m_compare(const struct model *m, const struct heap *h)
 		o = heap_obj(h, s);
 		live++;
 		bytes += m->size[id];
-		if (o->size != m->size[id] || o->roots != m->roots[id] ||
-		    o->incoming != m->incoming[id] || o->nout != m->nout[id])
+		if (heap_obj_size(h, o) != m->size[id] || o->roots != m->roots[id] ||
+		    o->incoming != m->incoming[id] || heap_obj_nout(o) != m->nout[id])
 			return 1;
-		for (uint32_t i = 0; i < o->nout; i++)
+		for (uint32_t i = 0; i < heap_obj_nout(o); i++)
 			if (heap_obj(h, heap_obj_cedges(o)[i])->id != m->out[id][i])
 				return 1;
 	}
@@ -1063,10 +1062,10 @@ static void test_check_detects(void)
 	CHECK_I64(heap_check(h, &err), MS_EXIT_SOFTWARE);
 	CHECK_STR(err.msg, "heap_check: object 2 has incoming 5 but 1 edges point at it");
 	o->incoming = 1;
-	o->flags |= HEAP_F_MARK;        /* marks must be clear between uses */
+	o->tf |= 0x80;                  /* a flag bit nothing sets */
 	CHECK_I64(heap_check(h, &err), MS_EXIT_SOFTWARE);
-	CHECK_STR(err.msg, "heap_check: object 2 has stray flags 0x3");
-	o->flags = HEAP_F_LIVE;
+	CHECK_STR(err.msg, "heap_check: object 2 has stray flags 0x80");
+	o->tf &= ~0x80u;
 	o->size = 9;                    /* live_bytes no longer the sum */
 	CHECK_I64(heap_check(h, &err), MS_EXIT_SOFTWARE);
 	CHECK_STR(err.msg, "heap_check: 17 live bytes counted, 16 recorded");
@@ -1084,10 +1083,119 @@ static void test_own_bytes(void)
 	/* Two edges fit inside the object: nothing is added. */
 	DO(h, "a 1 8", "a 2 8", "+ 1 2", "+ 1 2");
 	CHECK_U64(heap_own_bytes(h), empty);
-	/* The third moves them to a vector of 4 slots x 4 bytes = 16 bytes
-	 * (no table grows: 2 objects in the initial 64 slots and 16 buckets). */
+	/* The third moves them to a vector of 2^3 words x 4 bytes = 32
+	 * bytes: count, capacity and 6 edges (no table grows: 2 objects in
+	 * the initial 64 slots and 16 buckets). */
 	DO(h, "+ 1 2");
-	CHECK_U64(heap_own_bytes(h), empty + 16);
+	CHECK_U64(heap_own_bytes(h), empty + 32);
+	/* The seventh doubles it: 16 words, 14 edges, 64 bytes. */
+	DO(h, "+ 1 2", "+ 1 2", "+ 1 2", "+ 1 2");
+	CHECK_U64(heap_obj_nout(heap_obj(h, heap_lookup(h, 1))), 7);
+	CHECK_U64(heap_own_bytes(h), empty + 64);
+	heap_destroy(h);
+}
+
+/* A layer's side array: one element per slot, kept through the growth of
+ * the slot array (64 slots at first, so 5000 objects move it 7 times);
+ * the address the heap publishes is always current. */
+struct side_rec {
+	uint64_t *ids;          /* the side array: each slot's ID, or 0 */
+	uint64_t wrong;         /* elements found holding the wrong ID */
+};
+
+static void side_on_alloc(void *ctx, struct heap *h, uint32_t slot)
+{
+	struct side_rec *r = ctx;
+
+	r->ids[slot] = heap_obj(h, slot)->id;
+}
+
+static void side_on_free(void *ctx, struct heap *h, uint32_t slot)
+{
+	struct side_rec *r = ctx;
+
+	r->wrong += r->ids[slot] != heap_obj(h, slot)->id;
+	r->ids[slot] = 0;
+}
+
+static void test_side_array(void)
+{
+	struct side_rec r = { 0 };
+	struct heap_hooks hooks = { .ctx = &r, .on_alloc = side_on_alloc,
+				    .on_free = side_on_free };
+	struct heap *h = heap_create(&hooks);
+	uint64_t *first;
+	uint64_t before = heap_own_bytes(h);
+	char line[64];
+
+	heap_side_add(h, sizeof *r.ids, (void **)&r.ids);
+	CHECK(r.ids != NULL);
+	/* 64 slots x 8 bytes more */
+	CHECK_U64(heap_own_bytes(h), before + 64 * 8);
+	first = r.ids;
+	for (int i = 1; i <= 5000; i++) {
+		snprintf(line, sizeof line, "a %d 8", i * 16);
+		DO(h, line);
+	}
+	CHECK(r.ids != first);  /* it moved, and the heap said where */
+	for (int i = 1; i <= 5000; i += 2) {
+		snprintf(line, sizeof line, "f %d", i * 16);
+		DO(h, line);
+	}
+	CHECK_U64(r.wrong, 0);
+	for (uint32_t s = 0; s < heap_slot_limit(h); s++) {
+		const struct heap_obj *o = heap_obj(h, s);
+
+		r.wrong += heap_obj_live(o) ? r.ids[s] != o->id : r.ids[s] != 0;
+	}
+	CHECK_U64(r.wrong, 0);
+	CHECK_HEAP(h);
+	heap_destroy(h);
+}
+
+/* Sizes from 2^32-1 bytes up do not fit the core's 32 bits: the heap
+ * keeps them aside, and every size reads back exactly. */
+static void test_big_sizes(void)
+{
+	struct heap *h = heap_create(NULL);
+	uint64_t five_gib = UINT64_C(5) << 30, max48 = (UINT64_C(1) << 48) - 1;
+	char line[80];
+
+	snprintf(line, sizeof line, "a 1 %llu", (unsigned long long)five_gib);
+	DO(h, line, "a 2 4294967294", "a 3 4294967295");
+	CHECK_U64(heap_obj_size(h, heap_obj(h, heap_lookup(h, 1))), five_gib);
+	CHECK_U64(heap_obj_size(h, heap_obj(h, heap_lookup(h, 2))), 4294967294u);
+	CHECK_U64(heap_obj_size(h, heap_obj(h, heap_lookup(h, 3))), 4294967295u);
+	CHECK_U64(heap_live_bytes(h), five_gib + 4294967294u + 4294967295u);
+	CHECK_HEAP(h);
+	/* big -> small -> big again */
+	DO(h, "r 1 100");
+	CHECK_U64(heap_obj_size(h, heap_obj(h, heap_lookup(h, 1))), 100);
+	snprintf(line, sizeof line, "r 1 %llu", (unsigned long long)max48);
+	DO(h, line);
+	CHECK_U64(heap_obj_size(h, heap_obj(h, heap_lookup(h, 1))), max48);
+	CHECK_U64(heap_live_bytes(h), max48 + 4294967294u + 4294967295u);
+	DO(h, "f 3", "f 1");
+	CHECK_U64(heap_live_bytes(h), 4294967294u);
+	CHECK_HEAP(h);
+	heap_destroy(h);
+}
+
+/* The core keeps 24 bits of type index: a larger one is refused. */
+static void test_type_limit(void)
+{
+	struct heap *h = heap_create(NULL);
+	struct event e = { .kind = EVENT_ALLOC, .type = HEAP_TYPE_MAX, .id = 1, .u.size = 8 };
+	struct ms_error err;
+
+	CHECK_I64(heap_apply(h, &e, &err), 0);
+	CHECK_U64(heap_obj_type(heap_obj(h, heap_lookup(h, 1))), 16777215);
+	e.type = HEAP_TYPE_MAX + 1;
+	e.id = 2;
+	CHECK_I64(heap_apply(h, &e, &err), MS_EXIT_DATAERR);
+	CHECK_STR(err.msg, "too many type names (limit 16777215)");
+	CHECK_U64(heap_live_objects(h), 1);
+	CHECK_HEAP(h);
 	heap_destroy(h);
 }
 
@@ -1112,6 +1220,9 @@ int main(void)
 	TEST_RUN(test_random_vs_model);
 	TEST_RUN(test_check_detects);
 	TEST_RUN(test_own_bytes);
+	TEST_RUN(test_side_array);
+	TEST_RUN(test_big_sizes);
+	TEST_RUN(test_type_limit);
 	TEST_RUN(test_cycle_1m);
 	TEST_RUN(test_chain_10m_small_stack);
 	return test_done();
