@@ -6,11 +6,13 @@
 #include <string.h>
 
 extern const struct alloc_policy alloc_pymalloc;
+extern const struct alloc_policy alloc_ptmalloc;
 extern const struct alloc_policy alloc_glibc;
 extern const struct alloc_policy alloc_mimalloc;
 
 const struct alloc_policy *const alloc_policies[] = {
 	&alloc_pymalloc,
+	&alloc_ptmalloc,
 	&alloc_glibc,
 	&alloc_mimalloc,
 	NULL,

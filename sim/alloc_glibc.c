@@ -1081,7 +1081,7 @@ static int glibc_check(void *state, char *msg, size_t msglen)
 }
 
 const struct alloc_policy alloc_glibc = {
-	.name = "glibc",
+	.name = "glibc-approx",
 	.summary = "glibc malloc main arena: brk heap with coalescing, mmap for big chunks",
 	.knobs = glibc_knobs,
 	.nknobs = sizeof glibc_knobs / sizeof glibc_knobs[0],
