@@ -7,13 +7,11 @@
 
 extern const struct alloc_policy alloc_pymalloc;
 extern const struct alloc_policy alloc_ptmalloc;
-extern const struct alloc_policy alloc_glibc;
 extern const struct alloc_policy alloc_mimalloc;
 
 const struct alloc_policy *const alloc_policies[] = {
 	&alloc_pymalloc,
 	&alloc_ptmalloc,
-	&alloc_glibc,
 	&alloc_mimalloc,
 	NULL,
 };

@@ -21,8 +21,9 @@
  * Output, one line each, `key value` pairs:
  *   point CALL ...     after call CALL (every N-th with --every, each
  *                      listed with --at): mallinfo2()'s nine fields,
- *                      heap (brk - heap start) and footprint (heap +
- *                      hblkhd)
+ *                      heap (brk - heap start), footprint (heap +
+ *                      hblkhd) and heap_rss (the [heap] mapping's Rss in
+ *                      /proc/self/smaps: the brk heap's resident bytes)
  *   chunk OFF SIZE P   with --layout, at the end: every chunk of the brk
  *                      heap from its start (OFF from the start), P the
  *                      chunk's PREV_INUSE bit; then `top OFF SIZE`
@@ -214,6 +215,27 @@ static uint64_t heap_bytes(void)
 	return (uint64_t)((char *)sbrk(0) - heap_base);
 }
 
+/* Resident bytes of the [heap] mapping (the brk heap), from
+ * /proc/self/smaps, read with read(2) into a static buffer; 0 if none. */
+static uint64_t heap_rss(void)
+{
+	static char sm[1 << 20];
+	size_t n = 0;
+	ssize_t r;
+	int fd = open("/proc/self/smaps", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	while (n < sizeof sm - 1 && (r = read(fd, sm + n, sizeof sm - 1 - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	sm[n] = 0;
+	char *h = strstr(sm, "[heap]");
+	char *rss = h ? strstr(h, "\nRss:") : NULL;
+
+	return rss ? strtoull(rss + 5, NULL, 10) * 1024u : 0;
+}
+
 static void fields(void)
 {
 	struct mallinfo2 mi = mallinfo2();
@@ -229,6 +251,7 @@ static void fields(void)
 	kv("keepcost", mi.keepcost);
 	kv("heap", heap_bytes());
 	kv("footprint", heap_bytes() + mi.hblkhd);
+	kv("heap_rss", heap_rss());
 }
 
 /* Every chunk from the heap's start to top. */

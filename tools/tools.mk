@@ -3,6 +3,12 @@ TOOLS_BINS := $(O)/tools/gen-bench $(O)/tools/gen-scenario $(O)/tools/replay-rea
 
 tools: $(TOOLS_BINS)
 
+# replay-real measures the real C library's malloc: it is built without
+# sanitizers in every BUILD (ASan would replace malloc), like memrec.
+$(O)/tools/replay-real: tools/replay-real.c sim/decimal.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) -O2 -g $(CFLAGS) -Isim -o $@ $<
+
 # Each links sim/units.o alone, so their counts read as memsim's do (64K, 0x...).
 $(O)/tools/%: tools/%.c $(O)/sim/units.o
 	@mkdir -p $(dir $@)

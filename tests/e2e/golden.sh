@@ -10,10 +10,15 @@
 # run time 7 events x 15 ns = 105 ns (0.000 ms).
 #
 # [1] malloc (glibc model): a 56-byte request takes a chunk of
-#   max(32, round_up(56 + 8, 16)) = 64 bytes; the first grows brk by
-#   round_up(64 + 131072 (top pad) + 32 - 0, 4096) = 135168 = 132.00 KiB,
-#   the footprint from event 1 on; both chunks lie in the first page:
-#   RSS 4 KiB. Allocated 2 x 64 = 128 B. top = 135168 - 128 = 135040.
+#   max(32, round_up(56 + 8, 16)) = 64 bytes; the first malloc first
+#   allocates glibc's tcache struct (640 bytes: a 656-byte chunk), which
+#   grows brk by round_up(656 + 131072 (top pad) + 32 - 0, 4096) = 135168
+#   = 132.00 KiB, the footprint from event 1 on; all three chunks lie in
+#   the first page: RSS 4 KiB. Allocated 2 x 64 = 128 B (the tcache
+#   struct is no block of the program). mallinfo2: arena 135168, ordblks
+#   1 (top), uordblks 656 + 128 = 784, fordblks = keepcost = 135168 - 784
+#   = 134384, no fast, tcache or mmapped chunks; max_system_mem 135168;
+#   thresholds at their defaults (131072).
 #   jw1 = 7 x 135168 / (56 + 6 x 112) - 1 = 946176 / 728 - 1 = 1298.6923
 #   (129869.23%); jw2 = (135168 - 112) / 112 = 1205.8571 (120585.71%);
 #   jw3 = (135168 - 56) / 56 = 2412.7143 (241271.43%); jw4 = jw2.

@@ -16,7 +16,7 @@
 #include "typetab.h"
 
 extern const struct alloc_policy alloc_pymalloc;
-extern const struct alloc_policy alloc_glibc;
+extern const struct alloc_policy alloc_ptmalloc;
 extern const struct freelist_policy freelist_pertype;
 extern const struct freelist_policy freelist_shared;
 extern const struct freelist_policy freelist_none;
@@ -34,8 +34,8 @@ struct rig {
 static void rig_open(struct rig *r, const struct freelist_policy *pol, const void *params)
 {
 	memset(r, 0, sizeof *r);
-	r->sys.policy = &alloc_glibc;
-	r->sys.state = alloc_glibc.create(alloc_glibc.defaults, NULL);
+	r->sys.policy = &alloc_ptmalloc;
+	r->sys.state = alloc_ptmalloc.create(alloc_ptmalloc.defaults, NULL);
 	r->obj.policy = &alloc_pymalloc;
 	r->obj.state = alloc_pymalloc.create(alloc_pymalloc.defaults, &r->sys);
 	r->types = typetab_create();
@@ -48,7 +48,7 @@ static void rig_close(struct rig *r)
 {
 	r->pol->destroy(r->fl);
 	alloc_pymalloc.destroy(r->obj.state);
-	alloc_glibc.destroy(r->sys.state);
+	alloc_ptmalloc.destroy(r->sys.state);
 	typetab_destroy(r->types);
 }
 

@@ -13,7 +13,7 @@
 #include "test.h"
 
 extern const struct alloc_policy alloc_pymalloc;
-extern const struct alloc_policy alloc_glibc;
+extern const struct alloc_policy alloc_ptmalloc;
 
 struct stack {
 	struct alloc_inst lower;
@@ -116,9 +116,9 @@ static struct stack *make(const char *v)
 	preset(params, v);
 	if (alloc_pymalloc.validate(params, msg, sizeof msg) != 0)
 		printf("# validate: %s\n", msg);
-	memcpy(gparams, alloc_glibc.defaults, alloc_glibc.params_size);
-	s->lower.policy = &alloc_glibc;
-	s->lower.state = alloc_glibc.create(gparams, NULL);
+	memcpy(gparams, alloc_ptmalloc.defaults, alloc_ptmalloc.params_size);
+	s->lower.policy = &alloc_ptmalloc;
+	s->lower.state = alloc_ptmalloc.create(gparams, NULL);
 	s->pm = alloc_pymalloc.create(params, &s->lower);
 	return s;
 }
@@ -126,7 +126,7 @@ static struct stack *make(const char *v)
 static void drop(struct stack *s)
 {
 	alloc_pymalloc.destroy(s->pm);
-	alloc_glibc.destroy(s->lower.state);
+	alloc_ptmalloc.destroy(s->lower.state);
 	free(s);
 }
 
