@@ -12,7 +12,7 @@
  * fidelity table). Line numbers below are of that malloc.c.
  *
  * Constants (64-bit): SIZE_SZ 8, MALLOC_ALIGNMENT 16, MINSIZE 32;
- * request2size(n) = max(32, (n + 8 + 15) & ~15) (l. 1320). A chunk's user
+ * request2size(n) = max(32, (n + 8 + 15) & ~15) (l. 1326). A chunk's user
  * pointer is its address + 16 (chunk2mem).
  *
  *  1. malloc (__libc_malloc, l. 3280): the first call allocates the
@@ -29,7 +29,7 @@
  *     c. a large request first consolidates the fastbins
  *        (malloc_consolidate, l. 4710: every fast chunk merges with free
  *        neighbours or top and goes to the front of the unsorted bin).
- *     d. the unsorted bin, oldest first (l. 3898): a small request takes
+ *     d. the unsorted bin, oldest first (l. 3990): a small request takes
  *        the chunk that is alone in the bin and is the last remainder
  *        (av->last_remainder, an address) if it is more than nb +
  *        MINSIZE, splitting it (the remainder stays alone there); an
@@ -44,7 +44,7 @@
  *        taking the second of its size group when there is one (so the
  *        skip list keeps its leader); split, the remainder (>= MINSIZE)
  *        to the front of the unsorted bin.
- *     f. the next non-empty bin above (the binmap, l. 4137): its last
+ *     f. the next non-empty bin above (the binmap, l. 4242): its last
  *        chunk (the smallest, the oldest of its size), split as in e; for
  *        a small request the remainder becomes the last remainder.
  *     g. top, when it holds nb + MINSIZE.
@@ -492,7 +492,7 @@ static void bin_unlink(struct ptm *m, uint32_t i)
 	p->fd = p->bk = p->fdn = p->bkn = NIL;
 }
 
-/* The sorting step of _int_malloc (l. 3990): chunk i, just taken from the
+/* The sorting step of _int_malloc (l. 4081): chunk i, just taken from the
  * unsorted bin, into its small bin (front) or large bin (by size). */
 static void bin_place(struct ptm *m, uint32_t i)
 {
@@ -688,7 +688,7 @@ static void *ptm_create(const void *params, const struct alloc_inst *lower)
 	memcpy(&m->p, params, sizeof m->p);
 	m->mmap_threshold = m->p.mmap_threshold;
 	m->trim_threshold = m->p.trim_threshold;
-	/* set_max_fast (l. 1790) */
+	/* set_max_fast (l. 1791) */
 	m->max_fast = m->p.max_fast == 0 ? PTM_MINSIZE / 2 :
 		((m->p.max_fast + PTM_SIZE_SZ) & ~(uint64_t)(PTM_ALIGN - 1));
 	/* do_set_tcache_max: bins up to the one of tcache_max's chunk */
@@ -775,7 +775,7 @@ static uint32_t sysmalloc(struct ptm *m, uint64_t nb)
 /* Merges the free chunk i (its record, W_USED, not in the end table)
  * with a binned previous and next chunk, then puts it at the front of
  * the unsorted bin or into top. Returns the merged size (with top's when
- * it went into top), as _int_free compares it (l. 4620). */
+ * it went into top), as _int_free compares it (l. 4668). */
 static uint64_t coalesce(struct ptm *m, uint32_t i)
 {
 	uint32_t prev = tab_get(m, &m->end, m->c[i].addr);

@@ -127,7 +127,7 @@ real_rows() {
 	row "replay-real (glibc malloc)"
 	measure "$MEMSIM" replay -q -p malloc "$trace"
 	row "replay 1 policy (malloc)"
-	"$REAL" "$trace" | awk '{ printf "  real peak RSS %.1f MiB\n", $10 / 1048576 }'
+	"$REAL" "$trace" | awk '/^end / { for (i = 2; i < NF; i += 2) if ($i == "process_peak_rss") printf "  real peak RSS %.1f MiB\n", $(i + 1) / 1048576 }'
 	"$MEMSIM" replay -q -f csv -p malloc "$trace" |
 		awk -F, 'NR == 2 { printf "  malloc preset modelled peak RSS %.1f MiB\n", $3 / 1048576 }'
 }

@@ -25,64 +25,17 @@ case $(ldd --version | head -1) in
    t_done; exit ;;
 esac
 
-# --- record -------------------------------------------------------------
-"$MEMREC" --time-ns 0 -o "$T/python.trace" -- env PYTHONMALLOC=malloc python3 -c '
-import json
-d = [{"id": i, "name": "x" * (i % 40), "v": list(range(i % 25))} for i in range(4000)]
-s = json.dumps(d)
-assert json.loads(s) == d
-' || t_fail "record python3"
-python3 -c '
-import random
-r = random.Random(7)
-print("create table t(a integer primary key, b text, c real);")
-print("begin;")
-for i in range(8000):
-    print("insert into t values(%d, %r, %f);" % (i, "y" * r.randint(1, 90), r.random()))
-print("commit;")
-print("create index tb on t(b);")
-print("select count(*), sum(length(b)) from t;")
-' >"$T/load.sql"
-"$MEMREC" --time-ns 0 -o "$T/sqlite.trace" -- sqlite3 "$T/db.sqlite" <"$T/load.sql" >/dev/null ||
-	t_fail "record sqlite3"
-cc -O1 -o "$T/chains" "$ROOT/tests/data/realloc-chains.c" && \
-	"$MEMREC" --time-ns 0 -o "$T/chains.trace" -- "$T/chains" >/dev/null ||
-	t_fail "record realloc-chains"
-
-# --- compare -------------------------------------------------------------
-# compare NAME TRACE: model and real, field by field.
-compare() {
-	local name=$1 trace=$2 real
-	real=$("$REAL" "$trace" | grep '^end ') || { t_fail "$name: replay-real"; return; }
-	t_run replay -q -p malloc -f json "$trace"
-	python3 - "$T/.out" "$real" >"$T/.cmp" <<'PYEOF'
-import json, sys
-p = json.load(open(sys.argv[1]))["traces"][0]["policies"][0]
-t = sys.argv[2].split()
-real = dict(zip(t[1::2], t[2::2]))
-g = p["glibc"]
-rows = [("peak footprint", p["peak_footprint_bytes"], real["peak_footprint"]),
-        ("final footprint", p["final_footprint_bytes"], real["footprint"])]
-rows += [(k, g[k], real[k]) for k in
-         ("arena", "ordblks", "smblks", "hblks", "hblkhd", "fsmblks",
-          "uordblks", "fordblks", "keepcost")]
-# RSS with every byte written (--touch all, the model's assumption): the
-# brk heap's resident bytes (smaps) plus the mmapped chunks, all touched
-rows += [("final RSS", p["final_rss_bytes"], int(real["heap_rss"]) + int(real["hblkhd"]))]
-for name, model, r in rows:
-    print("%s|%d|%d" % (name, int(model), int(r)))
-PYEOF
-	while IFS='|' read -r what model r; do
-		t_is "$name: $what (model = real glibc $r)" "$model" "$r"
-	done <"$T/.cmp"
-}
-compare python "$T/python.trace"
-compare sqlite3 "$T/sqlite.trace"
-compare realloc-chains "$T/chains.trace"
+# --- record and compare (tools/glibc-fidelity prints TRACE METRIC MODEL REAL)
+MEMSIM=$MEMSIM REAL=$REAL "$ROOT/tools/glibc-fidelity" "$T/fid" >"$T/fid.txt" ||
+	t_fail "tools/glibc-fidelity ran"
+while read -r trace what model real; do
+	t_is "$trace: $what (model = real glibc $real)" "$model" "$real"
+done <"$T/fid.txt"
+t_ok "three traces, twelve metrics each" test "$(wc -l <"$T/fid.txt")" -eq 36
 
 # --- every sample point ------------------------------------------------------
-"$REAL" --every 500 "$T/sqlite.trace" | grep '^point ' | sed 's/ heap_rss [0-9]*$//' >"$T/real.pts"
-"$UNIT_DIR/test_ptmalloc" points "$T/sqlite.trace" 500 >"$T/model.pts"
+"$REAL" --every 500 "$T/fid/sqlite3.trace" | grep '^point ' | sed 's/ heap_rss [0-9]*$//' >"$T/real.pts"
+"$UNIT_DIR/test_ptmalloc" points "$T/fid/sqlite3.trace" 500 >"$T/model.pts"
 n=$(wc -l <"$T/real.pts" | tr -d ' ')
 t_ok "sqlite3: mallinfo2 at $n points (every 500th call) is real glibc's" \
 	diff -u "$T/real.pts" "$T/model.pts"
