@@ -1,10 +1,12 @@
 /*
- * replay-real.c - replays a trace's allocator calls on the real C library
- * in a fresh process: the ground truth the `glibc` model is checked
- * against (docs/policies.md, "Fidelity"; tests/e2e/glibc_exact.sh).
+ * replay-real.c - replays a trace's allocator calls on a real allocator
+ * in a fresh process: glibc's malloc (the ground truth the `glibc` model
+ * is checked against: docs/policies.md, "Fidelity"), jemalloc, tcmalloc
+ * or mimalloc (docs/policies.md, "Real allocators").
  *
- * usage: replay-real [--every N] [--at N[,N...]] [--layout]
- *                    [--touch all|first|none] FILE|-
+ * usage: replay-real [--lib glibc|jemalloc|tcmalloc|mimalloc] [--every N]
+ *                    [--at N[,N...]] [--layout] [--touch all|first|none]
+ *                    FILE|-
  *
  * Reads a memsim text trace (docs/trace-format.md, version 1 or 2) and
  * performs each `a ID SIZE` as malloc(SIZE), `f ID` as free and `r ID
@@ -14,31 +16,53 @@
  * refused: a trace whose frees come from reference counting needs the
  * simulated heap (memsim replay). "Call N" below is the N-th a/f/r.
  *
+ * --lib other than glibc re-executes this program with the library in
+ * LD_PRELOAD, so it serves every malloc of the process; a library that is
+ * not installed is an error naming its Debian package (exit 78).
+ *
  * After a call the blocks are written as --touch says (all: every byte
  * of a new block and of the part a realloc added, the default; first:
  * the first byte of each page the block covers; none).
  *
  * Output, one line each, `key value` pairs:
  *   point CALL ...     after call CALL (every N-th with --every, each
- *                      listed with --at): mallinfo2()'s nine fields,
- *                      heap (brk - heap start), footprint (heap +
- *                      hblkhd) and heap_rss (the [heap] mapping's Rss in
- *                      /proc/self/smaps: the brk heap's resident bytes)
- *   chunk OFF SIZE P   with --layout, at the end: every chunk of the brk
- *                      heap from its start (OFF from the start), P the
- *                      chunk's PREV_INUSE bit; then `top OFF SIZE`
- *   end ...            calls, the same fields at the end, peak_footprint
- *                      (heap + mmapped chunks, after every call),
- *                      seconds and the process's peak RSS
+ *                      listed with --at): the measures below
+ *   chunk OFF SIZE P   glibc with --layout, at the end: every chunk of the
+ *                      brk heap from its start, P its PREV_INUSE bit;
+ *                      then `top OFF SIZE`
+ *   end ...            calls, the measures at the end, the peaks, ns and
+ *                      the process's peak RSS (getrusage, everything)
+ * The measures: `mapped` and `rss`, the bytes and resident bytes of the
+ * process's anonymous memory (the brk heap and nameless mappings, from
+ * /proc/self/smaps) less this program's own tables; with glibc also less
+ * what there was before the first call (the loader's and the C library's
+ * data: no malloc has run yet). A preloaded library has usually set up
+ * its arenas by then, which is its own memory and stays counted. The
+ * amounts before the first call are printed at the end (`base_mapped`,
+ * `base_rss`). Then the library's
+ * own statistics: glibc mallinfo2()'s nine fields, `heap` (brk - heap
+ * start), `footprint` (heap + hblkhd), `heap_rss` (the [heap] mapping's
+ * Rss); jemalloc mallctl stats.allocated, active, metadata, resident,
+ * mapped, retained (after an epoch refresh); tcmalloc MallocExtension
+ * generic.current_allocated_bytes, generic.heap_size,
+ * tcmalloc.pageheap_free_bytes, tcmalloc.pageheap_unmapped_bytes;
+ * mimalloc mi_process_info current/peak rss and commit. `end` adds
+ * peak_mapped and peak_rss (the largest at the points and the end) and,
+ * for glibc, peak_footprint (heap + mmapped chunks after every call).
  *
- * Nothing here calls malloc but the replayed calls: the ID table and the
- * input buffer are mmap'd, output is formatted by hand and written with
- * write(2), so the heap is the trace's alone. At start the heap must be
- * empty (mallinfo2 arena 0) and the break page-aligned, else exit 70.
+ * Nothing here calls malloc but the replayed calls: the ID table, the
+ * input, output and smaps buffers are mmap'd (and marked MADV_DONTFORK,
+ * so the kernel never merges them with an allocator's mappings, which
+ * keeps them apart in smaps), output is formatted by hand and written
+ * with write(2). With glibc the heap must be empty at start (mallinfo2
+ * arena 0) and the break page-aligned, else exit 70.
  * Exit status: 0; 64 usage; 65 a trace it cannot follow (file:line:
- * text: why); 66 unreadable; 71 a failed allocation or mmap.
+ * text: why); 66 unreadable; 71 a failed allocation or mmap; 78 the
+ * library is not installed. REPLAY_REAL_LIBDIR, if set, is the only
+ * directory searched for the library (tests use it to name a missing one).
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -57,6 +81,8 @@
 #define LINE_MAX_LEN 65536u       /* bytes: longest line accepted */
 #define OUTBUF (1u << 16)         /* bytes buffered before a write */
 #define MAX_AT 64                 /* --at entries */
+#define SMAPS_BUF (4u << 20)      /* bytes: /proc/self/smaps read at once */
+#define MAX_OWN 8                 /* own mapped regions */
 
 enum touch { TOUCH_ALL, TOUCH_FIRST, TOUCH_NONE };
 
@@ -68,7 +94,7 @@ struct entry {
 
 static struct entry *tab;
 static uint64_t mask, used;
-static char out[OUTBUF];
+static char *out;                 /* OUTBUF bytes, mmap'd */
 static size_t outlen;
 
 /* ---- output without stdio ---------------------------------------------- */
@@ -93,7 +119,7 @@ static void put(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (outlen + n > sizeof out)
+	if (outlen + n > OUTBUF)
 		flush();
 	memcpy(out + outlen, s, n);
 	outlen += n;
@@ -137,14 +163,40 @@ static void die(int status, const char *a, const char *b, const char *c)
 
 /* ---- the ID table, in mmap'd memory ------------------------------------- */
 
+/* This program's own mappings, kept out of the measures. */
+static struct own { char *p; size_t len; } own[MAX_OWN];
+
 static void *map(size_t bytes)
 {
 	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED)
-		die(71, "cannot map the ID table", NULL, NULL);
-	return p;
+		_exit(71);
+	madvise(p, bytes, MADV_DONTFORK);
+	for (int k = 0; k < MAX_OWN; k++)
+		if (!own[k].p) {
+			own[k] = (struct own){ p, bytes };
+			return p;
+		}
+	_exit(70);
+}
+
+static void unmap(void *p, size_t bytes)
+{
+	for (int k = 0; k < MAX_OWN; k++)
+		if (own[k].p == p)
+			own[k].p = NULL;
+	munmap(p, bytes);
+}
+
+static int is_own(uintptr_t a)
+{
+	for (int k = 0; k < MAX_OWN; k++)
+		if (own[k].p && a >= (uintptr_t)own[k].p &&
+		    a < (uintptr_t)own[k].p + own[k].len)
+			return 1;
+	return 0;
 }
 
 static uint64_t mix(uint64_t x)
@@ -174,7 +226,7 @@ static void grow(void)
 	for (uint64_t i = 0; i < n; i++)
 		if (old[i].id)
 			*find(old[i].id) = old[i];
-	munmap(old, n * sizeof *tab);
+	unmap(old, n * sizeof *tab);
 }
 
 static void del(struct entry *e)
@@ -196,16 +248,95 @@ static void del(struct entry *e)
 	used--;
 }
 
+/* ---- the libraries ------------------------------------------------------ */
+
+enum lib { LIB_GLIBC, LIB_JEMALLOC, LIB_TCMALLOC, LIB_MIMALLOC, LIB_COUNT_ };
+
+static const struct libinfo {
+	const char *name, *soname, *package, *probe;
+} libs[LIB_COUNT_] = {
+	{ "glibc", NULL, "libc6", "mallinfo2" },
+	{ "jemalloc", "libjemalloc.so.2", "libjemalloc2", "mallctl" },
+	{ "tcmalloc", "libtcmalloc_minimal.so.4", "libtcmalloc-minimal4",
+	  "MallocExtension_GetNumericProperty" },
+	{ "mimalloc", "libmimalloc.so.2", "libmimalloc2.0", "mi_process_info" },
+};
+
+/* Where Debian puts shared libraries (ld.so's default search path). */
+static const char *const libdirs[] = {
+	"/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
+	"/usr/lib/aarch64-linux-gnu", "/lib/aarch64-linux-gnu",
+	"/usr/local/lib", "/usr/lib", "/lib", NULL,
+};
+
+static enum lib lib;
+static void *probe;               /* the library's statistics entry point */
+
+static void missing(void)
+{
+	flush();
+	put("replay-real: real:");
+	put(libs[lib].name);
+	put(": ");
+	put(libs[lib].soname);
+	put(" is not installed (Debian package ");
+	put(libs[lib].package);
+	put(": apt-get install ");
+	put(libs[lib].package);
+	put(")\n");
+	if (write(2, out, outlen) < 0)
+		_exit(78);
+	_exit(78);
+}
+
+/* With a library other than glibc: exec again with it in LD_PRELOAD (the
+ * first time), or check that it came (the second). */
+static void load_library(char **argv)
+{
+	char path[512];
+
+	if (lib == LIB_GLIBC)
+		return;
+	if (getenv("REPLAY_REAL_PRELOADED")) {
+		probe = dlsym(RTLD_DEFAULT, libs[lib].probe);
+		if (!probe)
+			missing();
+		return;
+	}
+	const char *only = getenv("REPLAY_REAL_LIBDIR");
+	const char *const one[] = { only, NULL };
+	const char *const *dirs = only ? one : libdirs;
+
+	for (int k = 0; dirs[k]; k++) {
+		size_t n = strlen(dirs[k]);
+
+		if (n + strlen(libs[lib].soname) + 2 > sizeof path)
+			continue;
+		memcpy(path, dirs[k], n);
+		path[n] = '/';
+		memcpy(path + n + 1, libs[lib].soname, strlen(libs[lib].soname) + 1);
+		if (access(path, R_OK) == 0) {  /* path: found in dirs[k] */
+			setenv("LD_PRELOAD", path, 1);
+			setenv("REPLAY_REAL_PRELOADED", "1", 1);
+			execv("/proc/self/exe", argv);
+			die(71, "cannot exec /proc/self/exe", NULL, NULL);
+		}
+	}
+	missing();
+}
+
 /* ---- measuring ------------------------------------------------------------ */
 
 static char *heap_base;
-static uint64_t mmapped;          /* bytes of live mmapped chunks */
+static uint64_t mmapped;          /* glibc: bytes of live mmapped chunks */
 
 /* The chunk size of a block if glibc mmapped it (IS_MMAPPED), else 0. */
 static uint64_t mmapped_size(const char *p)
 {
 	uint64_t head;
 
+	if (lib != LIB_GLIBC)
+		return 0;
 	memcpy(&head, (const char *)((uintptr_t)p - 8), sizeof head);
 	return (head & 2) ? head & ~(uint64_t)7 : 0;
 }
@@ -215,28 +346,74 @@ static uint64_t heap_bytes(void)
 	return (uint64_t)((char *)sbrk(0) - heap_base);
 }
 
-/* Resident bytes of the [heap] mapping (the brk heap), from
- * /proc/self/smaps, read with read(2) into a static buffer; 0 if none. */
-static uint64_t heap_rss(void)
+struct anon {
+	uint64_t mapped, rss, heap_rss;   /* bytes */
+};
+
+static char *smaps;               /* SMAPS_BUF bytes, mmap'd */
+
+/* One line of /proc/self/smaps; *count: the current mapping is measured. */
+static void smaps_line(const char *l, const char *end, struct anon *m, int *count,
+		       int *heap)
 {
-	static char sm[1 << 20];
-	size_t n = 0;
-	ssize_t r;
-	int fd = open("/proc/self/smaps", O_RDONLY);
+	if ((*l >= '0' && *l <= '9') || (*l >= 'a' && *l <= 'f')) {
+		char *e;
+		uint64_t lo = strtoull(l, &e, 16), hi = strtoull(e + 1, &e, 16);
+		int field = 0;
 
-	if (fd < 0)
-		return 0;
-	while (n < sizeof sm - 1 && (r = read(fd, sm + n, sizeof sm - 1 - n)) > 0)
-		n += (size_t)r;
-	close(fd);
-	sm[n] = 0;
-	char *h = strstr(sm, "[heap]");
-	char *rss = h ? strstr(h, "\nRss:") : NULL;
+		/* perms, offset, dev, inode, then the path (may be absent) */
+		while (e < end && field < 4) {
+			while (e < end && *e == ' ')
+				e++;
+			while (e < end && *e != ' ')
+				e++;
+			field++;
+		}
+		while (e < end && *e == ' ')
+			e++;
+		*heap = end - e == 6 && !memcmp(e, "[heap]", 6);
+		*count = (e == end || *heap) && !is_own((uintptr_t)lo);
+		if (*count)
+			m->mapped += hi - lo;
+	} else if (*count && end - l > 4 && !memcmp(l, "Rss:", 4)) {
+		uint64_t kb = strtoull(l + 4, NULL, 10) * 1024u;
 
-	return rss ? strtoull(rss + 5, NULL, 10) * 1024u : 0;
+		m->rss += kb;
+		if (*heap)
+			m->heap_rss += kb;
+	}
 }
 
-static void fields(void)
+/* The process's anonymous memory less this program's own mappings. */
+static struct anon anon_memory(void)
+{
+	struct anon m = { 0, 0, 0 };
+	int fd = open("/proc/self/smaps", O_RDONLY), count = 0, heap = 0;
+	size_t have = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return m;
+	while ((n = read(fd, smaps + have, SMAPS_BUF - have)) > 0) {
+		size_t start = 0;
+
+		have += (size_t)n;
+		for (size_t k = 0; k < have; k++)
+			if (smaps[k] == '\n') {
+				smaps_line(smaps + start, smaps + k, &m, &count, &heap);
+				start = k + 1;
+			}
+		memmove(smaps, smaps + start, have - start);
+		have -= start;
+	}
+	close(fd);
+	return m;
+}
+
+static uint64_t peak_mapped, peak_rss;
+static struct anon base;          /* before the first call */
+
+static void glibc_fields(const struct anon *m)
 {
 	struct mallinfo2 mi = mallinfo2();
 
@@ -251,7 +428,79 @@ static void fields(void)
 	kv("keepcost", mi.keepcost);
 	kv("heap", heap_bytes());
 	kv("footprint", heap_bytes() + mi.hblkhd);
-	kv("heap_rss", heap_rss());
+	kv("heap_rss", m->heap_rss);
+}
+
+static void jemalloc_fields(void)
+{
+	static const char *const keys[] = { "stats.allocated", "stats.active",
+		"stats.metadata", "stats.resident", "stats.mapped", "stats.retained" };
+	int (*ctl)(const char *, void *, size_t *, void *, size_t) =
+		(int (*)(const char *, void *, size_t *, void *, size_t))probe;
+	uint64_t epoch = 1;
+	size_t sz = sizeof epoch;
+
+	ctl("epoch", &epoch, &sz, &epoch, sz);
+	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+		size_t v = 0;
+
+		sz = sizeof v;
+		ctl(keys[k], &v, &sz, NULL, 0);
+		kv(keys[k], v);
+	}
+}
+
+static void tcmalloc_fields(void)
+{
+	static const char *const keys[] = { "generic.current_allocated_bytes",
+		"generic.heap_size", "tcmalloc.pageheap_free_bytes",
+		"tcmalloc.pageheap_unmapped_bytes" };
+	int (*get)(const char *, size_t *) = (int (*)(const char *, size_t *))probe;
+
+	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+		size_t v = 0;
+
+		get(keys[k], &v);
+		kv(keys[k], v);
+	}
+}
+
+static void mimalloc_fields(void)
+{
+	void (*info)(size_t *, size_t *, size_t *, size_t *, size_t *, size_t *,
+		     size_t *, size_t *) =
+		(void (*)(size_t *, size_t *, size_t *, size_t *, size_t *, size_t *,
+			  size_t *, size_t *))probe;
+	size_t el, us, sy, rss, prss, com, pcom, pf;
+
+	info(&el, &us, &sy, &rss, &prss, &com, &pcom, &pf);
+	kv("mi.current_rss", rss);
+	kv("mi.peak_rss", prss);
+	kv("mi.current_commit", com);
+	kv("mi.peak_commit", pcom);
+}
+
+/* The measures after a call (or at the end). */
+static void fields(void)
+{
+	struct anon m = anon_memory();
+
+	if (lib == LIB_GLIBC) {   /* the loader's and libc's data, no malloc yet */
+		m.mapped = m.mapped > base.mapped ? m.mapped - base.mapped : 0;
+		m.rss = m.rss > base.rss ? m.rss - base.rss : 0;
+	}
+	if (m.mapped > peak_mapped)
+		peak_mapped = m.mapped;
+	if (m.rss > peak_rss)
+		peak_rss = m.rss;
+	kv("mapped", m.mapped);
+	kv("rss", m.rss);
+	switch (lib) {
+	case LIB_GLIBC: glibc_fields(&m); break;
+	case LIB_JEMALLOC: jemalloc_fields(); break;
+	case LIB_TCMALLOC: tcmalloc_fields(); break;
+	default: mimalloc_fields(); break;
+	}
 }
 
 /* Every chunk from the heap's start to top. */
@@ -316,7 +565,7 @@ static void bad(const char *line, size_t len, const char *why)
 	put(": ");
 	if (len > 200)
 		len = 200;
-	if (outlen + len < sizeof out) {
+	if (outlen + len < OUTBUF) {
 		memcpy(out + outlen, line, len);
 		outlen += len;
 	}
@@ -444,7 +693,8 @@ static void event(const struct opts *o, const char *line, size_t len)
 
 static void usage(void)
 {
-	die(64, "usage: replay-real [--every N] [--at N[,N...]] [--layout] "
+	die(64, "usage: replay-real [--lib glibc|jemalloc|tcmalloc|mimalloc] "
+	    "[--every N] [--at N[,N...]] [--layout] "
 	    "[--touch all|first|none] FILE|-", NULL, NULL);
 }
 
@@ -469,6 +719,13 @@ static void parse_args(int argc, char **argv, struct opts *o)
 
 		if (!strcmp(a, "--layout")) {
 			o->layout = 1;
+		} else if (!strcmp(a, "--lib") && i + 1 < argc) {
+			const char *n = argv[++i];
+
+			for (lib = 0; lib < LIB_COUNT_ && strcmp(libs[lib].name, n); lib++)
+				;
+			if (lib == LIB_COUNT_)
+				usage();
 		} else if (!strcmp(a, "--every") && i + 1 < argc) {
 			o->every = number_arg(argv[++i]);
 		} else if (!strcmp(a, "--touch") && i + 1 < argc) {
@@ -542,20 +799,25 @@ int main(int argc, char **argv)
 	struct rusage ru;
 	int fd;
 
+	out = map(OUTBUF);
 	parse_args(argc, argv, &o);
+	load_library(argv);
+	smaps = map(SMAPS_BUF);
 	heap_base = sbrk(0);
-	if (mallinfo2().arena != 0 || (uintptr_t)heap_base % PAGE)
+	if (lib == LIB_GLIBC && (mallinfo2().arena != 0 || (uintptr_t)heap_base % PAGE))
 		die(70, "the heap is not fresh at start", NULL, NULL);
 	fd = strcmp(path, "-") ? open(path, O_RDONLY) : 0;
 	if (fd < 0)
 		die(66, "cannot open ", path, NULL);
 	mask = 1023;
 	tab = map((mask + 1) * sizeof *tab);
+	base = anon_memory();
+	base.heap_rss = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	replay(fd, &o);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	getrusage(RUSAGE_SELF, &ru);
-	if (o.layout)
+	if (o.layout && lib == LIB_GLIBC)
 		layout();
 	uint64_t ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
 		      (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
@@ -563,7 +825,12 @@ int main(int argc, char **argv)
 	put("end");
 	kv("calls", calls);
 	fields();
-	kv("peak_footprint", peak);
+	kv("peak_mapped", peak_mapped);
+	kv("peak_rss", peak_rss);
+	if (lib == LIB_GLIBC)
+		kv("peak_footprint", peak);
+	kv("base_mapped", base.mapped);
+	kv("base_rss", base.rss);
 	kv("live_blocks", used);
 	kv("ns", ns);
 	kv("process_peak_rss", (uint64_t)ru.ru_maxrss * 1024u);
