@@ -34,11 +34,28 @@ done <"$T/fid.txt"
 t_ok "three traces, twelve metrics each" test "$(wc -l <"$T/fid.txt")" -eq 36
 
 # --- every sample point ------------------------------------------------------
-"$REAL" --every 500 "$T/fid/sqlite3.trace" | grep '^point ' | sed 's/ heap_rss [0-9]*$//' >"$T/real.pts"
+"$REAL" --every 500 "$T/fid/sqlite3.trace" | grep '^point ' | sed -E 's/ mapped [0-9]+ rss [0-9]+//; s/ heap_rss [0-9]+$//' >"$T/real.pts"
 "$UNIT_DIR/test_ptmalloc" points "$T/fid/sqlite3.trace" 500 >"$T/model.pts"
 n=$(wc -l <"$T/real.pts" | tr -d ' ')
 t_ok "sqlite3: mallinfo2 at $n points (every 500th call) is real glibc's" \
 	diff -u "$T/real.pts" "$T/model.pts"
 t_ok "sqlite3: the points cover the trace" test "$n" -gt 20
+
+# --- the other real allocators (tools/replay-real --lib) -------------------
+calls=$("$REAL" "$T/fid/sqlite3.trace" | tr ' ' '\n' | sed -n '/^calls$/{n;p;q}')
+for lib in jemalloc tcmalloc mimalloc; do
+	"$REAL" --lib "$lib" "$T/fid/sqlite3.trace" >"$T/$lib.out" 2>"$T/$lib.err"
+	st=$?
+	if [ $st -eq 78 ]; then
+		t_skip "real $lib" "$(cat "$T/$lib.err")"
+		continue
+	fi
+	t_is "real $lib: replays every call" "$st $(tr ' ' '\n' <"$T/$lib.out" | sed -n '/^calls$/{n;p;q}')" "0 $calls"
+	t_like "real $lib: reports its mapped memory" "$(cat "$T/$lib.out")" " peak_mapped "
+done
+REPLAY_REAL_LIBDIR=$T/nowhere "$REAL" --lib jemalloc "$T/fid/sqlite3.trace" >/dev/null 2>"$T/miss.err"
+t_is "a library not installed: exit 78" "$?" 78
+t_like "a library not installed: names the Debian package" "$(cat "$T/miss.err")" \
+	"real:jemalloc: libjemalloc.so.2 is not installed (Debian package libjemalloc2"
 
 t_done

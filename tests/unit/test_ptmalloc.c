@@ -340,7 +340,7 @@ static void print_point(void *g, uint64_t call)
 		printf(" %s %llu", keys[k], (unsigned long long)mi(g, keys[k]));
 	printf(" heap %llu footprint %llu\n", (unsigned long long)mi(g, "arena"),
 	       (unsigned long long)(mi(g, "arena") + mi(g, "hblkhd")));
-	/* replay-real adds heap_rss, which e2e/glibc_exact.sh strips */
+	/* replay-real adds mapped, rss and heap_rss, which e2e/glibc_exact.sh strips */
 }
 
 static int points(const char *path, uint64_t every)
