@@ -4,12 +4,13 @@
 # Build: gcc, make, pkg-config, libcjson-dev, zlib1g-dev.
 # Reports: gnuplot-nox (plots). Tests: python3 (JSON checks), clang and
 # libclang-rt-14-dev (sanitizer and fuzzing tiers), valgrind, sqlite3 (a
-# real program recorded by tests/e2e/glibc_exact.sh); make bench:
+# real program recorded by tests/e2e/glibc_exact.sh), libjemalloc2,
+# libtcmalloc-minimal4, libmimalloc2.0 (tools/replay-real --lib); make bench:
 # time (GNU time, for peak RSS). Sweeps (docs/sweeps.md, tests/e2e/sweep_*.sh):
 # parallel (GNU parallel), slurm-wlm and munge (a single-node Slurm).
 # Run as root (or with sudo); when nothing is missing it does nothing.
 set -eu
-PACKAGES="gcc make pkg-config libc6-dev libcjson-dev zlib1g-dev gnuplot-nox python3 clang libclang-rt-14-dev valgrind sqlite3 time parallel slurm-wlm munge"
+PACKAGES="gcc make pkg-config libc6-dev libcjson-dev zlib1g-dev gnuplot-nox python3 clang libclang-rt-14-dev valgrind sqlite3 libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 time parallel slurm-wlm munge"
 
 missing=""
 for p in $PACKAGES; do
