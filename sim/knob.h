@@ -5,7 +5,12 @@
  * parameter struct with a const table of knobs. One generic piece of code
  * (policy.c) then reads them from JSON policy files and `-p NAME:KEY=VALUE`
  * options, checks their ranges, and prints them for `memsim policies
- * --show`, so a parameter is declared exactly once.
+ * --show`, so a parameter is declared exactly once. Values arrive as
+ * JSON values or, from `-p` and from strings in files, as text that
+ * policy.c reads by the knob's kind: KNOB_UINT in units.h's syntax
+ * (700, 64K, 0x1000; K = 1024), KNOB_DOUBLE as a whole strtod number,
+ * KNOB_BOOL as true/false; anything else, trailing text included, is an
+ * error naming the knob, never a partial reading.
  */
 #ifndef MEMSIM_KNOB_H
 #define MEMSIM_KNOB_H

@@ -339,6 +339,20 @@ static const struct knob *find_knob(const struct policy_impl *impl, const char *
 
 /* --- applying a JSON document ---------------------------------------- */
 
+/* A key twice in one object: cJSON keeps both and the last would win
+ * unseen, so it is an error. `prefix` is the object's path ("" or
+ * "gc."). The objects are a handful of keys: quadratic is fine. */
+static int unique_keys(const cJSON *obj, const char *prefix, struct ms_error *err)
+{
+	for (const cJSON *a = obj->child; a; a = a->next)
+		for (const cJSON *b = a->next; b; b = b->next)
+			if (a->string && b->string && strcmp(a->string, b->string) == 0)
+				return ms_error_set(err, MS_EXIT_CONFIG,
+						    "%s%s: the key appears twice (which one "
+						    "was meant?)", prefix, a->string);
+	return 0;
+}
+
 static int apply_section(struct policy *p, enum policy_section s, const cJSON *obj,
 			 struct ms_error *err)
 {
@@ -351,6 +365,9 @@ static int apply_section(struct policy *p, enum policy_section s, const cJSON *o
 	if (!cJSON_IsObject(obj))
 		return ms_error_set(err, MS_EXIT_CONFIG, "%s: expected an object, not %s",
 				    sd->key, json_type_name(obj));
+	snprintf(where, sizeof where, "%s.", sd->key);
+	if (unique_keys(obj, where, err))
+		return err->code;
 	if (sel) {
 		struct policy_impl impl;
 
@@ -403,6 +420,8 @@ static int apply_doc(struct policy **pp, const cJSON *doc, int depth,
 		return ms_error_set(err, MS_EXIT_CONFIG,
 				    "a policy must be a JSON object, not %s",
 				    json_type_name(doc));
+	if (unique_keys(doc, "", err))
+		return err->code;
 	item = cJSON_GetObjectItemCaseSensitive(doc, "base");
 	if (item) {
 		struct policy *base;

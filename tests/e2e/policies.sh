@@ -122,6 +122,11 @@ perr "junk after a quoted value" 'cpython-3.11:gc.untracked_types="int"x' "gc.un
 perr "an unclosed quote" 'cpython-3.11:gc.untracked_types="int' "gc.untracked_types: the quoted value does not end"
 printf '{"base": "cpython-3.11"} {"gc": {"threshold0": 1}}\n' >"$T/two.json"
 perr "two documents in one file" "$T/two.json" "policy is not valid JSON"
+# A key twice in one object would let the last win unseen.
+printf '{"base": "cpython-3.11", "gc": {"threshold0": 1, "threshold0": 2}}\n' >"$T/dup1.json"
+perr "a knob twice in a section" "$T/dup1.json" "gc.threshold0: the key appears twice"
+printf '{"base": "cpython-3.11", "gc": {"threshold0": 1}, "gc": {"threshold1": 2}}\n' >"$T/dup2.json"
+perr "a section twice" "$T/dup2.json" "gc: the key appears twice"
 perr "a sweep set outside replay/sweep" 'cpython-3.11:gc.threshold0={1,2}' "gc.threshold0: '{1,2}' is a sweep set"
 t_run replay -p cpython-9.9 "$ROOT/traces/cycle.trace"
 t_is "replay with a bad policy: exit 78" "$T_STATUS" 78
