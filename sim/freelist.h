@@ -65,6 +65,13 @@ struct freelist_policy {
 	void (*stats)(void *state, struct freelist_stats *out);
 	/* Per-type hits and misses and other counters; optional. */
 	void (*details)(void *state, const struct alloc_sink *sink);
+	/* Whether the block at ADDR, which take() served, still lies in
+	 * memory the policy owns (a Python 2 int block), so that resizing
+	 * its object must move it to a fresh allocator block; 0: it is an
+	 * ordinary allocator block the object now owns (CPython's lists:
+	 * _PyTuple_Resize reallocs a tuple whatever its origin). Optional;
+	 * absent means 1. */
+	int (*owns)(void *state, uint64_t addr);
 };
 
 extern const struct freelist_policy *const freelist_policies[];

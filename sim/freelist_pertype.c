@@ -71,9 +71,14 @@ struct pertype_params {
 	uint64_t dict_keys_size;    /* bytes of a PyDict_MINSIZE keys object */
 	uint64_t tuple_limit;       /* objects per length; PyTuple_MAXFREELIST */
 	uint64_t tuple_max_length;  /* items; longest tuple saved */
+	uint64_t tuple_reuse_max_length;    /* items; longest tuple served */
 	uint64_t tuple_base;        /* bytes of an empty tuple (GC head + header) */
 	uint64_t tuple_item_size;   /* bytes per item (a pointer) */
 	uint64_t frame_limit;       /* objects; PyFrame_MAXFREELIST, 0 in 3.11+ */
+	uint64_t slice_limit;       /* objects; the one-slot slice_cache (3.x) */
+	uint64_t context_limit;     /* objects; PyContext_MAXFREELIST (3.7+) */
+	uint64_t async_gen_limit;   /* objects per list; _PyAsyncGen_MAXFREELIST */
+	int clear_order;            /* CLEAR_* below */
 	int python2_blocks;         /* int and float from private blocks */
 	uint64_t block_size;        /* bytes; BLOCK_SIZE */
 	uint64_t block_header;      /* bytes; BHEAD_SIZE */
@@ -81,6 +86,18 @@ struct pertype_params {
 	int gc_clears;              /* 2.6+: full gc clears tuple/frame/float */
 	int gc_clears_containers;   /* 3.x: ... and list/dict/keys */
 };
+
+/* The order a full collection empties the lists in (clear_freelists in
+ * Modules/gcmodule.c 3.6-3.12 and _PyObject_ClearFreeLists in
+ * Objects/object.c 3.13; read from each library with objdump -d): */
+enum {
+	CLEAR_TUPLE_FIRST,      /* frames, tuples, floats, lists, dicts (and
+				 * their keys), async-gen values and asends,
+				 * contexts: 2.7 .. 3.12 */
+	CLEAR_FLOAT_FIRST,      /* floats, tuples, lists, dicts (and keys),
+				 * contexts, async-gen values and asends: 3.13 */
+};
+static const char *const clear_order_choices[] = { "tuple-first", "float-first", NULL };
 
 /* The defaults are CPython 3.11's (3.8+ tuple header). */
 static const struct pertype_params pertype_defaults = {
@@ -91,9 +108,14 @@ static const struct pertype_params pertype_defaults = {
 	.dict_keys_size = 120,
 	.tuple_limit = 2000,
 	.tuple_max_length = 20,
+	.tuple_reuse_max_length = 19,
 	.tuple_base = 40,
 	.tuple_item_size = 8,
 	.frame_limit = 0,
+	.slice_limit = 1,
+	.context_limit = 255,
+	.async_gen_limit = 80,
+	.clear_order = CLEAR_TUPLE_FIRST,
 	.python2_blocks = 0,
 	.block_size = 1000,
 	.block_header = 8,
@@ -125,6 +147,10 @@ static const struct knob pertype_knobs[] = {
 	{ .name = "tuple_max_length", .kind = KNOB_UINT, .offset = PT_OFF(tuple_max_length),
 	  .min = 0, .max = PT_TUPLE_MAX, .unit = "items",
 	  .doc = "longest tuple kept (19 up to 3.10, 20 from 3.11)" },
+	{ .name = "tuple_reuse_max_length", .kind = KNOB_UINT,
+	  .offset = PT_OFF(tuple_reuse_max_length), .min = 0, .max = PT_TUPLE_MAX, .unit = "items",
+	  .doc = "longest tuple served from the lists (19 up to 3.12: 3.11 and 3.12 keep 20-tuples "
+		 "but never reuse them; 20 from 3.13)" },
 	{ .name = "tuple_base", .kind = KNOB_UINT, .offset = PT_OFF(tuple_base),
 	  .min = 0, .max = 4096, .unit = "bytes",
 	  .doc = "traced size of an empty tuple (56 in 2.7-3.7, 40 in 3.8+)" },
@@ -133,6 +159,18 @@ static const struct knob pertype_knobs[] = {
 	{ .name = "frame_limit", .kind = KNOB_UINT, .offset = PT_OFF(frame_limit),
 	  .min = 0, .max = 1u << 30, .unit = "objects",
 	  .doc = "frames kept (PyFrame_MAXFREELIST 200 up to 3.10, 0 in 3.11+)" },
+	{ .name = "slice_limit", .kind = KNOB_UINT, .offset = PT_OFF(slice_limit),
+	  .min = 0, .max = 1u << 30, .unit = "objects",
+	  .doc = "slices kept (the one-slot slice_cache, 3.x; never cleared by a collection)" },
+	{ .name = "context_limit", .kind = KNOB_UINT, .offset = PT_OFF(context_limit),
+	  .min = 0, .max = 1u << 30, .unit = "objects",
+	  .doc = "contextvars contexts kept (PyContext_MAXFREELIST 255, 3.7+)" },
+	{ .name = "async_gen_limit", .kind = KNOB_UINT, .offset = PT_OFF(async_gen_limit),
+	  .min = 0, .max = 1u << 30, .unit = "objects",
+	  .doc = "async-generator wrapped values, and asend objects, kept (_PyAsyncGen_MAXFREELIST 80, 3.6+)" },
+	{ .name = "clear_order", .kind = KNOB_ENUM, .offset = PT_OFF(clear_order),
+	  .choices = clear_order_choices,
+	  .doc = "order a full collection empties the lists in (tuple-first up to 3.12, float-first in 3.13)" },
 	{ .name = "python2_blocks", .kind = KNOB_BOOL, .offset = PT_OFF(python2_blocks),
 	  .doc = "int and float from private blocks of the system allocator (2.x)" },
 	{ .name = "block_size", .kind = KNOB_UINT, .offset = PT_OFF(block_size),
@@ -180,8 +218,21 @@ enum pt_kind {
 	PT_DICT,
 	PT_DICTKEYS,
 	PT_FRAME,
+	PT_SLICE,
+	PT_CONTEXT,
+	PT_AGEN_VALUE,
+	PT_AGEN_ASEND,
 	PT_TUPLE,       /* PT_TUPLE + length - 1: one list per length */
 };
+/*
+ * Creations that never take from their list, though their deaths go onto
+ * it (the trace names them apart; tools/pyrec writes them, docs/
+ * freelists.md): "TYPE.tp_alloc", an object made through its type's
+ * tp_alloc (dict(), list(): dict_new, list_vectorcall in 3.13) rather
+ * than the list's own path, and "dictkeys.copy", a keys object made by
+ * copying another (clone_combined_dict_keys, Objects/dictobject.c 3.13).
+ */
+#define PT_SUFFIX_TP_ALLOC ".tp_alloc"
 #define PT_NFIXED PT_TUPLE
 #define PT_NLISTS (PT_TUPLE + PT_TUPLE_MAX)
 
@@ -305,6 +356,7 @@ struct blockalloc {
 struct tstat {
 	uint64_t hits, misses, blocked;
 	int kind;               /* enum pt_kind or PT_BLOCKED(bk); -1 unknown */
+	int notake;             /* never served from the list (above) */
 };
 
 struct pertype {
@@ -314,6 +366,7 @@ struct pertype {
 	struct pstack list[PT_NLISTS];
 	uint64_t limit[PT_NLISTS];
 	uint64_t held_kind[PT_NLISTS];  /* bytes parked per list */
+	unsigned char used[PT_NLISTS];  /* the list has parked a block */
 	struct blockalloc ba[BK_N];
 	struct addrmap live;            /* block objects in use */
 	uint64_t held_bk[BK_N];
@@ -334,6 +387,10 @@ static void *pertype_create(const void *params, const struct freelist_env *env)
 	s->limit[PT_DICT] = s->p.dict_limit;
 	s->limit[PT_DICTKEYS] = s->p.dict_keys_limit;
 	s->limit[PT_FRAME] = s->p.frame_limit;
+	s->limit[PT_SLICE] = s->p.slice_limit;
+	s->limit[PT_CONTEXT] = s->p.context_limit;
+	s->limit[PT_AGEN_VALUE] = s->p.async_gen_limit;
+	s->limit[PT_AGEN_ASEND] = s->p.async_gen_limit;
 	for (uint64_t n = 1; n <= s->p.tuple_max_length; n++)
 		s->limit[PT_TUPLE + n - 1] = s->p.tuple_limit;
 	return s;
@@ -363,6 +420,15 @@ static void pertype_destroy(void *state)
 	free(s);
 }
 
+/* Trace type names and the lists they feed (docs/freelists.md). */
+static const struct { const char *name; int kind; } kind_names[] = {
+	{ "list", PT_LIST }, { "dict", PT_DICT }, { "dictkeys", PT_DICTKEYS },
+	{ "frame", PT_FRAME }, { "tuple", PT_TUPLE }, { "slice", PT_SLICE },
+	{ "_contextvars.Context", PT_CONTEXT },
+	{ "async_generator_wrapped_value", PT_AGEN_VALUE },
+	{ "async_generator_asend", PT_AGEN_ASEND },
+};
+
 /* What a trace type name feeds. */
 static int kind_of_name(const struct pertype *s, const char *name)
 {
@@ -370,16 +436,9 @@ static int kind_of_name(const struct pertype *s, const char *name)
 		return PT_BLOCKED(BK_INT);
 	if (strcmp(name, "float") == 0)
 		return s->p.python2_blocks ? PT_BLOCKED(BK_FLOAT) : PT_FLOAT;
-	if (strcmp(name, "list") == 0)
-		return PT_LIST;
-	if (strcmp(name, "dict") == 0)
-		return PT_DICT;
-	if (strcmp(name, "dictkeys") == 0)
-		return PT_DICTKEYS;
-	if (strcmp(name, "frame") == 0)
-		return PT_FRAME;
-	if (strcmp(name, "tuple") == 0)
-		return PT_TUPLE;
+	for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
+		if (strcmp(name, kind_names[i].name) == 0)
+			return kind_names[i].kind;
 	return PT_OTHER;
 }
 
@@ -398,8 +457,23 @@ static struct tstat *tstat_of(struct pertype *s, uint32_t type)
 	if (t->kind < 0) {
 		const char *name = s->env && s->env->types ?
 			typetab_name(s->env->types, type) : "";
+		size_t n = strlen(name), m = strlen(PT_SUFFIX_TP_ALLOC);
+		char base[TYPETAB_NAME_MAX + 1];
 
-		t->kind = kind_of_name(s, name);
+		if (strcmp(name, "dictkeys.copy") == 0) {
+			t->kind = PT_DICTKEYS;
+			t->notake = 1;
+		} else if (n > m && strcmp(name + n - m, PT_SUFFIX_TP_ALLOC) == 0 &&
+			   n - m < sizeof base) {
+			memcpy(base, name, n - m);
+			base[n - m] = 0;
+			t->kind = kind_of_name(s, base);
+			t->notake = t->kind != PT_OTHER && t->kind < PT_BLOCKED(0);
+			if (!t->notake)
+				t->kind = PT_OTHER;     /* no such list: the allocator */
+		} else {
+			t->kind = kind_of_name(s, name);
+		}
 	}
 	return t;
 }
@@ -636,8 +710,14 @@ static int pertype_take(void *state, uint32_t type, uint64_t size, uint64_t *add
 		count_miss(s, t, -1, size);
 		return 0;
 	}
-	int li = list_of(s, t->kind, size);
-	struct pstack *st = li >= 0 ? &s->list[li] : NULL;
+	int li = t->notake ? -1 : list_of(s, t->kind, size);
+	struct pstack *st;
+
+	/* 3.11 and 3.12 park tuples of length 20 but never serve them
+	 * (tuple_reuse_max_length). */
+	if (li >= PT_TUPLE && (uint64_t)(li - PT_TUPLE + 1) > s->p.tuple_reuse_max_length)
+		li = -1;
+	st = li >= 0 ? &s->list[li] : NULL;
 
 	if (!st || !st->n || (st->v[st->n - 1].size != size && li != PT_FRAME)) {
 		count_miss(s, t, li, size);
@@ -675,6 +755,7 @@ static int pertype_give(void *state, uint32_t type, uint64_t size, uint64_t addr
 	if (li < 0 || s->list[li].n >= s->limit[li])
 		return 0;
 	pstack_push(&s->list[li], addr, size);
+	s->used[li] = 1;
 	s->held_kind[li] += size;
 	held_add(s, size);
 	return 1;
@@ -695,26 +776,77 @@ static void list_empty(struct pertype *s, int li)
 	}
 }
 
+static void tuples_empty(struct pertype *s)
+{
+	for (int i = PT_TUPLE; i < PT_NLISTS; i++)
+		list_empty(s, i);
+}
+
+static void floats_empty(struct pertype *s)
+{
+	if (s->p.python2_blocks) {
+		block_clear(s, BK_INT);
+		block_clear(s, BK_FLOAT);
+	}
+	list_empty(s, PT_FLOAT);
+}
+
+static void containers_empty(struct pertype *s)
+{
+	if (!s->p.gc_clears_containers)
+		return;
+	list_empty(s, PT_LIST);
+	list_empty(s, PT_DICT);
+	list_empty(s, PT_DICTKEYS);     /* _PyDict_ClearFreeList: dicts, then keys */
+}
+
+static void async_gens_empty(struct pertype *s)
+{
+	list_empty(s, PT_AGEN_VALUE);
+	list_empty(s, PT_AGEN_ASEND);
+}
+
+/* What a full collection empties, in the version's order (clear_order);
+ * each list from its top down, as CPython pops them. The slice cache is
+ * emptied only at finalization. */
 static void pertype_clear(void *state)
 {
 	struct pertype *s = state;
 
 	if (!s->p.gc_clears)
 		return;
-	/* clear_freelists() order: frames, tuples, (ints,) floats, lists, dicts. */
 	list_empty(s, PT_FRAME);
-	for (int i = PT_TUPLE; i < PT_NLISTS; i++)
-		list_empty(s, i);
-	if (s->p.python2_blocks) {
-		block_clear(s, BK_INT);
-		block_clear(s, BK_FLOAT);
+	if (s->p.clear_order == CLEAR_FLOAT_FIRST) {
+		floats_empty(s);
+		tuples_empty(s);
+		containers_empty(s);
+		if (s->p.gc_clears_containers)
+			list_empty(s, PT_CONTEXT);
+		async_gens_empty(s);
+	} else {
+		tuples_empty(s);
+		floats_empty(s);
+		containers_empty(s);
+		async_gens_empty(s);
+		if (s->p.gc_clears_containers)
+			list_empty(s, PT_CONTEXT);
 	}
-	list_empty(s, PT_FLOAT);
-	if (s->p.gc_clears_containers) {
-		list_empty(s, PT_LIST);
-		list_empty(s, PT_DICT);
-		list_empty(s, PT_DICTKEYS);
-	}
+}
+
+/* Only Python 2 int/float objects live inside the policy's own blocks;
+ * a block a list served is the object's own (pymalloc's). */
+static int pertype_owns(void *state, uint64_t addr)
+{
+	struct pertype *s = state;
+	size_t mask, i;
+
+	if (!s->live.cap)
+		return 0;
+	mask = s->live.cap - 1;
+	for (i = am_hash(addr, mask); s->live.key[i]; i = (i + 1) & mask)
+		if (s->live.key[i] == addr)
+			return 1;
+	return 0;
 }
 
 static void pertype_stats(void *state, struct freelist_stats *out)
@@ -724,11 +856,38 @@ static void pertype_stats(void *state, struct freelist_stats *out)
 	*out = s->tot;
 }
 
+/* Short names of the lists, for parked.NAME. */
+static const char *const list_names[PT_TUPLE] = {
+	[PT_FLOAT] = "float", [PT_LIST] = "list", [PT_DICT] = "dict",
+	[PT_DICTKEYS] = "dictkeys", [PT_FRAME] = "frame", [PT_SLICE] = "slice",
+	[PT_CONTEXT] = "context", [PT_AGEN_VALUE] = "async_gen_value",
+	[PT_AGEN_ASEND] = "async_gen_asend",
+};
+
+/* parked.NAME (parked.tuple.N per length): the blocks each list that
+ * ever parked one holds now, the figure CPython prints as "N free
+ * PyFloatObjects" and so on in sys._debugmallocstats(). */
+static void parked_counters(const struct pertype *s, const struct alloc_sink *sink)
+{
+	char key[40];
+
+	for (int li = PT_FLOAT; li < PT_NLISTS; li++) {
+		if (!s->used[li])
+			continue;
+		if (li >= PT_TUPLE)
+			snprintf(key, sizeof key, "parked.tuple.%d", li - PT_TUPLE + 1);
+		else
+			snprintf(key, sizeof key, "parked.%s", list_names[li]);
+		sink->counter(sink->ctx, key, s->list[li].n);
+	}
+}
+
 /*
  * Counters: held_bytes_peak; per trace type that had a creation
  * hits.TYPE, misses.TYPE, blocked_bytes.TYPE, and held_bytes.TYPE for the
  * types with a list; with python2_blocks, blocks.int / blocks.float (held
- * from the system now) and blocks_freed.int / blocks_freed.float.
+ * from the system now) and blocks_freed.int / blocks_freed.float; then
+ * parked.NAME per list that ever parked a block.
  */
 static void pertype_details(void *state, const struct alloc_sink *sink)
 {
@@ -761,6 +920,7 @@ static void pertype_details(void *state, const struct alloc_sink *sink)
 			c.held = held_of_kind(s, t->kind, t->kind < PT_NFIXED ? t->kind : -1);
 		freelist_type_counters(sink, typetab_name(s->env->types, ty), &c);
 	}
+	parked_counters(s, sink);
 }
 
 const struct freelist_policy freelist_pertype = {
@@ -778,4 +938,5 @@ const struct freelist_policy freelist_pertype = {
 	.clear = pertype_clear,
 	.stats = pertype_stats,
 	.details = pertype_details,
+	.owns = pertype_owns,
 };

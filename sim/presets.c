@@ -42,7 +42,7 @@ static const struct preset presets[] = {
 	  /* Objects/intobject.c, floatobject.c 2.4: private 1000-byte blocks
 	   * never freed; list, dict (80) and tuple (2000 per length < 20)
 	   * free lists; docs/freelists.md cites each. */
-	  " \"freelists\": {\"mode\": \"per-type\", \"python2_blocks\": true, \"list_limit\": 80, \"dict_limit\": 80, \"dict_keys_limit\": 0, \"tuple_limit\": 2000, \"tuple_max_length\": 19, \"tuple_base\": 56, \"frame_limit\": 200, \"gc_clears\": false, \"gc_clears_containers\": false}}" },
+	  " \"freelists\": {\"mode\": \"per-type\", \"python2_blocks\": true, \"list_limit\": 80, \"dict_limit\": 80, \"dict_keys_limit\": 0, \"tuple_limit\": 2000, \"tuple_max_length\": 19, \"tuple_reuse_max_length\": 19, \"tuple_base\": 56, \"frame_limit\": 200, \"slice_limit\": 0, \"context_limit\": 0, \"async_gen_limit\": 0, \"gc_clears\": false, \"gc_clears_containers\": false}}" },
 	{ "cpython-2.5",
 	  "CPython 2.5/2.6: empty arenas are freed; fullest arenas serve first",
 	  /* Evan Jones' patch (Python 2.5, SF #1123430): usable_arenas sorted
@@ -77,14 +77,18 @@ static const struct preset presets[] = {
 	  " \"gc\": {\"untrack_dicts\": \"full\", \"cost_object_ns\": 8.72,"
 	  " \"cost_ref_ns\": 2.58, \"cost_fixed_ns\": 1388},"
 	  /* Python 3: no int blocks; float free list of 100, dict keys of
-	   * 80; a full collection clears the container lists too. */
+	   * 80, the one-slot slice cache, async-generator lists of 80; a full
+	   * collection clears the container lists too. */
 	  " \"freelists\": {\"python2_blocks\": false, \"float_limit\": 100,"
-	  " \"dict_keys_limit\": 80, \"dict_keys_size\": 168, \"gc_clears\": true,"
+	  " \"dict_keys_limit\": 80, \"dict_keys_size\": 168, \"slice_limit\": 1,"
+	  " \"async_gen_limit\": 80, \"gc_clears\": true,"
 	  " \"gc_clears_containers\": true}}" },
 	{ "cpython-3.7",
 	  "CPython 3.7: the 3.6 allocator",
 	  "{\"base\": \"cpython-3.6\", \"summary\": \"CPython 3.7: the 3.6 allocator\","
-	  " \"gc\": {\"cost_object_ns\": 9.68, \"cost_ref_ns\": 2.44, \"cost_fixed_ns\": 678}}" },
+	  " \"gc\": {\"cost_object_ns\": 9.68, \"cost_ref_ns\": 2.44, \"cost_fixed_ns\": 678},"
+	  /* 3.7 (PEP 567): contexts, with a free list of 255. */
+	  " \"freelists\": {\"context_limit\": 255}}" },
 	{ "cpython-3.8",
 	  "CPython 3.8: the 3.6 allocator",
 	  /* 3.8 made 16-byte alignment and the 512-byte threshold official
@@ -131,7 +135,13 @@ static const struct preset presets[] = {
 	  "{\"base\": \"cpython-3.12\","
 	  " \"summary\": \"CPython 3.13: generation 0 threshold 2000\","
 	  " \"gc\": {\"threshold0\": 2000, \"cost_object_ns\": 12.98,"
-	  " \"cost_ref_ns\": 2.25, \"cost_fixed_ns\": 690}}" },
+	  " \"cost_ref_ns\": 2.25, \"cost_fixed_ns\": 690},"
+	  /* 3.13 (Objects/object.c _PyObject_ClearFreeLists): floats are
+	   * emptied first, contexts before async-generator lists. */
+	  " \"freelists\": {\"clear_order\": \"float-first\","
+	  /* 3.13.0 serves tuples of length 20 too (measured; 3.11 and 3.12
+	   * keep them without reusing them). */
+	  " \"tuple_reuse_max_length\": 20}}" },
 	{ "cpython-3.13-mimalloc",
 	  "CPython 3.13 with PYTHONMALLOC=mimalloc: the bundled mimalloc 2.1.2",
 	  /* Objects/obmalloc.c 3.13: PYTHONMALLOC=mimalloc sends the MEM and

@@ -150,6 +150,10 @@ static void on_resize(void *ctx, struct heap *h, uint32_t slot, uint64_t old_siz
 	uint64_t size = heap_obj_size(h, o), b = rt->blocks[slot];
 
 	rt->alloc_dirty = 1;
+	if ((b & RT_CACHED) && rt->fl->owns && !rt->fl->owns(rt->fl_state, b & RT_ADDR)) {
+		b &= RT_ADDR;                   /* an ordinary block now */
+		rt->blocks[slot] = b;
+	}
 	if (b & RT_CACHED) {
 		/* A cached block may belong to the free list itself: move the
 		 * object to a fresh allocator block and hand the old one back. */

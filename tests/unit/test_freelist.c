@@ -220,8 +220,10 @@ static void test_list_churn(void)
 	rig_close(&r);
 }
 
-/* Tuple length = (size - tuple_base) / 8. 3.11: base 40, lengths 1..20;
- * 2.7: base 56, lengths 1..19. */
+/* Tuple length = (size - tuple_base) / 8. 3.11: base 40, lengths 1..20
+ * kept, 1..19 reused (3.11.7 and 3.12.1 keep dead 20-tuples but make new
+ * ones afresh, measured); 3.13: 1..20 reused; 2.7: base 56, lengths
+ * 1..19. */
 static void test_tuple_lengths(void)
 {
 	struct rig r;
@@ -236,15 +238,27 @@ static void test_tuple_lengths(void)
 	CHECK_I64(freelist_pertype.give(r.fl, tup, 44, 0x5000), 0);   /* not 40+8n */
 	uint64_t addr = 0;
 
-	/* A length-2 request (56) finds nothing: only lengths 1 and 20 held. */
+	/* A length-2 request (56) finds nothing: only lengths 1 and 20 held;
+	 * the 20-tuple is held but, in 3.11, never served. */
 	CHECK_I64(freelist_pertype.take(r.fl, tup, 56, &addr), 0);
-	CHECK_I64(freelist_pertype.take(r.fl, tup, 200, &addr), 1);
-	CHECK_U64(addr, 0x2000);
+	CHECK_I64(freelist_pertype.take(r.fl, tup, 200, &addr), 0);
 	CHECK_I64(freelist_pertype.take(r.fl, tup, 48, &addr), 1);
 	CHECK_U64(addr, 0x1000);
 	rig_close(&r);
 
-	void *p = params_27();
+	void *p = malloc(freelist_pertype.params_size);
+
+	memcpy(p, freelist_pertype.defaults, freelist_pertype.params_size);
+	set_knob(&freelist_pertype, p, "tuple_reuse_max_length", 20);
+	rig_open(&r, &freelist_pertype, p);
+	tup = ty(&r, "tuple");
+	CHECK_I64(freelist_pertype.give(r.fl, tup, 200, 0x2000), 1);
+	CHECK_I64(freelist_pertype.take(r.fl, tup, 200, &addr), 1);    /* 3.13 */
+	CHECK_U64(addr, 0x2000);
+	rig_close(&r);
+	free(p);
+
+	p = params_27();
 
 	rig_open(&r, &freelist_pertype, p);
 	tup = ty(&r, "tuple");
@@ -611,6 +625,157 @@ static void test_none(void)
 	rig_close(&r);
 }
 
+/* 3.13's other lists: one slice (never cleared by a collection), 255
+ * contexts, 80 async-generator values and 80 asend objects; parked.NAME
+ * counts what each holds. */
+static void test_other_lists(void)
+{
+	struct rig r;
+	uint64_t a[300];
+
+	rig_open(&r, &freelist_pertype, NULL);
+	uint32_t sl = ty(&r, "slice"), cx = ty(&r, "_contextvars.Context");
+	uint32_t av = ty(&r, "async_generator_wrapped_value");
+
+	a[0] = mk(&r, sl, 56);
+	a[1] = mk(&r, sl, 56);
+	rm(&r, sl, 56, a[0]);
+	rm(&r, sl, 56, a[1]);           /* the cache has one slot: freed */
+	CHECK_U64(r.free_calls, 1);
+	CHECK_U64(detail(&r, "parked.slice"), 1);
+	for (int i = 0; i < 300; i++)
+		a[i] = mk(&r, cx, 72);
+	for (int i = 0; i < 300; i++)
+		rm(&r, cx, 72, a[i]);   /* 255 kept, 45 freed */
+	CHECK_U64(detail(&r, "parked.context"), 255);
+	CHECK_U64(r.free_calls, 1 + 45);
+	for (int i = 0; i < 90; i++)
+		a[i] = mk(&r, av, 32);
+	for (int i = 0; i < 90; i++)
+		rm(&r, av, 32, a[i]);   /* 80 kept */
+	CHECK_U64(detail(&r, "parked.async_gen_value"), 80);
+	freelist_pertype.clear(r.fl);   /* a full collection */
+	CHECK_U64(detail(&r, "parked.slice"), 1);
+	CHECK_U64(detail(&r, "parked.context"), 0);
+	CHECK_U64(detail(&r, "parked.async_gen_value"), 0);
+	rig_close(&r);
+}
+
+/* TYPE.tp_alloc and dictkeys.copy never take from TYPE's list (CPython's
+ * dict() and dict.copy() go past it) but their deaths go onto it. */
+static void test_creations_past_the_list(void)
+{
+	struct rig r;
+
+	rig_open(&r, &freelist_pertype, NULL);
+	uint32_t d = ty(&r, "dict"), dn = ty(&r, "dict.tp_alloc");
+	uint32_t k = ty(&r, "dictkeys"), kc = ty(&r, "dictkeys.copy");
+	uint32_t bogus = ty(&r, "str.tp_alloc");
+	uint64_t x = mk(&r, d, 64), y, kx = mk(&r, k, 120), ky;
+
+	rm(&r, d, 64, x);                       /* parked */
+	y = mk(&r, dn, 64);                     /* not served: a new block */
+	CHECK(y != x);
+	CHECK_U64(detail(&r, "parked.dict"), 1);
+	rm(&r, dn, 64, y);                      /* parked beside x */
+	CHECK_U64(detail(&r, "parked.dict"), 2);
+	CHECK_U64(mk(&r, d, 64), y);            /* LIFO: y first */
+	rm(&r, k, 120, kx);
+	ky = mk(&r, kc, 120);
+	CHECK(ky != kx);
+	rm(&r, kc, 120, ky);
+	CHECK_U64(detail(&r, "parked.dictkeys"), 2);
+	/* A suffix on a type with no list is just another type. */
+	uint64_t z = mk(&r, bogus, 50);
+	uint64_t before = r.free_calls;
+
+	rm(&r, bogus, 50, z);
+	CHECK_U64(r.free_calls, before + 1);
+	rig_close(&r);
+}
+
+/* A recording allocator for the clear order: hands out 0x1000, 0x2000,
+ * ... and logs the order of frees. */
+struct logalloc {
+	uint64_t next, freed[16];
+	int nfreed;
+};
+
+static uint64_t log_alloc(void *state, uint64_t size)
+{
+	struct logalloc *l = state;
+
+	(void)size;
+	return l->next += 0x1000;
+}
+
+static void log_free(void *state, uint64_t addr, uint64_t size)
+{
+	struct logalloc *l = state;
+
+	(void)size;
+	if (l->nfreed < 16)
+		l->freed[l->nfreed++] = addr;
+}
+
+/* The order a full collection empties the lists in (each from its top):
+ * up to 3.12 tuples, floats, lists, dicts, async gens, contexts; 3.13
+ * floats, tuples, lists, dicts, contexts, async gens. */
+static void test_clear_order(void)
+{
+	static const struct alloc_policy logpol = { .name = "log", .alloc = log_alloc,
+						     .free = log_free };
+	static const char *const names[] = { "float", "tuple", "_contextvars.Context",
+					     "async_generator_wrapped_value" };
+	static const uint64_t sizes[] = { 24, 48, 72, 32 };
+	/* Blocks are 0x1000 (float) .. 0x4000 (async gen value). */
+	static const uint64_t want[2][4] = { { 0x2000, 0x1000, 0x4000, 0x3000 },
+					     { 0x1000, 0x2000, 0x3000, 0x4000 } };
+
+	for (int order = 0; order < 2; order++) {
+		struct logalloc l = { 0 };
+		struct alloc_inst inst = { &logpol, &l };
+		struct freelist_env env;
+		struct typetab *types = typetab_create();
+		void *p = malloc(freelist_pertype.params_size), *fl;
+		uint32_t t[4];
+		uint64_t addr[4];
+
+		memcpy(p, freelist_pertype.defaults, freelist_pertype.params_size);
+		set_knob(&freelist_pertype, p, "clear_order", (uint64_t)order);
+		env = (struct freelist_env){ .types = types, .alloc = &inst, .sys = &inst };
+		fl = freelist_pertype.create(p, &env);
+		for (int i = 0; i < 4; i++) {
+			t[i] = typetab_intern(types, names[i], strlen(names[i]));
+			addr[i] = log_alloc(&l, sizes[i]);
+			CHECK_I64(freelist_pertype.give(fl, t[i], sizes[i], addr[i]), 1);
+		}
+		freelist_pertype.clear(fl);
+		CHECK_I64(l.nfreed, 4);
+		for (int i = 0; i < 4; i++)
+			CHECK_U64(l.freed[i], want[order][i]);
+		freelist_pertype.destroy(fl);
+		typetab_destroy(types);
+		free(p);
+	}
+}
+
+/* A tuple served from its list and then resized (_PyTuple_Resize) is a
+ * plain allocator block: pertype does not own it. */
+static void test_reused_block_not_owned(void)
+{
+	struct rig r;
+
+	rig_open(&r, &freelist_pertype, NULL);
+	uint32_t t = ty(&r, "tuple");
+	uint64_t a = mk(&r, t, 120);
+
+	rm(&r, t, 120, a);
+	CHECK_U64(mk(&r, t, 120), a);
+	CHECK_I64(freelist_pertype.owns(r.fl, a), 0);
+	rig_close(&r);
+}
+
 int main(void)
 {
 	TEST_RUN(test_registry);
@@ -630,5 +795,9 @@ int main(void)
 	TEST_RUN(test_clear_versions);
 	TEST_RUN(test_frame_resize);
 	TEST_RUN(test_none);
+	TEST_RUN(test_other_lists);
+	TEST_RUN(test_creations_past_the_list);
+	TEST_RUN(test_clear_order);
+	TEST_RUN(test_reused_block_not_owned);
 	return test_done();
 }
