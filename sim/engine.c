@@ -32,6 +32,8 @@
  */
 #include "engine.h"
 
+#include "facts.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -398,6 +400,21 @@ static size_t default_jobs(size_t nlanes)
 	return n < nlanes ? n : nlanes;
 }
 
+static void warn(struct engine_run *out, const char *text)
+{
+	out->warnings = xreallocarray(out->warnings, out->nwarnings + 1, sizeof *out->warnings);
+	out->warnings[out->nwarnings++] = xstrdup(text);
+}
+
+/* After the replay: families of policies the trace gave nothing to act
+ * on (docs/reports.md, "Warnings"). */
+static void warn_inert(struct engine_run *out, const struct typetab *types)
+{
+	if (out->events && typetab_count(types) <= 1)
+		warn(out, "the trace has no typed objects: free-list policies had nothing to "
+		     "act on, and collectors see no untyped object");
+}
+
 static void finish(struct engine_run *out, const struct pipeline *p,
 		   struct trace_reader *r)
 {
@@ -411,21 +428,29 @@ static void finish(struct engine_run *out, const struct pipeline *p,
 	out->trace = xstrdup(trace_name(r));
 	out->metadata = trace_metadata(r) ? xstrdup(trace_metadata(r)) : NULL;
 	out->events = trace_event_count(r);
+	warn_inert(out, trace_types(r));
 }
 
 static void lanes_create(struct pipeline *p, struct engine_run *out,
 			 struct policy *const *policies, size_t n,
-			 const struct engine_sampling *samp, const struct typetab *types)
+			 const struct engine_sampling *samp, const struct typetab *types,
+			 const struct trace_facts *facts)
 {
 	out->n = n;
 	out->rt = xcalloc(n, sizeof *out->rt);
+	out->adjusted = xcalloc(n ? n : 1, sizeof *out->adjusted);
 	if (samp && samp->on && n > 0)
 		out->series = xcalloc(n, sizeof *out->series);
 	p->lanes = xcalloc(n, sizeof *p->lanes);
 	p->nlanes = n;
 	p->stop_at = NO_FAILURE;
 	for (size_t i = 0; i < n; i++) {
-		out->rt[i] = runtime_create(policies[i], types);
+		char why[512];
+
+		out->adjusted[i] = facts_adjust(facts, policies[i], why, sizeof why);
+		if (out->adjusted[i])
+			warn(out, why);
+		out->rt[i] = runtime_create(out->adjusted[i] ? out->adjusted[i] : policies[i], types);
 		if (out->series)
 			out->series[i] = series_create(samp->step_events, samp->step_ns);
 		p->lanes[i] = (struct lane){
@@ -454,11 +479,14 @@ int engine_replay_opts(const char *path, struct policy *const *policies,
 	size_t jobs = opts->jobs == ENGINE_JOBS_AUTO ? default_jobs(n) : (size_t)opts->jobs;
 	int status;
 
+	struct trace_facts facts;
+
 	memset(out, 0, sizeof *out);
 	rd.r = trace_open(path, err);
 	if (!rd.r)
 		return err->code;
-	lanes_create(&p, out, policies, n, opts->sampling, trace_types(rd.r));
+	facts_parse(trace_metadata(rd.r), &facts);
+	lanes_create(&p, out, policies, n, opts->sampling, trace_types(rd.r), &facts);
 	if (from_stdin || jobs == 0)
 		run_inline(&p, &rd, from_stdin ? 1u : BATCH_EVENTS);
 	else
@@ -482,6 +510,12 @@ void engine_run_free(struct engine_run *run)
 		if (run->series)
 			series_destroy(run->series[i]);
 	}
+	for (size_t i = 0; i < run->nwarnings; i++)
+		free(run->warnings[i]);
+	free(run->warnings);
+	for (size_t i = 0; run->adjusted && i < run->n; i++)
+		policy_free(run->adjusted[i]);
+	free(run->adjusted);
 	free(run->rt);
 	free(run->series);
 	trace_close(run->reader);

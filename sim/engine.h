@@ -46,6 +46,12 @@ struct engine_run {
 	/* Kept open until engine_run_free: the runtimes report type names
 	 * from its type table. */
 	struct trace_reader *reader;
+	/* What the report must say about this trace's replay (facts.h):
+	 * policies adjusted to the trace's facts, families with nothing to
+	 * act on. Sentences, in order. */
+	char **warnings;
+	size_t nwarnings;
+	struct policy **adjusted;   /* per policy: the one replayed, or NULL */
 };
 
 /* How to run a replay. */

@@ -147,6 +147,30 @@ void policy_free(struct policy *p)
 	free(p);
 }
 
+struct policy *policy_with_section(const struct policy *p, enum policy_section s,
+				   const char *impl_name)
+{
+	struct policy *q = xcalloc(1, sizeof *q);
+	struct policy_impl impl;
+
+	q->name = p->name ? xstrdup(p->name) : NULL;
+	q->summary = p->summary ? xstrdup(p->summary) : NULL;
+	for (int k = 0; k < POLICY_SECTIONS; k++) {
+		size_t n = p->part[k].impl.params_size;
+
+		q->part[k].impl = p->part[k].impl;
+		q->part[k].params = xmalloc(n ? n : 1);
+		if (p->part[k].params)
+			memcpy(q->part[k].params, p->part[k].params, n);
+	}
+	if (find_impl(s, impl_name, &impl) < 0) {
+		policy_free(q);
+		return NULL;
+	}
+	part_set_impl(&q->part[s], &impl);
+	return q;
+}
+
 /* --- setting one knob from a JSON value ------------------------------ */
 
 static const char *json_type_name(const cJSON *v)

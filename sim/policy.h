@@ -121,6 +121,12 @@ int policy_from_doc(const struct cJSON *doc, const char *origin,
 
 void policy_free(struct policy *p);
 
+/* A copy of P (same name) whose section S is the implementation named
+ * IMPL at its defaults (e.g. freelists "none"); NULL if there is no such
+ * implementation. Free with policy_free. */
+struct policy *policy_with_section(const struct policy *p, enum policy_section s,
+				   const char *impl_name);
+
 /* Appends the policy's full JSON form (what --show prints). */
 void policy_to_json(const struct policy *p, struct strbuf *sb);
 

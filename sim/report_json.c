@@ -2,7 +2,7 @@
  * report_json.c - the JSON report (schema in docs/reports.md).
  *
  *   { "baseline": NAME|null,
- *     "traces": [ { "trace", "metadata", "events",
+ *     "traces": [ { "trace", "metadata", "events", "warnings",
  *                   "policies": [ { "name", "summary", <metrics>,
  *                                   "fragmentation": {jw1..jw4},
  *                                   "<allocator>": {counters, tables},
@@ -162,6 +162,12 @@ void report_json(struct strbuf *sb, const struct engine_run *runs, size_t n,
 		meta = runs[t].metadata ? cJSON_Parse(runs[t].metadata) : NULL;
 		cJSON_AddItemToObject(tr, "metadata", meta ? meta : cJSON_CreateNull());
 		cJSON_AddNumberToObject(tr, "events", (double)runs[t].events);
+		{
+			cJSON *w = cJSON_AddArrayToObject(tr, "warnings");
+
+			for (size_t k = 0; k < runs[t].nwarnings; k++)
+				cJSON_AddItemToArray(w, cJSON_CreateString(runs[t].warnings[k]));
+		}
 		pols = cJSON_AddArrayToObject(tr, "policies");
 		for (size_t i = 0; i < runs[t].n; i++) {
 			cJSON *pol = policy_json(runs[t].rt[i]);

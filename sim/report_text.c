@@ -242,6 +242,8 @@ static void text_run(struct strbuf *sb, const struct engine_run *run,
 	c.values = xcalloc(run->n, sizeof *c.values);
 	c.have = xcalloc(run->n, sizeof *c.have);
 	sb_printf(sb, "trace: %s (%" PRIu64 " events)\n", run->trace, run->events);
+	for (size_t k = 0; k < run->nwarnings; k++)
+		sb_printf(sb, "  warning: %s\n", run->warnings[k]);
 	for (size_t i = 0; i < run->n; i++) {
 		const struct alloc_inst *a = runtime_allocator(run->rt[i]);
 		const char *name = runtime_policy(run->rt[i])->name;

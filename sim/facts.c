@@ -1,0 +1,48 @@
+/*
+ * facts.c - what a trace says about its run, and what that changes in a
+ * replay (facts.h; docs/trace-format.md, "Metadata a replay uses").
+ *
+ *  1. facts_parse reads "level" from the header's JSON object.
+ *  2. facts_adjust: at allocator level, a policy whose free lists are
+ *     anything but `none` is replayed with `none` (the recording's
+ *     allocator calls are what the runtime's own free lists let through;
+ *     parking them again would count each parked object twice), and the
+ *     report says so for that policy.
+ */
+#include "facts.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+void facts_parse(const char *metadata, struct trace_facts *out)
+{
+	cJSON *doc = metadata ? cJSON_Parse(metadata) : NULL;
+	const cJSON *level = cJSON_GetObjectItemCaseSensitive(doc, "level");
+
+	memset(out, 0, sizeof *out);
+	if (cJSON_IsString(level)) {
+		if (strcmp(level->valuestring, "object") == 0)
+			out->level = FACTS_LEVEL_OBJECT;
+		else if (strcmp(level->valuestring, "allocator") == 0)
+			out->level = FACTS_LEVEL_ALLOCATOR;
+	}
+	cJSON_Delete(doc);
+}
+
+struct policy *facts_adjust(const struct trace_facts *facts, const struct policy *p,
+			    char *why, size_t whylen)
+{
+	const struct policy_part *fl = &p->part[POLICY_FREELISTS];
+	struct policy *q;
+
+	if (facts->level != FACTS_LEVEL_ALLOCATOR || strcmp(fl->impl.name, "none") == 0)
+		return NULL;
+	q = policy_with_section(p, POLICY_FREELISTS, "none");
+	if (q)
+		snprintf(why, whylen, "%s: the trace is at allocator level (its runtime's free "
+			 "lists already acted), so its free lists (%s) were not applied: none",
+			 p->name ? p->name : "policy", fl->impl.name);
+	return q;
+}
