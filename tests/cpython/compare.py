@@ -7,7 +7,12 @@
       `memsim replay --format json -p cpython-3.X:... TRACE`, whose counters
       are at .traces[0].policies[0].pymalloc. Prints one line per difference
       and exits 1 if there is any, 0 if every counter and every size-class
-      row is equal.
+      row is equal. For an object-level recording (3.13) every free-list
+      line of CPython's output ("N free PyFloatObjects * 24 bytes each")
+      must also equal the blocks memsim's free-list model holds
+      (.freelists, parked.float and so on), and so must the lists pyrec
+      read from the interpreter's memory that CPython does not print
+      (the slice cache, contexts, async-generator lists).
 
   compare.py check TRACE STATS.json
       Recorder sanity, independent of memsim: replays the request stream
@@ -48,6 +53,48 @@ def load_json(path):
         return json.load(f)
 
 
+# CPython's free-list line (Objects/*object.c _Py*_DebugMallocStats) ->
+# memsim's per-type counter (sim/freelist_pertype.c parked.NAME).
+FREE_LINES = {
+    "PyFloatObjects": "parked.float", "PyListObjects": "parked.list",
+    "PyDictObjects": "parked.dict", "PyDictKeysObjects": "parked.dictkeys",
+    "PyFrameObjects": "parked.frame",
+}
+# pyrec's free_lists_held names (tools/pyrec_watch.c) not printed by CPython.
+HELD_ONLY = {
+    "slice": "parked.slice", "_contextvars.Context": "parked.context",
+    "async_generator_wrapped_value": "parked.async_gen_value",
+    "async_generator_asend": "parked.async_gen_asend",
+}
+
+
+def free_list_key(what):
+    """memsim's counter for a CPython free-list line, or None."""
+    if what.endswith("-sized PyTupleObjects"):
+        return "parked.tuple." + what.split("-", 1)[0]
+    return FREE_LINES.get(what)
+
+
+def diff_freelists(real, pol):
+    """Differences between CPython's free lists and memsim's model."""
+    bad = []
+    fl = pol.get("freelists", {})
+    for line in real.get("free_lists", []):
+        key = free_list_key(line["what"])
+        if key is None:
+            bad.append("free list %-26s cpython %-6s (memsim has no such list)"
+                       % (line["what"], line["count"]))
+        elif fl.get(key, 0) != line["count"]:
+            bad.append("free list %-26s cpython %-6s memsim %s"
+                       % (line["what"], line["count"], fl.get(key, 0)))
+    held = real.get("recorder", {}).get("free_lists_held", {})
+    for name, key in HELD_ONLY.items():
+        if name in held and fl.get(key, 0) != held[name]:
+            bad.append("free list %-26s cpython %-6s memsim %s (read by pyrec)"
+                       % (name, held[name], fl.get(key, 0)))
+    return bad
+
+
 def diff(stats_path, replay_path):
     real = load_json(stats_path)
     doc = load_json(replay_path)
@@ -81,6 +128,8 @@ def diff(stats_path, replay_path):
             if s.get(k) != r[k]:
                 bad.append("size class %-3s %-17s cpython %-8s memsim %s"
                            % (c, k, r[k], s.get(k)))
+    if real.get("level") == "object":
+        bad += diff_freelists(real, doc["traces"][0]["policies"][0])
     for line in bad:
         print(line)
     return 1 if bad else 0
