@@ -1350,9 +1350,10 @@ static int mimalloc_stats(struct py_api *api, struct mimalloc_api *m, const stru
 		"  \"free_lists\": [", st.small_threshold, st.nclasses, st.medium_threshold,
 		st.large_max);
 	for (int i = 0; i < again.nfl; i++) {
-		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
+		fprintf(f, "%s\n    {\"what\": ", i ? "," : "");
 		json_str(f, again.fl[i].name);
-		fprintf(f, ", \"count\": %llu, \"size\": %llu}", again.fl[i].count, again.fl[i].size);
+		fprintf(f, ", \"count\": %llu, \"bytes_each\": %llu}", again.fl[i].count,
+			again.fl[i].size);
 	}
 	fprintf(f, "\n  ],\n  \"recorder\": {\"allocs\": %llu, \"reallocs\": %llu, "
 		"\"frees\": %llu, \"live\": %llu}\n}\n",
