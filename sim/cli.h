@@ -29,6 +29,7 @@ extern const struct cli_command cmd_replay;
 extern const struct cli_command cmd_policies;
 extern const struct cli_command cmd_convert;
 extern const struct cli_command cmd_sweep;
+extern const struct cli_command cmd_retain;
 
 /* Output formats shared by the commands that report. */
 enum cli_format { CLI_FORMAT_TEXT, CLI_FORMAT_JSON, CLI_FORMAT_CSV };

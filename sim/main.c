@@ -23,6 +23,7 @@ static const struct cli_command *const commands[] = {
 	&cmd_policies,
 	&cmd_convert,
 	&cmd_sweep,
+	&cmd_retain,
 
 	NULL,
 };

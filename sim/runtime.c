@@ -505,6 +505,15 @@ const struct alloc_inst *runtime_allocator(const struct runtime *rt)
 	return &rt->top;
 }
 
+uint64_t runtime_garbage(struct runtime *rt, uint64_t *bytes)
+{
+	uint32_t *slots;
+	uint64_t n = heap_find_garbage(rt->heap, &slots, bytes);
+
+	free(slots);
+	return n;
+}
+
 int runtime_check(const struct runtime *rt, struct ms_error *err)
 {
 	char msg[200] = "";

@@ -92,6 +92,11 @@ void runtime_freelist_details(const struct runtime *rt, const struct alloc_sink 
 /* The top allocator instance (for its details() counters). */
 const struct alloc_inst *runtime_allocator(const struct runtime *rt);
 
+/* The cyclic garbage the runtime holds now: live objects that the root
+ * set does not reach, which only its collector (if any) would free.
+ * Returns their number and stores their bytes in *bytes. O(live). */
+uint64_t runtime_garbage(struct runtime *rt, uint64_t *bytes);
+
 /* Checks the invariants of every layer; 0, or MS_EXIT_SOFTWARE. */
 int runtime_check(const struct runtime *rt, struct ms_error *err);
 

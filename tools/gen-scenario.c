@@ -25,6 +25,13 @@
  *            objects, then N requests (default 1000) of 100 short-lived
  *            objects each; every 100th request is a spike of 50,000
  *            objects, all freed except every K-th (default 0: none kept).
+ *   lingering a lingering reference: a module `app` (the root set's only
+ *            object) whose globals dict holds 100 config strings and a
+ *            cache dict; then N requests (default 10000), each a
+ *            128-byte `Request` owning a 512-byte `bytes` payload, and
+ *            every K-th request (default 50) is put in the cache and so
+ *            outlives its request ("find the lingering reference":
+ *            `memsim retain` names the cache and its path).
  *
  * docs/scenarios.md derives each expected outcome.
  */
@@ -120,13 +127,45 @@ static void server(uint64_t requests, uint64_t k)
 	}
 }
 
+#define LINGER_CONFIG 100
+
+static void lingering(uint64_t requests, uint64_t k)
+{
+	uint64_t next = 4 + LINGER_CONFIG;
+
+	printf("#memsim-trace 1 {\"source\":\"tools/gen-scenario lingering\",\"requests\":%llu,"
+	       "\"keep_every\":%llu}\n", (ull)requests, (ull)k);
+	/* import app: the module, its globals (module.__dict__) and, in
+	 * them, a cache dict and the configuration strings. Only the module
+	 * stays in the root set. */
+	puts("a 1 72 module\na 2 1200 dict\n+ 1 2\n- 0 2\n"
+	     "a 3 4696 dict\n+ 2 3\n- 0 3");
+	for (uint64_t id = 4; id < 4 + LINGER_CONFIG; id++)
+		printf("a %llu 64 str\n+ 2 %llu\n- 0 %llu\n", (ull)id, (ull)id, (ull)id);
+	for (uint64_t r = 1; r <= requests; r++) {
+		uint64_t req = next++, payload = next++;
+
+		/* req = Request(payload); handle(req): the payload lives as
+		 * long as its request. */
+		printf("a %llu 128 Request\na %llu 512 bytes\n+ %llu %llu\n- 0 %llu\n",
+		       (ull)req, (ull)payload, (ull)req, (ull)payload, (ull)payload);
+		/* cache[key] = req, for every K-th request: the lingering
+		 * reference. */
+		if (k && r % k == 0)
+			printf("+ 3 %llu\n", (ull)req);
+		/* The request ends: its local goes (and with it every request
+		 * the cache does not hold). */
+		printf("- 0 %llu\n", (ull)req);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static char buf[1 << 20];
 	uint64_t n = 0, k = UINT64_MAX, follow = 0;
 
 	if (argc < 2 || argc % 2 != 0) {
-		fputs("usage: gen-scenario arenas|pinning|cycles|server [-n N] [-k K] [-f F] > FILE\n",
+		fputs("usage: gen-scenario arenas|pinning|cycles|server|lingering [-n N] [-k K] [-f F] > FILE\n",
 		      stderr);
 		return 64;
 	}
@@ -159,6 +198,8 @@ int main(int argc, char **argv)
 		cycles(n ? n : 100000);
 	} else if (strcmp(argv[1], "server") == 0) {
 		server(n ? n : 1000, k == UINT64_MAX ? 0 : k);
+	} else if (strcmp(argv[1], "lingering") == 0) {
+		lingering(n ? n : 10000, k == UINT64_MAX ? 50 : k);
 	} else {
 		fprintf(stderr, "gen-scenario: unknown scenario '%s'\n", argv[1]);
 		return 64;
