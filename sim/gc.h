@@ -10,7 +10,8 @@
  * docs/gc.md has the model, its sources and what is not modelled.
  *
  * Each policy is one file exporting one `const struct gc_policy`
- * (gc_none.c, gc_generational.c); all state lives behind the pointer
+ * (gc_none.c, gc_generational.c, gc_incremental.c, gc_freethreaded.c);
+ * all state lives behind the pointer
  * create() returns. Parameters are a struct described by knobs (knob.h).
  *
  * How the runtime drives a collector (the order matters; docs/gc.md):
@@ -107,6 +108,10 @@ struct gc_pause {
 	uint64_t event;         /* index of the event during which it ran */
 	uint64_t start_ns;      /* on the extended timeline */
 	uint64_t pause_ns;      /* a*examined + b*traversed + c, rounded */
+	uint64_t stw_ns;        /* of pause_ns, the time every other thread
+	                         * is stopped as well: all of it where the
+	                         * collector holds the GIL, the stop-the-world
+	                         * phases in the free-threaded build */
 	uint64_t examined;      /* tracked objects in the collected generations */
 	uint64_t traversed;     /* references visited (docs/gc.md) */
 	uint64_t unreachable;   /* tracked objects found unreachable

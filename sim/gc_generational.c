@@ -63,6 +63,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gctypes.h"
 #include "pause.h"
 #include "xalloc.h"
 
@@ -74,7 +75,6 @@
 /* Above this, gc_refs went below 0: only in an inconsistent heap, where
  * subtract_refs would have stopped at 0 (see gather_one). */
 #define REFS_MAX ((uint32_t)INT32_MAX)
-#define TYPES_MAX 1024          /* bytes of a type-name list knob */
 
 /* Pause cost defaults: tools/calibrate-gc's fit for CPython 3.11.7 over
  * generation-0/1 collections (docs/gc.md has the machine, the command
@@ -98,13 +98,8 @@ struct gen_params {
 	int untrack_tuples;             /* bool */
 	int untrack_dicts;              /* UNTRACK_* */
 	int clear_freelists;            /* full collections clear them (bool) */
-	int other_types_tracked;        /* typed names on neither list (bool) */
-	double cost_object_ns;          /* ns per examined object */
-	double cost_ref_ns;             /* ns per traversed reference */
-	double cost_fixed_ns;           /* ns per collection */
-	double mutator_ns_per_event;    /* ns */
-	char tracked_types[TYPES_MAX];  /* comma-separated type names */
-	char untracked_types[TYPES_MAX];
+	struct pause_costs cost;        /* cost model and clock */
+	struct gctypes_params types;    /* what the collector sees */
 };
 
 #define P_(f) offsetof(struct gen_params, f)
@@ -130,28 +125,9 @@ static const struct knob gen_knobs[] = {
 	  .doc = "when surviving dicts that hold no trackable object are untracked" },
 	{ .name = "clear_freelists", .kind = KNOB_BOOL, .offset = P_(clear_freelists),
 	  .doc = "a full collection empties the type free lists" },
-	{ .name = "other_types_tracked", .kind = KNOB_BOOL,
-	  .offset = P_(other_types_tracked),
-	  .doc = "typed objects named in neither list (class instances) are collector-visible" },
-	{ .name = "cost_object_ns", .kind = KNOB_DOUBLE, .offset = P_(cost_object_ns),
-	  .min = 0, .max = 1000000, .unit = "ns",
-	  .doc = "pause cost per examined object" },
-	{ .name = "cost_ref_ns", .kind = KNOB_DOUBLE, .offset = P_(cost_ref_ns),
-	  .min = 0, .max = 1000000, .unit = "ns",
-	  .doc = "pause cost per traversed reference" },
-	{ .name = "cost_fixed_ns", .kind = KNOB_DOUBLE, .offset = P_(cost_fixed_ns),
-	  .min = 0, .max = 1000000000, .unit = "ns",
-	  .doc = "pause cost per collection" },
-	{ .name = "mutator_ns_per_event", .kind = KNOB_DOUBLE,
-	  .offset = P_(mutator_ns_per_event), .min = 0, .max = 1000000000,
-	  .unit = "ns",
-	  .doc = "mutator time per trace event when the trace has no `@` times" },
-	{ .name = "tracked_types", .kind = KNOB_STRING, .offset = P_(tracked_types),
-	  .max = TYPES_MAX,
-	  .doc = "comma-separated type names the collector tracks" },
-	{ .name = "untracked_types", .kind = KNOB_STRING,
-	  .offset = P_(untracked_types), .max = TYPES_MAX,
-	  .doc = "comma-separated type names the collector never sees" },
+	GCTYPES_KNOB_OTHER(P_(types)),
+	PAUSE_COST_KNOBS(P_(cost)),
+	GCTYPES_KNOB_LISTS(P_(types)),
 };
 #undef P_
 
@@ -164,20 +140,10 @@ static const struct gen_params gen_defaults = {
 	.untrack_tuples = 1,
 	.untrack_dicts = UNTRACK_FULL,
 	.clear_freelists = 1,
-	.other_types_tracked = 1,
-	.cost_object_ns = GEN_COST_OBJECT_NS,
-	.cost_ref_ns = GEN_COST_REF_NS,
-	.cost_fixed_ns = GEN_COST_FIXED_NS,
-	.mutator_ns_per_event = GEN_MUTATOR_NS_PER_EVENT,
-	.tracked_types = "list,dict,tuple,set,frozenset,object,instance,"
-		"function,cell,frame,generator,coroutine,async_generator,"
-		"method,builtin_function_or_method,instancemethod,classobj,"
-		"classmethod,staticmethod,property,module,type,deque,"
-		"defaultdict,OrderedDict,weakref,super,enumerate,zip,map,filter",
-	/* dictkeys: a dict's PyDictKeysObject (Objects/dictobject.c) is
-	 * plain memory, not an object the collector could see. */
-	.untracked_types = "int,long,float,complex,bool,str,unicode,bytes,"
-		"bytearray,NoneType,range,memoryview,dictkeys",
+	.cost = { .object_ns = GEN_COST_OBJECT_NS, .ref_ns = GEN_COST_REF_NS,
+		  .fixed_ns = GEN_COST_FIXED_NS,
+		  .mutator_ns_per_event = GEN_MUTATOR_NS_PER_EVENT },
+	.types = GCTYPES_PARAMS_DEFAULT,
 };
 
 /*
@@ -193,8 +159,6 @@ struct gen_obj {
 	uint8_t gen;            /* list 0..GEN_UNREACH, or GEN_UNTRACKED */
 };
 
-/* How the collector sees a type (cached per typetab index). */
-enum kind { K_UNKNOWN, K_INVISIBLE, K_VISIBLE, K_TUPLE, K_DICT };
 
 struct gen_state {
 	struct gen_params p;
@@ -208,8 +172,7 @@ struct gen_state {
 	int seen_safepoint;     /* the trace has had an `s` */
 	int collecting;
 	uint64_t last_mutator_ns;
-	uint8_t *kinds;         /* enum kind by type index */
-	uint32_t nkinds;
+	struct gctypes tk;      /* how the collector sees each type */
 	/* Scratch arrays reused by every collection, grown by doubling. */
 	uint32_t *stack;        /* move_unreachable's to-do stack */
 	size_t stack_cap;
@@ -222,83 +185,12 @@ struct gen_state {
 	struct pause_log log;
 };
 
-/* ---- type names ---------------------------------------------------- */
-
-/* Whether the comma-separated list contains `name` exactly. */
-static int list_has(const char *list, const char *name)
-{
-	size_t len = strlen(name);
-
-	while (*list) {
-		const char *end = strchr(list, ',');
-		size_t n = end ? (size_t)(end - list) : strlen(list);
-
-		if (n == len && memcmp(list, name, n) == 0)
-			return 1;
-		if (!end)
-			break;
-		list = end + 1;
-	}
-	return 0;
-}
-
-/* Checks a list's syntax: names as in the trace format, comma-separated,
- * no empty entries (an empty list is ""). */
-static int list_check(const char *knob, const char *list, size_t cap,
-		      char *msg, size_t msglen)
-{
-	size_t i = 0, start = 0;
-
-	if (memchr(list, '\0', cap) == NULL) {
-		snprintf(msg, msglen, "%s: longer than %zu bytes", knob, cap - 1);
-		return -1;
-	}
-	if (!*list)
-		return 0;
-	for (;; i++) {
-		char c = list[i];
-		if (c == ',' || c == '\0') {
-			size_t n = i - start;
-			if (n == 0 || n > TYPETAB_NAME_MAX) {
-				snprintf(msg, msglen, "%s: empty or too long type name at byte %zu",
-					 knob, start);
-				return -1;
-			}
-			if (c == '\0')
-				return 0;
-			start = i + 1;
-		} else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			     c == '_' || (i > start && ((c >= '0' && c <= '9') || c == '.')))) {
-			snprintf(msg, msglen, "%s: bad character '%c' in a type name", knob, c);
-			return -1;
-		}
-	}
-}
-
 static int gen_validate(const void *params, char *msg, size_t msglen)
 {
 	const struct gen_params *p = params;
-	char name[TYPETAB_NAME_MAX + 1];
-	const char *l;
 
-	if (list_check("tracked_types", p->tracked_types, TYPES_MAX, msg, msglen) ||
-	    list_check("untracked_types", p->untracked_types, TYPES_MAX, msg, msglen))
+	if (gctypes_validate(&p->types, msg, msglen))
 		return -1;
-	for (l = p->tracked_types; *l;) {
-		const char *end = strchr(l, ',');
-		size_t n = end ? (size_t)(end - l) : strlen(l);
-
-		memcpy(name, l, n);
-		name[n] = '\0';
-		if (list_has(p->untracked_types, name)) {
-			snprintf(msg, msglen, "type '%s' is in both tracked_types and untracked_types",
-				 name);
-			return -1;
-		}
-		if (!end)
-			break;
-		l = end + 1;
-	}
 	if (p->untrack_dicts < UNTRACK_NEVER || p->untrack_dicts > UNTRACK_EVERY) {
 		snprintf(msg, msglen, "untrack_dicts: not one of never, full, every");
 		return -1;
@@ -306,43 +198,11 @@ static int gen_validate(const void *params, char *msg, size_t msglen)
 	return 0;
 }
 
-static enum kind type_kind(struct gen_state *s, uint32_t type)
-{
-	const char *name;
-	enum kind k;
-
-	if (type == TYPETAB_UNTYPED)
-		return K_INVISIBLE;
-	if (type >= s->nkinds) {
-		uint32_t n = s->nkinds ? s->nkinds : 16;
-		while (n <= type)
-			n *= 2;
-		s->kinds = xrealloc(s->kinds, n);
-		memset(s->kinds + s->nkinds, K_UNKNOWN, n - s->nkinds);
-		s->nkinds = n;
-	}
-	if (s->kinds[type] != K_UNKNOWN)
-		return (enum kind)s->kinds[type];
-	name = s->env.types ? typetab_name(s->env.types, type) : "";
-	if (list_has(s->p.tracked_types, name))
-		k = strcmp(name, "tuple") == 0 ? K_TUPLE
-			: strcmp(name, "dict") == 0 ? K_DICT : K_VISIBLE;
-	else if (list_has(s->p.untracked_types, name) || !*name)
-		k = K_INVISIBLE;
-	else
-		k = s->p.other_types_tracked ? K_VISIBLE : K_INVISIBLE;
-	s->kinds[type] = (uint8_t)k;
-	return k;
-}
-
 static int gen_sees(void *state, uint32_t type)
 {
 	struct gen_state *s = state;
 
-	if (type_kind(s, type) == K_INVISIBLE)
-		return GC_SEES_NOT;
-	return list_has(s->p.tracked_types, typetab_name(s->env.types, type))
-		? GC_SEES_BUILTIN : GC_SEES_OTHER;
+	return gctypes_sees(&s->tk, type);
 }
 
 /* ---- generation lists ---------------------------------------------- */
@@ -465,11 +325,11 @@ static void prefetch_member(const struct gen_state *s, const uint32_t *v,
  * that was untracked. */
 static int may_be_tracked(struct gen_state *s, uint32_t slot)
 {
-	enum kind k = type_kind(s, heap_obj_type(obj(s, slot)));
+	enum gctypes_kind k = gctypes_kind(&s->tk, heap_obj_type(obj(s, slot)));
 
-	if (k == K_INVISIBLE)
+	if (k == GCTYPES_INVISIBLE)
 		return 0;
-	return k != K_TUPLE || gobj(s, slot)->gen != GEN_UNTRACKED;
+	return k != GCTYPES_TUPLE || gobj(s, slot)->gen != GEN_UNTRACKED;
 }
 
 /* Untracks the survivor if none of its referents may be tracked
@@ -493,17 +353,7 @@ static void maybe_untrack(struct gen_state *s, uint32_t slot)
 
 static uint64_t mutator_now(struct gen_state *s)
 {
-	const struct gc_clock *c = s->env.clock;
-	uint64_t m = 0;
-
-	if (c)
-		m = c->timed ? c->time_ns
-			: (uint64_t)((double)c->event * s->p.mutator_ns_per_event + 0.5);
-	/* a trace whose first `@` comes late must not move time backwards */
-	if (m < s->last_mutator_ns)
-		m = s->last_mutator_ns;
-	s->last_mutator_ns = m;
-	return m;
+	return pause_mutator_now(s->env.clock, &s->p.cost, &s->last_mutator_ns);
 }
 
 /*
@@ -671,7 +521,7 @@ static uint64_t mark_reachable(struct gen_state *s, uint32_t g, size_t n)
  * One pass over members[0..n) in list order once marking is done. A
  * member not marked reachable goes to list GEN_UNREACH and
  * s->garbage[*ndead]. A survivor of kind k is untracked if none of its
- * referents may be tracked (maybe_untrack; K_UNKNOWN: none are); then,
+ * referents may be tracked (maybe_untrack; GCTYPES_UNKNOWN: none are); then,
  * with `join`, the survivors still tracked are appended to generation
  * `old` (gc_list_merge, or for a full collection the rebuilt list), else
  * kept, compacted, in members[] for the next pass. Members leaving the
@@ -689,7 +539,7 @@ static uint64_t mark_reachable(struct gen_state *s, uint32_t g, size_t n)
  * number of survivors joined or kept.
  */
 static size_t sweep(struct gen_state *s, uint32_t g, uint32_t old, size_t n,
-		    enum kind k, int join, size_t *ndead)
+		    enum gctypes_kind k, int join, size_t *ndead)
 {
 	uint32_t *v = s->members;
 	size_t kept = 0;
@@ -706,7 +556,7 @@ static size_t sweep(struct gen_state *s, uint32_t g, uint32_t old, size_t n,
 			s->garbage[(*ndead)++] = x;
 			continue;
 		}
-		if (k != K_UNKNOWN && type_kind(s, heap_obj_type(obj(s, x))) == k)
+		if (k != GCTYPES_UNKNOWN && gctypes_kind(&s->tk, heap_obj_type(obj(s, x))) == k)
 			maybe_untrack(s, x);
 		if (o->gen != g) {      /* untracked just now */
 			o->refs = 0;
@@ -728,7 +578,7 @@ static size_t sweep(struct gen_state *s, uint32_t g, uint32_t old, size_t n,
 static uint64_t settle(struct gen_state *s, uint32_t g, uint32_t old, size_t n,
 		       size_t *ndead)
 {
-	enum kind tuples = s->p.untrack_tuples ? K_TUPLE : K_UNKNOWN;
+	enum gctypes_kind tuples = s->p.untrack_tuples ? GCTYPES_TUPLE : GCTYPES_UNKNOWN;
 	int dicts = s->p.untrack_dicts == UNTRACK_EVERY ||
 		(old == g && s->p.untrack_dicts == UNTRACK_FULL);
 
@@ -739,7 +589,7 @@ static uint64_t settle(struct gen_state *s, uint32_t g, uint32_t old, size_t n,
 	if (!dicts)
 		return sweep(s, g, old, n, tuples, 1, ndead);
 	n = sweep(s, g, old, n, tuples, 0, ndead);
-	return sweep(s, g, old, n, K_DICT, 1, ndead);
+	return sweep(s, g, old, n, GCTYPES_DICT, 1, ndead);
 }
 
 /* Collects generation g (and the younger ones): step 4 of the header. */
@@ -791,8 +641,8 @@ static void collect_gen(struct gen_state *s, uint32_t g, int explicit_)
 	pause.traversed = traversed;
 	pause.unreachable = nunreach;
 	pause.freed = freed;
-	pause.pause_ns = pause_cost(s->p.cost_object_ns, s->p.cost_ref_ns,
-				    s->p.cost_fixed_ns, examined, traversed);
+	pause.pause_ns = pause_costs_ns(&s->p.cost, examined, traversed, 1);
+	pause.stw_ns = pause.pause_ns;  /* the GIL is held throughout */
 	pause_log_add(&s->log, &pause);
 	s->collections[g]++;
 	s->collected[g] += nunreach;
@@ -828,7 +678,7 @@ static void gen_on_alloc(void *state, uint32_t slot, int from_allocator)
 	o->prev = o->next = HEAP_NONE;
 	o->refs = 0;
 	o->gen = GEN_UNTRACKED;         /* not yet in generation 0 */
-	if (type_kind(s, heap_obj_type(obj(s, slot))) == K_INVISIBLE)
+	if (gctypes_kind(&s->tk, heap_obj_type(obj(s, slot))) == GCTYPES_INVISIBLE)
 		return;
 	if (s->pending && !s->seen_safepoint && !s->collecting) {
 		/* trace-format.md: without safe points, deferred work runs
@@ -856,7 +706,7 @@ static void gen_on_free(void *state, uint32_t slot, int to_allocator)
 	if (gobj(s, slot)->gen != GEN_UNTRACKED)
 		list_unlink(s, slot);
 	if (to_allocator && s->count[0] > 0 &&
-	    type_kind(s, heap_obj_type(obj(s, slot))) != K_INVISIBLE)
+	    gctypes_kind(&s->tk, heap_obj_type(obj(s, slot))) != GCTYPES_INVISIBLE)
 		s->count[0]--;
 }
 
@@ -871,7 +721,7 @@ static void gen_on_ref(void *state, uint32_t src, uint32_t dst, int delta)
 	 * CPython never adds items to an existing tuple). It joins
 	 * generation 0; the count does not move (_PyObject_GC_TRACK). */
 	if (gobj(s, src)->gen == GEN_UNTRACKED &&
-	    type_kind(s, heap_obj_type(obj(s, src))) != K_INVISIBLE &&
+	    gctypes_kind(&s->tk, heap_obj_type(obj(s, src))) != GCTYPES_INVISIBLE &&
 	    may_be_tracked(s, dst))
 		list_append(s, 0, src);
 }
@@ -910,6 +760,7 @@ static void *gen_create(const void *params, const struct gc_env *env)
 
 	s->p = *(const struct gen_params *)params;
 	s->env = *env;
+	gctypes_init(&s->tk, &s->p.types, env->types);
 	heap_side_add(env->heap, sizeof *s->objs, (void **)&s->objs);
 	for (uint32_t i = 0; i < GEN_LISTS; i++)
 		s->head[i] = s->tail[i] = HEAP_NONE;
@@ -924,7 +775,7 @@ static void gen_destroy(void *state)
 	if (!s)
 		return;
 	pause_log_free(&s->log);
-	free(s->kinds);
+	gctypes_free(&s->tk);
 	free(s->stack);
 	free(s->members);
 	free(s->garbage);

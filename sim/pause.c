@@ -50,6 +50,27 @@ uint64_t pause_cost(double a, double b, double c, uint64_t examined,
 	return (uint64_t)llround(ns);
 }
 
+uint64_t pause_costs_ns(const struct pause_costs *c, uint64_t examined,
+			uint64_t traversed, int fixed)
+{
+	return pause_cost(c->object_ns, c->ref_ns, fixed ? c->fixed_ns : 0.0,
+			  examined, traversed);
+}
+
+uint64_t pause_mutator_now(const struct gc_clock *clock,
+			   const struct pause_costs *c, uint64_t *last_ns)
+{
+	uint64_t m = 0;
+
+	if (clock)
+		m = clock->timed ? clock->time_ns
+			: (uint64_t)((double)clock->event * c->mutator_ns_per_event + 0.5);
+	if (m < *last_ns)
+		m = *last_ns;
+	*last_ns = m;
+	return m;
+}
+
 uint64_t pause_percentile(const uint64_t *sorted, size_t n, unsigned pct)
 {
 	size_t rank;

@@ -42,6 +42,50 @@ void pause_log_add(struct pause_log *log, const struct gc_pause *p);
 uint64_t pause_cost(double a, double b, double c, uint64_t examined,
 		    uint64_t traversed);
 
+/*
+ * The cost model's and the clock's parameters, which every collector
+ * has: pause = object_ns x examined + ref_ns x traversed + fixed_ns per
+ * collection (docs/gc.md, "Cost model and time"), and the mutator time
+ * of an event when the trace has no `@` times.
+ */
+struct pause_costs {
+	double object_ns;               /* ns per examined object */
+	double ref_ns;                  /* ns per traversed reference */
+	double fixed_ns;                /* ns per collection */
+	double mutator_ns_per_event;    /* ns */
+};
+
+/* The knob-table entries of a struct pause_costs at byte offset OFF of
+ * a policy's parameters. */
+#define PAUSE_COST_KNOBS(OFF) \
+	{ .name = "cost_object_ns", .kind = KNOB_DOUBLE, \
+	  .offset = (OFF) + offsetof(struct pause_costs, object_ns), \
+	  .min = 0, .max = 1000000, .unit = "ns", \
+	  .doc = "pause cost per examined object" }, \
+	{ .name = "cost_ref_ns", .kind = KNOB_DOUBLE, \
+	  .offset = (OFF) + offsetof(struct pause_costs, ref_ns), \
+	  .min = 0, .max = 1000000, .unit = "ns", \
+	  .doc = "pause cost per traversed reference" }, \
+	{ .name = "cost_fixed_ns", .kind = KNOB_DOUBLE, \
+	  .offset = (OFF) + offsetof(struct pause_costs, fixed_ns), \
+	  .min = 0, .max = 1000000000, .unit = "ns", \
+	  .doc = "pause cost per collection" }, \
+	{ .name = "mutator_ns_per_event", .kind = KNOB_DOUBLE, \
+	  .offset = (OFF) + offsetof(struct pause_costs, mutator_ns_per_event), \
+	  .min = 0, .max = 1000000000, .unit = "ns", \
+	  .doc = "mutator time per trace event when the trace has no `@` times" }
+
+/* pause_cost() with c's coefficients; `fixed` is 1 to add fixed_ns. */
+uint64_t pause_costs_ns(const struct pause_costs *c, uint64_t examined,
+			uint64_t traversed, int fixed);
+
+/* The mutator time now (gc.h, struct gc_clock): the `@` time, or event x
+ * mutator_ns_per_event; never below *last_ns (a trace whose first `@`
+ * comes late must not move time backwards), which it updates. clock may
+ * be NULL (time 0). */
+uint64_t pause_mutator_now(const struct gc_clock *clock,
+			   const struct pause_costs *c, uint64_t *last_ns);
+
 /* The nearest-rank percentile of n sorted values: the value of rank
  * ceil(pct/100 * n) (1-based), 0 for n == 0. pct in 1..100. */
 uint64_t pause_percentile(const uint64_t *sorted, size_t n, unsigned pct);

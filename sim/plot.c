@@ -141,13 +141,13 @@ static void series_dat(struct strbuf *sb, const struct series *s)
 static void pauses_dat(struct strbuf *sb, const struct gc_pause *p, size_t n)
 {
 	sb_puts(sb, "# index event start_ns pause_ns generation explicit examined"
-		" traversed unreachable freed\n");
+		" traversed unreachable freed stw_ns\n");
 	for (size_t i = 0; i < n; i++)
 		sb_printf(sb, "%zu %" PRIu64 " %" PRIu64 " %" PRIu64 " %u %u %" PRIu64
-			  " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+			  " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
 			  i + 1, p[i].event + 1, p[i].start_ns, p[i].pause_ns,
 			  p[i].generation, p[i].explicit_, p[i].examined, p[i].traversed,
-			  p[i].unreachable, p[i].freed);
+			  p[i].unreachable, p[i].freed, p[i].stw_ns);
 }
 
 static int cmp_u64(const void *a, const void *b)
