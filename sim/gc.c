@@ -8,6 +8,8 @@
 const struct gc_policy *const gc_policies[] = {
 	&gc_none,
 	&gc_generational,
+	&gc_incremental,
+	&gc_freethreaded,
 	NULL,
 };
 

@@ -200,7 +200,8 @@ struct gc_policy {
 
 enum { GC_SEES_NOT, GC_SEES_BUILTIN, GC_SEES_OTHER };
 
-extern const struct gc_policy gc_none, gc_generational;
+extern const struct gc_policy gc_none, gc_generational, gc_incremental,
+	gc_freethreaded;
 
 /* The compiled-in collector policies, NULL-terminated. */
 extern const struct gc_policy *const gc_policies[];

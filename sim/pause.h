@@ -55,6 +55,14 @@ struct pause_costs {
 	double mutator_ns_per_event;    /* ns */
 };
 
+/* tools/calibrate-gc's fit for CPython 3.13.0 (the cpython-3.13 preset
+ * sets the same) and the mutator default of gc_generational.c: the
+ * defaults of the collectors after 3.13 (3.14.0, 3.13t), for which no
+ * interpreter is at hand to calibrate against (docs/gc.md). */
+#define PAUSE_COSTS_CPYTHON_3_13 \
+	{ .object_ns = 12.98, .ref_ns = 2.25, .fixed_ns = 690.0, \
+	  .mutator_ns_per_event = 15.0 }
+
 /* The knob-table entries of a struct pause_costs at byte offset OFF of
  * a policy's parameters. */
 #define PAUSE_COST_KNOBS(OFF) \

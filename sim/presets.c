@@ -150,6 +150,33 @@ static const struct preset presets[] = {
 	  "{\"base\": \"cpython-3.13\","
 	  " \"summary\": \"CPython 3.13 with PYTHONMALLOC=mimalloc: the bundled mimalloc 2.1.2\","
 	  " \"allocator\": {\"policy\": \"mimalloc\"}}" },
+	{ "cpython-3.13t",
+	  "CPython 3.13t (free-threaded): mimalloc heaps, per-thread free lists, non-generational collector",
+	  /* Objects/obmalloc.c 3.13, Include/internal/pycore_mimalloc.h: the
+	   * free-threaded build allocates through mimalloc only, one heap per
+	   * kind of request. Include/internal/pycore_freelist.h 3.13: the
+	   * same free lists, per thread (_Py_object_freelists_GET); one
+	   * thread here. Python/gc_free_threading.c 3.13: every collection
+	   * examines the whole heap, skipped unless the count grew past
+	   * long_lived_total / 4, and clears the free lists. */
+	  "{\"base\": \"cpython-3.13-mimalloc\","
+	  " \"summary\": \"CPython 3.13t (free-threaded): mimalloc heaps, per-thread free lists, non-generational collector\","
+	  " \"allocator\": {\"heaps\": \"free-threaded\"},"
+	  " \"gc\": {\"policy\": \"freethreaded\"}}" },
+	{ "cpython-3.14.0",
+	  "CPython 3.14.0: the incremental collector (young + an increment of two old spaces)",
+	  /* Python/gc.c 3.14.0: young threshold 2000, scale 10, work_to_do
+	   * -5000; 3.14.1 .. 3.14.4 changed how much an increment does
+	   * (GH-140262, docs/gc.md). */
+	  "{\"base\": \"cpython-3.13\","
+	  " \"summary\": \"CPython 3.14.0: the incremental collector (young + an increment of two old spaces)\","
+	  " \"gc\": {\"policy\": \"incremental\"}}" },
+	{ "cpython-3.14",
+	  "CPython 3.14.5+: the 3.13 generational collector again (gh-142516)",
+	  /* 3.14.5 reverted the incremental collector to 3.13's generational
+	   * one (gh-142516, gh-148726): 2000/10/10, counted at allocation. */
+	  "{\"base\": \"cpython-3.13\","
+	  " \"summary\": \"CPython 3.14.5+: the 3.13 generational collector again (gh-142516)\"}" },
 	{ "malloc",
 	  "CPython 3.11 with PYTHONMALLOC=malloc: every request to the system allocator",
 	  "{\"base\": \"cpython-3.11\","

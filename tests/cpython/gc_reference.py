@@ -179,10 +179,12 @@ class Heap:
     def apply(self, f):
         ev = f[0]
         if ev == "a":
-            o = Obj(int(f[1], 0), f[3] if len(f) > 3 else None, self.serial)
+            rest = [x for x in f[3:] if not x.startswith("^")]
+            o = Obj(int(f[1], 0), rest[0] if rest else None, self.serial)
             self.serial += 1
             self.objs[o.id] = o
             self.gc.on_alloc(o)
+            self.gc.on_root(o)
         elif ev == "f":
             o = self.objs[int(f[1], 0)]
             o.roots = 0
@@ -194,10 +196,13 @@ class Heap:
             delta = 1 if ev == "+" else -1
             if s == 0:
                 d.roots += delta
+                if delta > 0:
+                    self.gc.on_root(d)
             else:
                 src = self.objs[s]
                 if delta > 0:
                     src.out.append(d)
+                    self.gc.on_ref(src, d)
                 else:
                     i = len(src.out) - 1 - src.out[::-1].index(d)
                     del src.out[i]
@@ -208,7 +213,8 @@ class Heap:
             self.gc.safepoint()
         elif ev == "c":
             self.gc.collect(int(f[1], 0) if len(f) > 1 else 2, explicit=True)
-        # `r` and `@` do not concern the collector
+        # `r`, `@` and version 2's k, m, g, h, e lines do not concern the
+        # collector
 
 
 def cdiv(a, b):
@@ -282,10 +288,28 @@ class Incremental:
         self.pending = self.seen_safepoint = self.collecting = False
         self.collections = [0, 0, 0]
         self.collected = [0, 0, 0]
+        self.recent = []            # objects rooted since the last increment
         self.rows = []
         self.event = 0
 
     # -- the runtime's calls --------------------------------------------
+    def on_root(self, o):
+        """The object gained a root reference (`a`, `+ 0 X`): like an
+        object pushed on a frame that mark_stacks will scan."""
+        self.recent.append(o)
+
+    def on_ref(self, src, d):
+        """A container a collection untracked is tracked again when it
+        gains a referent that may be tracked (dicts: MAINTAIN_TRACKING in
+        Objects/dictobject.c; a trace may fill a tuple after a collection
+        untracked it empty): _PyObject_GC_TRACK, young, not visited."""
+        if self.collecting or src.tracked or not is_gc_type(src.type) \
+           or not may_be_tracked(d):
+            return
+        src.tracked = True
+        self.space[src] = self.visited_space ^ 1
+        self.L.append(self.young, src)
+
     def on_alloc(self, o):
         if not is_gc_type(o.type):
             return
@@ -361,15 +385,24 @@ class Incremental:
                 n += self.visit_add(d, reachable, vis)
         return n
 
-    def mark_from_roots(self):
-        """mark_global_roots + mark_stacks: objects with a root reference
-        that are not yet visited, then everything they reach."""
+    def mark_from_roots(self, start):
+        """mark_global_roots + mark_stacks. At the start of a scavenge
+        (start): every object with a root reference, in the young list's
+        order then the pending space's; later (mark_stacks scans only the
+        frames pushed since the last increment): the objects that gained a
+        root since the last increment and still hold one, in the order
+        they gained it. Those not yet visited, and everything they reach,
+        move to the visited space."""
         vis = self.visited_space
         visited = self.old[vis]
         reachable = self.L.new("reachable")
         n = 0
-        cands = [o for lst in (self.young, self.old[vis ^ 1]) for o in self.L.items(lst)
-                 if o.roots > 0]
+        if start:
+            cands = [o for lst in (self.young, self.old[vis ^ 1])
+                     for o in self.L.items(lst) if o.roots > 0]
+        else:
+            cands = [o for o in self.recent if not o.dead and o.roots > 0]
+        self.recent = []
         for o in cands:
             n += self.visit_add(o, reachable, vis)
         return n + self.mark_all_reachable(reachable, visited, vis)
@@ -426,7 +459,7 @@ class Incremental:
         self.work_to_do += self.assess_work_to_do()
         self.untrack_tuples(self.young)
         if self.phase == "mark":
-            marked = self.mark_from_roots()
+            marked = self.mark_from_roots(True)
             self.work_to_do -= marked           # in mark_at_start
             self.phase = "collect"
             self.work_to_do -= marked           # and again in the caller
@@ -434,7 +467,8 @@ class Incremental:
             return
         vis = self.visited_space
         not_visited, visited = self.old[vis ^ 1], self.old[vis]
-        self.work_to_do -= self.mark_from_roots()
+        marked = self.mark_from_roots(False)
+        self.work_to_do -= marked
         inc = self.L.new("increment")
         self.set_space(self.young, vis)
         self.L.merge(self.young, inc)
@@ -457,7 +491,8 @@ class Incremental:
         self.work_to_do -= size
         self.collections[1] += 1
         self.collected[1] += unreach
-        self.rows.append((self.event, 1, int(explicit), size, unreach, freed, "collect"))
+        self.rows.append((self.event, 1, int(explicit), marked + size, unreach, freed,
+                          "collect"))
         if self.L.empty(not_visited):
             self.completed_scavenge()
 
@@ -469,6 +504,7 @@ class Incremental:
         self.set_space(pending, vis)
         self.young_count = 0
         self.L.merge(pending, visited)
+        self.recent = []
         examined = self.L.size(visited)
         unreach, freed = self.collect_region(visited, visited)
         self.young_count = 0
@@ -489,9 +525,8 @@ class FreeThreaded:
     LOCAL = 512                 # LOCAL_ALLOC_COUNT_THRESHOLD
 
     def __init__(self):
-        self.tracked = {}       # object -> None, in creation order
+        self.objs = {}          # every GC object -> None, in creation order
         self.count = 0          # generations[0].count
-        self.gen1_count = 0
         self.alloc_count = 0    # the thread's buffered count
         self.threshold0, self.threshold1 = 2000, 10
         self.long_lived_total = 0
@@ -506,6 +541,16 @@ class FreeThreaded:
             return False
         return self.count > self.long_lived_total // 4 or self.threshold1 == 0
 
+    def on_root(self, o):
+        pass
+
+    def on_ref(self, src, d):
+        """MAINTAIN_TRACKING (as Incremental.on_ref): the object keeps its
+        place in the heap walk, which is its block's, not its tracking's."""
+        if not self.collecting and not src.tracked and is_gc_type(src.type) \
+           and may_be_tracked(d):
+            src.tracked = True
+
     def on_alloc(self, o):
         if not is_gc_type(o.type):
             return
@@ -519,14 +564,13 @@ class FreeThreaded:
             if self.should_collect() and not self.collecting:
                 self.pending = True
         o.tracked = True
-        self.tracked[o] = None
+        self.objs[o] = None
 
     def on_free(self, o):
         if not is_gc_type(o.type):
             return
-        if o.tracked:
-            del self.tracked[o]
-            o.tracked = False
+        del self.objs[o]
+        o.tracked = False
         self.alloc_count -= 1           # record_deallocation
         if self.alloc_count <= -self.LOCAL:
             self.count += self.alloc_count
@@ -551,15 +595,14 @@ class FreeThreaded:
             self.collecting = False
 
     def collect_all(self, gen, explicit):
-        if gen + 1 < 3:
-            self.gen1_count += 1 if gen == 0 else 0
         self.count = 0
-        # update_refs: untrack tuples and dicts as the walk meets them
+        # update_refs walks the heap (here: creation order) and untracks
+        # tuples and dicts as it meets them
         members = []
-        for o in list(self.tracked):
-            if o.type == "tuple" and tuple_untrackable(o) or \
-               o.type == "dict" and all(not may_be_tracked(d) for d in o.out):
-                del self.tracked[o]
+        for o in list(self.objs):
+            if not o.tracked:
+                continue
+            if o.type in ("tuple", "dict") and all(not may_be_tracked(d) for d in o.out):
                 o.tracked = False
                 continue
             members.append(o)
@@ -582,16 +625,11 @@ class FreeThreaded:
                         if d in inset and d not in reach:
                             reach.add(d)
                             stack.append(d)
+        # scan_heap_visitor pushes the unreachable on a worklist (a stack):
+        # delete_garbage pops them, last found first
         garbage = [m for m in members if m not in reach]
         self.long_lived_total = examined - len(garbage)
-        for g in garbage:
-            del self.tracked[g]
-            g.tracked = False
-        freed = self.heap.release(garbage)
-        for g in garbage:               # survived its clearing
-            if not g.dead:
-                g.tracked = True
-                self.tracked[g] = None
+        freed = self.heap.release(garbage[::-1])
         self.collections[gen] += 1
         self.collected[gen] += len(garbage)
         self.rows.append((self.event, gen, int(explicit), examined, len(garbage), freed,
