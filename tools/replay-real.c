@@ -6,7 +6,16 @@
  *
  * usage: replay-real [--lib glibc|jemalloc|tcmalloc|mimalloc] [--every N]
  *                    [--at N[,N...]] [--layout] [--touch all|first|none]
- *                    FILE|-
+ *                    FILE|-|--stream
+ *
+ * --stream is the child of memsim's real: policies (sim/alloc_real.c):
+ * instead of a trace it reads the binary records of sim/real_proto.h on
+ * stdin (the calls the simulated heap makes, each with its trace event)
+ * and answers a `point` line for each REAL_SAMPLE and the `end` line for
+ * REAL_END on stdout; --every N then only measures (for the peaks) and
+ * the end line adds the 1-based event of each peak (peak_footprint_event,
+ * peak_mapped_event, peak_rss_event). End of input before REAL_END
+ * exits 0 quietly (memsim stopped early).
  *
  * Reads a memsim text trace (docs/trace-format.md, version 1 or 2) and
  * performs each `a ID SIZE` as malloc(SIZE), `f ID` as free and `r ID
@@ -30,8 +39,9 @@
  *   chunk OFF SIZE P   glibc with --layout, at the end: every chunk of the
  *                      brk heap from its start, P its PREV_INUSE bit;
  *                      then `top OFF SIZE`
- *   end ...            calls, the measures at the end, the peaks, ns and
- *                      the process's peak RSS (getrusage, everything)
+ *   end ...            calls, the measures at the end, the peaks, ns,
+ *                      cpu_ns (user + system) and the process's peak RSS
+ *                      (getrusage, everything)
  * The measures: `mapped` and `rss`, the bytes and resident bytes of the
  * process's anonymous memory (the brk heap and nameless mappings, from
  * /proc/self/smaps) less this program's own tables; with glibc also less
@@ -75,6 +85,7 @@
 #include <unistd.h>
 
 #include "decimal.h"
+#include "real_proto.h"
 
 #define PAGE 4096u
 #define INBUF (1u << 20)          /* bytes read at once */
@@ -250,39 +261,20 @@ static void del(struct entry *e)
 
 /* ---- the libraries ------------------------------------------------------ */
 
-enum lib { LIB_GLIBC, LIB_JEMALLOC, LIB_TCMALLOC, LIB_MIMALLOC, LIB_COUNT_ };
-
-static const struct libinfo {
-	const char *name, *soname, *package, *probe;
-} libs[LIB_COUNT_] = {
-	{ "glibc", NULL, "libc6", "mallinfo2" },
-	{ "jemalloc", "libjemalloc.so.2", "libjemalloc2", "mallctl" },
-	{ "tcmalloc", "libtcmalloc_minimal.so.4", "libtcmalloc-minimal4",
-	  "MallocExtension_GetNumericProperty" },
-	{ "mimalloc", "libmimalloc.so.2", "libmimalloc2.0", "mi_process_info" },
-};
-
-/* Where Debian puts shared libraries (ld.so's default search path). */
-static const char *const libdirs[] = {
-	"/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu",
-	"/usr/lib/aarch64-linux-gnu", "/lib/aarch64-linux-gnu",
-	"/usr/local/lib", "/usr/lib", "/lib", NULL,
-};
-
-static enum lib lib;
+static int lib;                  /* enum real_lib */
 static void *probe;               /* the library's statistics entry point */
 
 static void missing(void)
 {
 	flush();
 	put("replay-real: real:");
-	put(libs[lib].name);
+	put(real_libs[lib].name);
 	put(": ");
-	put(libs[lib].soname);
+	put(real_libs[lib].soname);
 	put(" is not installed (Debian package ");
-	put(libs[lib].package);
+	put(real_libs[lib].package);
 	put(": apt-get install ");
-	put(libs[lib].package);
+	put(real_libs[lib].package);
 	put(")\n");
 	if (write(2, out, outlen) < 0)
 		_exit(78);
@@ -295,26 +287,26 @@ static void load_library(char **argv)
 {
 	char path[512];
 
-	if (lib == LIB_GLIBC)
+	if (lib == REAL_GLIBC)
 		return;
 	if (getenv("REPLAY_REAL_PRELOADED")) {
-		probe = dlsym(RTLD_DEFAULT, libs[lib].probe);
+		probe = dlsym(RTLD_DEFAULT, real_libs[lib].probe);
 		if (!probe)
 			missing();
 		return;
 	}
-	const char *only = getenv("REPLAY_REAL_LIBDIR");
+	const char *only = getenv(REAL_LIBDIR_ENV);
 	const char *const one[] = { only, NULL };
-	const char *const *dirs = only ? one : libdirs;
+	const char *const *dirs = only ? one : real_libdirs;
 
 	for (int k = 0; dirs[k]; k++) {
 		size_t n = strlen(dirs[k]);
 
-		if (n + strlen(libs[lib].soname) + 2 > sizeof path)
+		if (n + strlen(real_libs[lib].soname) + 2 > sizeof path)
 			continue;
 		memcpy(path, dirs[k], n);
 		path[n] = '/';
-		memcpy(path + n + 1, libs[lib].soname, strlen(libs[lib].soname) + 1);
+		memcpy(path + n + 1, real_libs[lib].soname, strlen(real_libs[lib].soname) + 1);
 		if (access(path, R_OK) == 0) {  /* path: found in dirs[k] */
 			setenv("LD_PRELOAD", path, 1);
 			setenv("REPLAY_REAL_PRELOADED", "1", 1);
@@ -335,7 +327,7 @@ static uint64_t mmapped_size(const char *p)
 {
 	uint64_t head;
 
-	if (lib != LIB_GLIBC)
+	if (lib != REAL_GLIBC)
 		return 0;
 	memcpy(&head, (const char *)((uintptr_t)p - 8), sizeof head);
 	return (head & 2) ? head & ~(uint64_t)7 : 0;
@@ -480,25 +472,41 @@ static void mimalloc_fields(void)
 	kv("mi.peak_commit", pcom);
 }
 
-/* The measures after a call (or at the end). */
-static void fields(void)
+/* The event (1-based, --stream) of the call being replayed, and of each
+ * peak. */
+static uint64_t cur_event, peak_event, peak_mapped_event, peak_rss_event;
+
+/* The anonymous memory now, less the base with glibc; notes the peaks. */
+static struct anon measure(void)
 {
 	struct anon m = anon_memory();
 
-	if (lib == LIB_GLIBC) {   /* the loader's and libc's data, no malloc yet */
+	if (lib == REAL_GLIBC) {   /* the loader's and libc's data, no malloc yet */
 		m.mapped = m.mapped > base.mapped ? m.mapped - base.mapped : 0;
 		m.rss = m.rss > base.rss ? m.rss - base.rss : 0;
 	}
-	if (m.mapped > peak_mapped)
+	if (m.mapped > peak_mapped) {
 		peak_mapped = m.mapped;
-	if (m.rss > peak_rss)
+		peak_mapped_event = cur_event;
+	}
+	if (m.rss > peak_rss) {
 		peak_rss = m.rss;
+		peak_rss_event = cur_event;
+	}
+	return m;
+}
+
+/* The measures after a call (or at the end). */
+static void fields(void)
+{
+	struct anon m = measure();
+
 	kv("mapped", m.mapped);
 	kv("rss", m.rss);
 	switch (lib) {
-	case LIB_GLIBC: glibc_fields(&m); break;
-	case LIB_JEMALLOC: jemalloc_fields(); break;
-	case LIB_TCMALLOC: tcmalloc_fields(); break;
+	case REAL_GLIBC: glibc_fields(&m); break;
+	case REAL_JEMALLOC: jemalloc_fields(); break;
+	case REAL_TCMALLOC: tcmalloc_fields(); break;
 	default: mimalloc_fields(); break;
 	}
 }
@@ -600,6 +608,7 @@ struct opts {
 	uint64_t at[MAX_AT];
 	int nat;
 	int layout;
+	int stream;             /* --stream: records on stdin (below) */
 	enum touch touch;
 };
 
@@ -615,12 +624,106 @@ static int is_point(const struct opts *o, uint64_t call)
 
 static uint64_t calls, peak;
 
+/* A failed malloc/realloc: says which call (and event with --stream). */
+static void call_failed(const char *what, uint64_t size)
+{
+	char b[3][DECIMAL_U64_MAX + 1];
+
+	*decimal_put_u64(b[0], size) = 0;
+	*decimal_put_u64(b[1], calls + 1) = 0;
+	*decimal_put_u64(b[2], cur_event) = 0;
+	flush();
+	put("replay-real: ");
+	put(what);
+	put(" of ");
+	put(b[0]);
+	put(" bytes failed (call ");
+	put(b[1]);
+	if (cur_event) {
+		put(", trace event ");
+		put(b[2]);
+	}
+	put("): out of memory\n");
+	if (write(2, out, outlen) < 0)
+		_exit(71);
+	_exit(71);
+}
+
+static void call_alloc(const struct opts *o, uint64_t id, uint64_t size,
+		       const char *line, size_t len)
+{
+	struct entry *e;
+
+	if ((used + 1) * 2 > mask + 1)
+		grow();
+	e = find(id);
+	if (e->id)
+		bad(line, len, "ID is already live");
+	e->p = malloc(size);
+	if (!e->p)
+		call_failed("malloc", size);
+	e->id = id;
+	e->size = size;
+	used++;
+	mmapped += mmapped_size(e->p);
+	touch(e->p, 0, size, o->touch);
+}
+
+static void call_free(uint64_t id, const char *line, size_t len)
+{
+	struct entry *e = find(id);
+
+	if (!e->id)
+		bad(line, len, "ID is not live");
+	mmapped -= mmapped_size(e->p);
+	free(e->p);
+	del(e);
+}
+
+static void call_realloc(const struct opts *o, uint64_t id, uint64_t size,
+			 const char *line, size_t len)
+{
+	struct entry *e = find(id);
+
+	if (!e->id)
+		bad(line, len, "ID is not live");
+	mmapped -= mmapped_size(e->p);
+	e->p = realloc(e->p, size ? size : 1);
+	if (!e->p)
+		call_failed("realloc", size ? size : 1);
+	mmapped += mmapped_size(e->p);
+	touch(e->p, e->size, size, o->touch);
+	e->size = size;
+}
+
+/* After each call: the exact footprint peak (glibc), the points. */
+static void after_call(const struct opts *o)
+{
+	calls++;
+	uint64_t fp = heap_bytes() + mmapped;
+
+	if (fp > peak) {
+		peak = fp;
+		peak_event = cur_event;
+	}
+	if (o->stream) {
+		if (o->every && calls % o->every == 0)
+			(void)measure();
+		return;
+	}
+	if (is_point(o, calls)) {
+		put("point");
+		kv("call", calls);
+		fields();
+		put("\n");
+	}
+}
+
 /* One line (without its newline). */
 static void event(const struct opts *o, const char *line, size_t len)
 {
 	const char *s = line + 1, *end = line + len;
 	uint64_t id, size;
-	struct entry *e;
 
 	if (len == 0 || line[0] == '#' || (len == 1 && line[0] == '\r'))
 		return;
@@ -630,43 +733,17 @@ static void event(const struct opts *o, const char *line, size_t len)
 	case 'a':
 		if (field(&s, end, &id) || field(&s, end, &size))
 			bad(line, len, "malformed a line");
-		if ((used + 1) * 2 > mask + 1)
-			grow();
-		e = find(id);
-		if (e->id)
-			bad(line, len, "ID is already live");
-		e->p = malloc(size);
-		if (!e->p)
-			die(71, "malloc failed", NULL, NULL);
-		e->id = id;
-		e->size = size;
-		used++;
-		mmapped += mmapped_size(e->p);
-		touch(e->p, 0, size, o->touch);
+		call_alloc(o, id, size, line, len);
 		break;
 	case 'f':
 		if (field(&s, end, &id))
 			bad(line, len, "malformed f line");
-		e = find(id);
-		if (!e->id)
-			bad(line, len, "ID is not live");
-		mmapped -= mmapped_size(e->p);
-		free(e->p);
-		del(e);
+		call_free(id, line, len);
 		break;
 	case 'r':
 		if (field(&s, end, &id) || field(&s, end, &size))
 			bad(line, len, "malformed r line");
-		e = find(id);
-		if (!e->id)
-			bad(line, len, "ID is not live");
-		mmapped -= mmapped_size(e->p);
-		e->p = realloc(e->p, size ? size : 1);
-		if (!e->p)
-			die(71, "realloc failed", NULL, NULL);
-		mmapped += mmapped_size(e->p);
-		touch(e->p, e->size, size, o->touch);
-		e->size = size;
+		call_realloc(o, id, size, line, len);
 		break;
 	case '+':
 	case '-':
@@ -678,24 +755,14 @@ static void event(const struct opts *o, const char *line, size_t len)
 	default:
 		bad(line, len, "unknown event");
 	}
-	calls++;
-	uint64_t fp = heap_bytes() + mmapped;
-
-	if (fp > peak)
-		peak = fp;
-	if (is_point(o, calls)) {
-		put("point");
-		kv("call", calls);
-		fields();
-		put("\n");
-	}
+	after_call(o);
 }
 
 static void usage(void)
 {
 	die(64, "usage: replay-real [--lib glibc|jemalloc|tcmalloc|mimalloc] "
 	    "[--every N] [--at N[,N...]] [--layout] "
-	    "[--touch all|first|none] FILE|-", NULL, NULL);
+	    "[--touch all|first|none] FILE|-|--stream", NULL, NULL);
 }
 
 static uint64_t number_arg(const char *s)
@@ -719,12 +786,14 @@ static void parse_args(int argc, char **argv, struct opts *o)
 
 		if (!strcmp(a, "--layout")) {
 			o->layout = 1;
+		} else if (!strcmp(a, "--stream")) {
+			o->stream = 1;
 		} else if (!strcmp(a, "--lib") && i + 1 < argc) {
 			const char *n = argv[++i];
 
-			for (lib = 0; lib < LIB_COUNT_ && strcmp(libs[lib].name, n); lib++)
+			for (lib = 0; lib < REAL_LIBS_ && strcmp(real_libs[lib].name, n); lib++)
 				;
-			if (lib == LIB_COUNT_)
+			if (lib == REAL_LIBS_)
 				usage();
 		} else if (!strcmp(a, "--every") && i + 1 < argc) {
 			o->every = number_arg(argv[++i]);
@@ -751,7 +820,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			usage();
 		}
 	}
-	if (i + 1 != argc)
+	if (o->stream && i == argc) {
+		path = "(memsim's stream)";
+		return;
+	}
+	if (i + 1 != argc || o->stream)
 		usage();
 	path = argv[i];
 }
@@ -792,32 +865,17 @@ static void replay(int fd, const struct opts *o)
 	}
 }
 
-int main(int argc, char **argv)
-{
-	struct opts o = { .touch = TOUCH_ALL };
-	struct timespec t0, t1;
-	struct rusage ru;
-	int fd;
+static struct timespec t0;
 
-	out = map(OUTBUF);
-	parse_args(argc, argv, &o);
-	load_library(argv);
-	smaps = map(SMAPS_BUF);
-	heap_base = sbrk(0);
-	if (lib == LIB_GLIBC && (mallinfo2().arena != 0 || (uintptr_t)heap_base % PAGE))
-		die(70, "the heap is not fresh at start", NULL, NULL);
-	fd = strcmp(path, "-") ? open(path, O_RDONLY) : 0;
-	if (fd < 0)
-		die(66, "cannot open ", path, NULL);
-	mask = 1023;
-	tab = map((mask + 1) * sizeof *tab);
-	base = anon_memory();
-	base.heap_rss = 0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	replay(fd, &o);
+/* The `end` line: the measures at the end, the peaks and the costs. */
+static void end_line(const struct opts *o)
+{
+	struct timespec t1;
+	struct rusage ru;
+
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	getrusage(RUSAGE_SELF, &ru);
-	if (o.layout && lib == LIB_GLIBC)
+	if (o->layout && lib == REAL_GLIBC)
 		layout();
 	uint64_t ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
 		      (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
@@ -827,14 +885,122 @@ int main(int argc, char **argv)
 	fields();
 	kv("peak_mapped", peak_mapped);
 	kv("peak_rss", peak_rss);
-	if (lib == LIB_GLIBC)
+	if (lib == REAL_GLIBC)
 		kv("peak_footprint", peak);
+	if (o->stream) {
+		if (lib == REAL_GLIBC)
+			kv("peak_footprint_event", peak_event);
+		kv("peak_mapped_event", peak_mapped_event);
+		kv("peak_rss_event", peak_rss_event);
+	}
 	kv("base_mapped", base.mapped);
 	kv("base_rss", base.rss);
 	kv("live_blocks", used);
 	kv("ns", ns);
+	kv("cpu_ns", (uint64_t)ru.ru_utime.tv_sec * 1000000000u +
+		     (uint64_t)ru.ru_utime.tv_usec * 1000u +
+		     (uint64_t)ru.ru_stime.tv_sec * 1000000000u +
+		     (uint64_t)ru.ru_stime.tv_usec * 1000u);
 	kv("process_peak_rss", (uint64_t)ru.ru_maxrss * 1024u);
 	put("\n");
 	flush();
+}
+
+/* One record of the stream; 1 after REAL_END. */
+static int stream_record(const struct opts *o, const struct real_rec *r)
+{
+	static const char what[] = "a record of memsim's real: policy";
+
+	cur_event = r->op_event & REAL_EVENT_MASK;
+	lineno = cur_event;
+	switch (r->op_event >> REAL_OP_SHIFT) {
+	case REAL_ALLOC:
+		call_alloc(o, r->id, r->size, what, sizeof what - 1);
+		break;
+	case REAL_FREE:
+		call_free(r->id, what, sizeof what - 1);
+		break;
+	case REAL_REALLOC:
+		call_realloc(o, r->id, r->size, what, sizeof what - 1);
+		break;
+	case REAL_SAMPLE:
+		put("point");
+		kv("call", calls);
+		kv("event", cur_event);
+		fields();
+		put("\n");
+		flush();
+		return 0;
+	case REAL_END:
+		end_line(o);
+		return 1;
+	default:
+		die(70, "unknown record from memsim", NULL, NULL);
+	}
+	after_call(o);
+	return 0;
+}
+
+/*
+ * --stream: the records of sim/real_proto.h on stdin, answers on stdout.
+ * End of input before REAL_END means memsim stopped early: exit 0 quietly.
+ */
+static void stream(const struct opts *o)
+{
+	size_t cap = (INBUF / sizeof(struct real_rec)) * sizeof(struct real_rec);
+	char *buf = map(cap);
+	size_t have = 0;
+
+	for (;;) {
+		ssize_t n = read(0, buf + have, cap - have);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die(66, "cannot read the stream from memsim", NULL, NULL);
+		if (n == 0)
+			_exit(0);
+		have += (size_t)n;
+		size_t k = 0;
+
+		for (; k + sizeof(struct real_rec) <= have; k += sizeof(struct real_rec)) {
+			struct real_rec r;
+
+			memcpy(&r, buf + k, sizeof r);
+			if (stream_record(o, &r))
+				return;
+		}
+		memmove(buf, buf + k, have - k);
+		have -= k;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .touch = TOUCH_ALL };
+	int fd = 0;
+
+	out = map(OUTBUF);
+	parse_args(argc, argv, &o);
+	load_library(argv);
+	smaps = map(SMAPS_BUF);
+	heap_base = sbrk(0);
+	if (lib == REAL_GLIBC && (mallinfo2().arena != 0 || (uintptr_t)heap_base % PAGE))
+		die(70, "the heap is not fresh at start", NULL, NULL);
+	if (!o.stream)
+		fd = strcmp(path, "-") ? open(path, O_RDONLY) : 0;
+	if (fd < 0)
+		die(66, "cannot open ", path, NULL);
+	mask = 1023;
+	tab = map((mask + 1) * sizeof *tab);
+	base = anon_memory();
+	base.heap_rss = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (o.stream) {
+		stream(&o);
+		return 0;
+	}
+	replay(fd, &o);
+	end_line(&o);
 	return 0;
 }

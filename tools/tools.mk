@@ -1,11 +1,18 @@
 # tools/tools.mk - small C tools built with the simulator.
 TOOLS_BINS := $(O)/tools/gen-bench $(O)/tools/gen-scenario $(O)/tools/replay-real
 
-tools: $(TOOLS_BINS)
+tools: $(TOOLS_BINS) $(dir $(MEMSIM))replay-real
+
+# The real: policies start replay-real from the directory of the memsim
+# binary that runs them (sim/alloc_real.c), so it is copied there.
+REAL_CHILD := $(dir $(MEMSIM))replay-real
+$(REAL_CHILD): $(O)/tools/replay-real
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 # replay-real measures the real C library's malloc: it is built without
 # sanitizers in every BUILD (ASan would replace malloc), like memrec.
-$(O)/tools/replay-real: tools/replay-real.c sim/decimal.h
+$(O)/tools/replay-real: tools/replay-real.c sim/decimal.h sim/real_proto.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) -O2 -g $(CFLAGS) -Isim -o $@ $<
 
