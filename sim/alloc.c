@@ -8,11 +8,13 @@
 extern const struct alloc_policy alloc_pymalloc;
 extern const struct alloc_policy alloc_ptmalloc;
 extern const struct alloc_policy alloc_mimalloc;
+extern const struct alloc_policy alloc_real;
 
 const struct alloc_policy *const alloc_policies[] = {
 	&alloc_pymalloc,
 	&alloc_ptmalloc,
 	&alloc_mimalloc,
+	&alloc_real,
 	NULL,
 };
 

@@ -68,6 +68,13 @@ struct alloc_sink {
 		      size_t ncols, const uint64_t *cells, size_t nrows);
 };
 
+/* Peaks an allocator measured itself (the real: policies), with the
+ * 1-based event after which each was seen (0: not measured). */
+struct alloc_peaks {
+	uint64_t footprint, footprint_event;
+	uint64_t rss, rss_event;
+};
+
 /* A running allocator: its policy and its state. */
 struct alloc_inst {
 	const struct alloc_policy *policy;
@@ -137,6 +144,19 @@ struct alloc_policy {
 	 * timed 0 while the trace has none), for time-based rules such as
 	 * mimalloc's delayed purging. */
 	void (*tick)(void *state, uint64_t event, uint64_t time_ns, int timed);
+
+	/* Optional (NULL: the figures are modelled, always current): for a
+	 * policy that measures something outside memsim (alloc_real.c),
+	 * take a measurement now, so stats() is current: at the engine's
+	 * sample points, and with final 1 once at the end. */
+	void (*sync)(void *state, int final);
+	/* Optional: 0, or the exit status (sysexits) of a failure outside
+	 * the model (the real allocator's process died) with a message;
+	 * the run then stops with it and reports no numbers. */
+	int (*fault)(void *state, char *msg, size_t msglen);
+	/* Optional: the peaks the policy measured itself, more exact than
+	 * stats() read after each event (valid after sync(final 1)). */
+	void (*peaks)(void *state, struct alloc_peaks *out);
 
 	/* System allocators only: map `bytes` (a multiple of the page) of
 	 * fresh zero pages; unmap them. NULL in other policies. */

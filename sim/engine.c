@@ -126,6 +126,8 @@ static void lane_record(const struct lane *l, int final)
 	const struct gc_pause *p;
 	size_t np;
 
+	if (!final)
+		runtime_sync(l->rt);    /* a real: policy measures here */
 	runtime_now(l->rt, &now);
 	p = runtime_pauses(l->rt, &np);
 	if (final)
@@ -415,20 +417,36 @@ static void warn_inert(struct engine_run *out, const struct typetab *types)
 		     "act on, and collectors see no untyped object");
 }
 
-static void finish(struct engine_run *out, const struct pipeline *p,
-		   struct trace_reader *r)
+/* Ends every lane; 0, or the first lane's failure at the end (a real:
+ * policy's process that died), located at the trace's last event. */
+static int finish(struct engine_run *out, const struct pipeline *p,
+		  struct trace_reader *r, struct ms_error *err)
 {
+	int status = 0;
+
 	for (size_t i = 0; i < p->nlanes; i++) {
 		const struct lane *l = &p->lanes[i];
+		struct ms_error e;
 
-		runtime_finish(l->rt);
+		ms_error_clear(&e);
+		if (runtime_finish(l->rt, &e) != 0) {
+			if (!status) {
+				*err = e;
+				trace_locate(r, err);
+				status = e.code;
+			}
+			continue;
+		}
 		if (l->series)
 			lane_record(l, 1);
 	}
+	if (status)
+		return status;
 	out->trace = xstrdup(trace_name(r));
 	out->metadata = trace_metadata(r) ? xstrdup(trace_metadata(r)) : NULL;
 	out->events = trace_event_count(r);
 	warn_inert(out, trace_types(r));
+	return 0;
 }
 
 static void lanes_create(struct pipeline *p, struct engine_run *out,
@@ -495,7 +513,7 @@ int engine_replay_opts(const char *path, struct policy *const *policies,
 		run_inline(&p, &rd, BATCH_EVENTS);
 	status = outcome(&p, &rd, path, from_stdin, err);
 	if (status == 0)
-		finish(out, &p, rd.r);
+		status = finish(out, &p, rd.r, err);
 	free(p.lanes);
 	out->reader = rd.r;
 	if (status != 0)

@@ -295,7 +295,14 @@ static void memory_gp(struct strbuf *sb, const char *name, const char *slug,
 		sb_printf(sb, "'data/%s.p%zu.series.dat' using %s:($7/U) with lines"
 			  " lw %.1f dt %zu lc rgb '%s' title ", slug, i + 1, x_expr(timed),
 			  i == 0 ? 3.0 : 2.0, i % 5 + 1, gp_colors[i % GP_NCOLORS]);
-		gp_str(sb, runtime_policy(run->rt[i])->name);
+		if (runtime_measured(run->rt[i])) {
+			char t[300];
+
+			snprintf(t, sizeof t, "%s (measured)", runtime_policy(run->rt[i])->name);
+			gp_str(sb, t);
+		} else {
+			gp_str(sb, runtime_policy(run->rt[i])->name);
+		}
 		sb_puts(sb, ", \\\n     ");
 	}
 	/* Live bytes do not depend on the allocator; a collector that

@@ -773,7 +773,8 @@ static int parse_override(const char *spec, const char **sp,
 
 int policy_spec_parse(const char *spec, struct policy_spec *out, struct ms_error *err)
 {
-	const char *colon = strchr(spec, ':'), *s;
+	/* real:LIB names one preset: its ':' is part of the name. */
+	const char *colon = strchr(strncmp(spec, "real:", 5) ? spec : spec + 5, ':'), *s;
 
 	memset(out, 0, sizeof *out);
 	out->base = dup_range(spec, colon ? colon : spec + strlen(spec));

@@ -182,6 +182,29 @@ static const struct preset presets[] = {
 	  "{\"base\": \"cpython-3.11\","
 	  " \"summary\": \"CPython 3.11 with PYTHONMALLOC=malloc: every request to the system allocator\","
 	  " \"allocator\": {\"policy\": \"glibc\"}}" },
+	/* The real allocators (sim/alloc_real.c): `malloc`'s free lists and
+	 * collector, so the calls are those the glibc model gets, replayed
+	 * in a child process on the library and measured there. */
+	{ "real:glibc",
+	  "measured: the malloc preset's calls on this machine's real glibc",
+	  "{\"base\": \"malloc\","
+	  " \"summary\": \"measured: the malloc preset's calls on this machine's real glibc\","
+	  " \"allocator\": {\"policy\": \"real\", \"lib\": \"glibc\"}}" },
+	{ "real:jemalloc",
+	  "measured: the malloc preset's calls on Debian's jemalloc (libjemalloc2)",
+	  "{\"base\": \"malloc\","
+	  " \"summary\": \"measured: the malloc preset's calls on Debian's jemalloc (libjemalloc2)\","
+	  " \"allocator\": {\"policy\": \"real\", \"lib\": \"jemalloc\"}}" },
+	{ "real:tcmalloc",
+	  "measured: the malloc preset's calls on Debian's tcmalloc (libtcmalloc-minimal4)",
+	  "{\"base\": \"malloc\","
+	  " \"summary\": \"measured: the malloc preset's calls on Debian's tcmalloc (libtcmalloc-minimal4)\","
+	  " \"allocator\": {\"policy\": \"real\", \"lib\": \"tcmalloc\"}}" },
+	{ "real:mimalloc",
+	  "measured: the malloc preset's calls on Debian's mimalloc (libmimalloc2.0)",
+	  "{\"base\": \"malloc\","
+	  " \"summary\": \"measured: the malloc preset's calls on Debian's mimalloc (libmimalloc2.0)\","
+	  " \"allocator\": {\"policy\": \"real\", \"lib\": \"mimalloc\"}}" },
 };
 #define NPRESETS (sizeof presets / sizeof presets[0])
 

@@ -73,7 +73,7 @@ void report_csv(struct strbuf *sb, const struct engine_run *runs, size_t n,
 			column(sb, "vs_baseline.percent.", m);
 		}
 	}
-	sb_putc(sb, '\n');
+	sb_puts(sb, ",measured\n");
 	for (size_t t = 0; t < n; t++) {
 		size_t base = report_baseline(&runs[t], opts);
 		double b[STATS_COUNT_];
@@ -92,7 +92,7 @@ void report_csv(struct strbuf *sb, const struct engine_run *runs, size_t n,
 										 : ",%.0f", v[m]);
 			if (with_base)
 				deltas(sb, v, base != SIZE_MAX && i != base ? b : NULL);
-			sb_putc(sb, '\n');
+			sb_printf(sb, ",%d\n", runtime_measured(runs[t].rt[i]));
 		}
 	}
 }

@@ -122,6 +122,7 @@ static cJSON *policy_json(const struct runtime *rt)
 
 	cJSON_AddStringToObject(o, "name", p->name);
 	cJSON_AddStringToObject(o, "summary", p->summary);
+	cJSON_AddBoolToObject(o, "measured", runtime_measured(rt));
 	runtime_metrics(rt, v);
 	cJSON_AddStringToObject(group_of(o, "freelists"), "mode",
 				p->part[POLICY_FREELISTS].impl.name);

@@ -141,6 +141,17 @@ static void header(struct strbuf *sb, const struct engine_run *run, size_t first
 		}
 	}
 	sb_putc(sb, '\n');
+	for (size_t i = first; i < first + count; i++)
+		if (runtime_measured(run->rt[i]))
+			break;
+		else if (i + 1 == first + count)
+			return;
+	/* A real: column is a measurement: say which are. */
+	sb_printf(sb, "%-*s", REPORT_LABEL_WIDTH, "");
+	for (size_t i = first; i < first + count; i++)
+		sb_printf(sb, "%*s", REPORT_COL_WIDTH,
+			  runtime_measured(run->rt[i]) ? "(measured)" : "(model)");
+	sb_putc(sb, '\n');
 }
 
 static void block(struct strbuf *sb, const struct engine_run *run, size_t first,

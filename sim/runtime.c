@@ -267,6 +267,15 @@ static void measure(struct runtime *rt)
 	stats_frag_step(&rt->frag_events, live, s->footprint, 1.0);
 }
 
+/* A failure outside the model (alloc.h, fault) as the run's error. */
+static int alloc_fault(const struct runtime *rt, struct ms_error *err)
+{
+	char msg[sizeof err->msg];
+	int code = rt->top.policy->fault(rt->top.state, msg, sizeof msg);
+
+	return code ? ms_error_set(err, code, "%s", msg) : 0;
+}
+
 static void advance_time(struct runtime *rt, uint64_t t)
 {
 	/* The state since the previous `@` lasted t - last_time ns. */
@@ -316,6 +325,8 @@ int runtime_apply(struct runtime *rt, const struct event *ev,
 		break;
 	}
 	measure(rt);
+	if (rt->top.policy->fault)
+		return alloc_fault(rt, err);
 	return 0;
 }
 
@@ -385,11 +396,50 @@ void runtime_prefetch(const struct runtime *rt, const struct event *ev,
 	}
 }
 
-void runtime_finish(struct runtime *rt)
+int runtime_measured(const struct runtime *rt)
 {
+	return rt->top.policy->sync != NULL;
+}
+
+void runtime_sync(struct runtime *rt)
+{
+	const struct alloc_policy *ap = rt->top.policy;
+
+	if (!ap->sync)
+		return;
+	ap->sync(rt->top.state, 0);
+	ap->stats(rt->top.state, &rt->last);
+	stats_peak_note(&rt->peak_rss, rt->last.rss, rt->events);
+	stats_peak_note(&rt->peak_footprint, rt->last.footprint, rt->events);
+}
+
+/* A measuring policy's own peaks replace those read after each event
+ * (theirs are at least as high and as exact as it can measure). */
+static void measured_peaks(struct runtime *rt)
+{
+	struct alloc_peaks pk = { 0, 0, 0, 0 };
+
+	rt->top.policy->peaks(rt->top.state, &pk);
+	if (pk.footprint_event && pk.footprint >= rt->peak_footprint.value)
+		rt->peak_footprint = (struct stats_peak){ pk.footprint, pk.footprint_event };
+	if (pk.rss_event && pk.rss >= rt->peak_rss.value)
+		rt->peak_rss = (struct stats_peak){ pk.rss, pk.rss_event };
+}
+
+int runtime_finish(struct runtime *rt, struct ms_error *err)
+{
+	const struct alloc_policy *ap = rt->top.policy;
+
 	rt->clock.event = rt->events;
 	rt->fl->stats(rt->fl_state, &rt->fl_last);
-	rt->top.policy->stats(rt->top.state, &rt->last);
+	if (ap->sync)
+		ap->sync(rt->top.state, 1);
+	if (ap->fault && alloc_fault(rt, err))
+		return err->code;
+	ap->stats(rt->top.state, &rt->last);
+	if (ap->peaks)
+		measured_peaks(rt);
+	return 0;
 }
 
 static void gc_metrics(const struct runtime *rt, double v[STATS_COUNT_])

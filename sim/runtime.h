@@ -48,8 +48,14 @@ int runtime_apply(struct runtime *rt, const struct event *ev,
 void runtime_prefetch(const struct runtime *rt, const struct event *ev,
 		      int stage);
 
-/* Ends the run: takes the final measurements. */
-void runtime_finish(struct runtime *rt);
+/* Ends the run: takes the final measurements. Returns 0, or the exit
+ * status of a failure outside the model (a real: allocator's process
+ * died) with err->msg set. */
+int runtime_finish(struct runtime *rt, struct ms_error *err);
+
+/* A sample point: a policy that measures outside memsim (real:) takes
+ * its measurement now, so runtime_now() reads current figures. */
+void runtime_sync(struct runtime *rt);
 
 /* The scalar metrics, indexed by enum stats_metric. */
 void runtime_metrics(const struct runtime *rt, double out[STATS_COUNT_]);
@@ -78,6 +84,10 @@ const struct gc_pause *runtime_pauses(const struct runtime *rt, size_t *n);
  * arrays stay owned by the runtime. */
 size_t runtime_peak_occupancy(const struct runtime *rt, const uint32_t **in_use,
 			      const uint32_t **usable);
+
+/* 1 when the allocator's figures are measured on a real allocator
+ * (real: policies), not modelled: reports label them so. */
+int runtime_measured(const struct runtime *rt);
 
 /* The policy this runtime simulates. */
 const struct policy *runtime_policy(const struct runtime *rt);

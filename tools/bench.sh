@@ -4,7 +4,9 @@
 # Generates (once, deterministically) the benchmark traces with
 # tools/gen-bench, then for each times RUNS runs of: `cat FILE > /dev/null`,
 # `memsim info -q FILE`, memsim replay with 1 and with 4 policies, and for
-# the plain allocation trace tools/replay-real (the real glibc malloc/free).
+# the plain allocation trace tools/replay-real (the real glibc malloc/free),
+# the malloc model and the real:glibc/jemalloc/tcmalloc/mimalloc policies
+# (CPU times include their child processes).
 # Prints the median wall time, events/s and MB/s of each, memsim's peak RSS
 # (max of the runs, GNU time's %M) and ratios within the run.
 # docs/performance.md explains the traces and records the results.
@@ -126,7 +128,20 @@ real_rows() {
 	measure "$REAL" "$trace"
 	row "replay-real (glibc malloc)"
 	measure "$MEMSIM" replay -q -p malloc "$trace"
+	model_cpu=$cpu model_wall=$secs
 	row "replay 1 policy (malloc)"
+	# The real: policy kind: the same calls, streamed to a child process
+	# on the real glibc (the CPU time includes the child, which memsim
+	# reaps). Wall time is noisy on a shared machine; CPU time less so.
+	measure "$MEMSIM" replay -q -p real:glibc "$trace"
+	row "replay 1 policy (real:glibc)" "$model_cpu"
+	awk -v a="$secs" -v b="$model_wall" -v c="$cpu" -v d="$model_cpu" 'BEGIN {
+		printf "  real:glibc / malloc model, wall: x%.2f, cpu: x%.2f (the model must stay faster)\n", a / b, c / d }'
+	for lib in jemalloc tcmalloc mimalloc; do
+		"$MEMSIM" policies --show "real:$lib" >/dev/null 2>&1 || continue
+		measure "$MEMSIM" replay -q -p "real:$lib" "$trace"
+		row "replay 1 policy (real:$lib)" "$model_cpu"
+	done
 	"$REAL" "$trace" | awk '/^end / { for (i = 2; i < NF; i += 2) if ($i == "process_peak_rss") printf "  real peak RSS %.1f MiB\n", $(i + 1) / 1048576 }'
 	"$MEMSIM" replay -q -f csv -p malloc "$trace" |
 		awk -F, 'NR == 2 { printf "  malloc preset modelled peak RSS %.1f MiB\n", $3 / 1048576 }'

@@ -7,7 +7,7 @@
 
 t_run policies
 t_is "policies: exit 0" "$T_STATUS" 0
-t_is "policies: sixteen presets" "$(printf '%s\n' "$T_OUT" | wc -l | tr -d ' ')" 16
+t_is "policies: twenty presets (sixteen models, four real:)" "$(printf '%s\n' "$T_OUT" | wc -l | tr -d ' ')" 20
 t_like "policies: 2.4 listed" "$T_OUT" "cpython-2.4"
 t_like "policies: malloc listed" "$T_OUT" "malloc "
 
