@@ -26,8 +26,7 @@
 #include "progress.h"
 #include "sink.h"
 #include "trace.h"
-#include "tracebin.h"
-#include "tracetext.h"
+#include "tracewrite.h"
 #include "xalloc.h"
 
 enum convert_to { TO_AUTO, TO_TEXT, TO_BINARY };
@@ -68,17 +67,10 @@ static void convert_help(FILE *out)
 		"  memsim convert --from mtrace --lenient malloc.log app.trace.gz\n");
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-
-	return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
 /* The form OUT's name asks for. */
 static enum convert_to form_of(const char *out)
 {
-	return ends_with(out, ".msb") || ends_with(out, ".msb.gz") ? TO_BINARY : TO_TEXT;
+	return tracewrite_form_of(out) == &tracewrite_binary ? TO_BINARY : TO_TEXT;
 }
 
 struct convert_args {
@@ -119,66 +111,27 @@ static struct sink *open_out(const struct convert_args *a, char **tmp,
 	return sink_fd(fd, 1, a->out, flags);
 }
 
-static int convert(const struct convert_args *a, struct ms_error *err)
+/* The writer for OUT: the form asked for, the input's version. */
+static struct trace_writer *start_writer(const struct convert_args *a,
+					 struct sink *out, unsigned version,
+					 const char *metadata, struct ms_error *err)
 {
-	struct trace_reader *r = trace_open(a->in, err);
-	struct tracebin_writer *bw = NULL;
-	struct tracetext_writer *tw = NULL;
-	struct event ev;
-	struct progress bar;
-	struct sink *out;
-	struct ms_error werr;
-	char *tmp;
-	int rc, status = 0;
+	const struct tracewrite_form *form =
+		a->to == TO_BINARY ? &tracewrite_binary : &tracewrite_text;
 
-	if (!r)
-		return err->code;
-	out = open_out(a, &tmp, err);
-	if (!out) {
-		trace_close(r);
-		return err->code;
-	}
+	return tracewrite_start(out, form, version, metadata, err);
+}
+
+/* Closes the writer, renames the temporary file over OUT when all went
+ * well (or removes it), and returns the first error's status. */
+static int finish_out(const struct convert_args *a, struct trace_writer *w,
+		      char *tmp, int status, struct ms_error *err)
+{
+	struct ms_error werr;
+	int rc;
+
 	ms_error_clear(&werr);
-	if (a->to == TO_BINARY) {
-		bw = tracebin_start(out, trace_metadata(r), err);
-		if (!bw) {
-			status = err->code;
-			goto done;
-		}
-	} else {
-		tw = tracetext_start(out, trace_metadata(r), err);
-		if (!tw) {
-			status = err->code;
-			goto done;
-		}
-	}
-	progress_start(&bar, cli_want_progress(a->quiet));
-	while ((rc = trace_next(r, &ev, err)) > 0) {
-		if (bw ? tracebin_put(bw, &ev, trace_types(r)) :
-			 tracetext_put(tw, &ev, trace_types(r))) {
-			*err = bw ? *tracebin_error(bw) : *tracetext_error(tw);
-			status = err->code;
-			break;
-		}
-		if (progress_due(&bar, trace_event_count(r)))
-			progress_draw(&bar, trace_name(r), trace_event_count(r),
-				      trace_bytes_read(r), trace_file_size(r));
-	}
-	progress_end(&bar);
-	if (rc < 0)
-		status = err->code;
-	if (a->verbose && status == 0)
-		fprintf(stderr, "memsim: %s: %" PRIu64 " events, %s\n",
-			trace_name(r), trace_event_count(r),
-			trace_is_binary(r) ? "binary" : "text");
-done:
-	if (bw) {
-		rc = tracebin_close(bw, &werr);
-	} else if (tw) {
-		rc = tracetext_close(tw, &werr);
-	} else {
-		rc = 0;         /* tracebin_start or tracetext_start closed the sink */
-	}
+	rc = tracewrite_close(w, &werr);
 	if (rc && status == 0) {
 		*err = werr;
 		status = rc;
@@ -194,70 +147,94 @@ done:
 			unlink(tmp);
 		free(tmp);
 	}
+	return status;
+}
+
+static int convert(const struct convert_args *a, struct ms_error *err)
+{
+	struct trace_reader *r = trace_open(a->in, err);
+	struct trace_writer *w;
+	struct trace_names names;
+	struct event ev;
+	struct progress bar;
+	struct sink *out;
+	char *tmp;
+	int rc, status = 0;
+
+	if (!r)
+		return err->code;
+	out = open_out(a, &tmp, err);
+	if (!out) {
+		trace_close(r);
+		return err->code;
+	}
+	w = start_writer(a, out, trace_version(r), trace_metadata(r), err);
+	if (!w) {               /* the sink is closed */
+		if (tmp)
+			unlink(tmp);
+		free(tmp);
+		trace_close(r);
+		return err->code;
+	}
+	names = (struct trace_names){ trace_types(r), trace_sites(r), trace_labels(r) };
+	progress_start(&bar, cli_want_progress(a->quiet));
+	while ((rc = trace_next(r, &ev, err)) > 0) {
+		if (tracewrite_put(w, &ev, &names)) {
+			*err = *tracewrite_error(w);
+			status = err->code;
+			break;
+		}
+		if (progress_due(&bar, trace_event_count(r)))
+			progress_draw(&bar, trace_name(r), trace_event_count(r),
+				      trace_bytes_read(r), trace_file_size(r));
+	}
+	progress_end(&bar);
+	if (rc < 0)
+		status = err->code;
+	if (a->verbose && status == 0)
+		fprintf(stderr, "memsim: %s: %" PRIu64 " events, %s\n",
+			trace_name(r), trace_event_count(r),
+			trace_is_binary(r) ? "binary" : "text");
+	status = finish_out(a, w, tmp, status, err);
 	trace_close(r);
 	return status;
 }
 
 /*
- * --from mtrace: the importer writes text through tracetext to a
- * temporary file beside OUT; a text OUT is then that file renamed, a
- * binary OUT is converted from it. Either way OUT appears only complete.
+ * --from mtrace: the importer writes OUT's form directly, through the
+ * same writer and the same temporary file beside OUT, so OUT appears
+ * only complete.
  */
 static int convert_mtrace(struct convert_args *a, int lenient, struct ms_error *err)
 {
 	struct mtrace_counts counts;
-	struct tracetext_writer *w;
+	struct trace_writer *w;
+	struct sink *out;
 	char meta[512], line[512], *tmp;
-	int status, fd;
-	unsigned wflags;
+	int status;
 	FILE *in = strcmp(a->in, "-") == 0 ? stdin : fopen(a->in, "r");
 
 	if (!in) {
 		ms_error_at(err, a->in, 0);
 		return ms_error_set(err, MS_EXIT_NOINPUT, "cannot open: %s", strerror(errno));
 	}
-	tmp = xmalloc(strlen(a->out) + 24);
-	sprintf(tmp, "%s.mtrace.XXXXXX", strcmp(a->out, "-") == 0 ? "memsim" : a->out);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		ms_error_at(err, tmp, 0);
-		status = ms_error_set(err, MS_EXIT_IOERR, "cannot create: %s", strerror(errno));
-		goto out;
-	}
-	close(fd);
 	mtrace_metadata(a->in, meta, sizeof meta);
-	wflags = a->to == TO_TEXT && a->gzip ? SINK_GZIP : 0;
-	w = tracetext_create(tmp, wflags, meta, err);
+	out = open_out(a, &tmp, err);
+	w = out ? start_writer(a, out, 1, meta, err) : NULL;
 	if (!w) {
 		status = err->code;
+		if (tmp)
+			unlink(tmp);
+		free(tmp);
 		goto out;
 	}
 	status = mtrace_convert(in, a->in, w, lenient, &counts, err);
-	{
-		int c = tracetext_close(w, status ? NULL : err);
-
-		if (status == 0)
-			status = c;
-	}
-	if (status == 0 && a->to == TO_TEXT && strcmp(a->out, "-") != 0) {
-		if (rename(tmp, a->out) != 0) {
-			ms_error_at(err, a->out, 0);
-			status = ms_error_set(err, MS_EXIT_IOERR, "cannot write: %s",
-					      strerror(errno));
-		}
-	} else if (status == 0) {
-		struct convert_args b = *a;
-
-		b.in = tmp;
-		status = convert(&b, err);
-	}
+	status = finish_out(a, w, tmp, status, err);
 	if (status == 0 && !a->quiet) {
 		mtrace_counts_format(&counts, line, sizeof line);
 		fprintf(stderr, "memsim: converted %s: %s\n", a->in, line);
 	}
 out:
-	unlink(tmp);
-	free(tmp);
 	if (in != stdin)
 		fclose(in);
 	return status;

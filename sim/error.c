@@ -12,13 +12,19 @@ void ms_error_clear(struct ms_error *e)
 	memset(e, 0, sizeof *e);
 }
 
+int ms_error_vset(struct ms_error *e, int code, const char *fmt, va_list ap)
+{
+	e->code = code;
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	return code;
+}
+
 int ms_error_set(struct ms_error *e, int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	e->code = code;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	ms_error_vset(e, code, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -56,6 +62,35 @@ void ms_error_text(struct ms_error *e, const char *text, size_t len)
 		}
 	}
 	e->text[o] = '\0';
+}
+
+void ms_error_quote(char *dst, size_t size, const char *s, size_t n, size_t max)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (size == 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i == max || o + 8 > size) {
+			if (o + 4 <= size) {
+				memcpy(dst + o, "...", 3);
+				o += 3;
+			}
+			break;
+		}
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			dst[o++] = (char)c;
+		} else {
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		}
+	}
+	dst[o] = '\0';
 }
 
 void ms_error_format(const struct ms_error *e, char *buf, size_t size)

@@ -13,6 +13,7 @@
 #ifndef MEMSIM_ERROR_H
 #define MEMSIM_ERROR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,12 +57,24 @@ void ms_error_clear(struct ms_error *e);
 int ms_error_set(struct ms_error *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* ms_error_set with a va_list, for callers that format their own
+ * messages (the trace readers and writers). */
+int ms_error_vset(struct ms_error *e, int code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
 /* Sets the location: file name, line number. */
 void ms_error_at(struct ms_error *e, const char *file, uint64_t line);
 
 /* Copies `len` bytes of offending input into e->text, escaping bytes that
  * are not printable ASCII as \xNN and cutting with "..." when too long. */
 void ms_error_text(struct ms_error *e, const char *text, size_t len);
+
+/*
+ * Copies at most `max` bytes of s[0, n) into dst (`size` bytes, NUL
+ * terminated) for quoting in a message: bytes that are not printable
+ * ASCII, and '\', as \xNN; "..." where the field was cut.
+ */
+void ms_error_quote(char *dst, size_t size, const char *s, size_t n, size_t max);
 
 /*
  * Formats the error as one line without a newline:

@@ -209,7 +209,7 @@ static int parse_line(const char *line, struct mline *ml)
 
 struct conv {
 	struct addr_map map;
-	struct tracetext_writer *out;
+	struct trace_writer *out;
 	struct mtrace_counts *c;
 	struct ms_error *err;
 	int lenient;
@@ -266,7 +266,7 @@ static int inconsistent(struct conv *cv, enum mtrace_problem what, uint64_t addr
 static int writer_status(struct conv *cv, int r)
 {
 	if (r) {
-		const struct ms_error *we = tracetext_error(cv->out);
+		const struct ms_error *we = tracewrite_error(cv->out);
 
 		if (we)
 			*cv->err = *we;
@@ -287,7 +287,7 @@ static int place_block(struct conv *cv, uint64_t addr, uint64_t id, uint64_t siz
 		if ((r = inconsistent(cv, MP_DOUBLE_ALLOC, addr)))
 			return r;
 		cv->c->frees++;
-		if ((r = writer_status(cv, tracetext_free(cv->out, old))))
+		if ((r = writer_status(cv, tracewrite_free(cv->out, old))))
 			return r;
 	}
 	if (size > MTRACE_SIZE_MAX) {
@@ -300,10 +300,10 @@ static int place_block(struct conv *cv, uint64_t addr, uint64_t id, uint64_t siz
 	map_insert(&cv->map, addr, id);
 	if (resize) {
 		cv->c->reallocs++;
-		return writer_status(cv, tracetext_resize(cv->out, id, size));
+		return writer_status(cv, tracewrite_resize(cv->out, id, size, 0));
 	}
 	cv->c->allocs++;
-	return writer_status(cv, tracetext_alloc(cv->out, id, size, NULL));
+	return writer_status(cv, tracewrite_alloc(cv->out, id, size, NULL, 0));
 }
 
 /* A '<' not followed by '>': the old block stays live. */
@@ -347,7 +347,7 @@ static int apply(struct conv *cv, const struct mline *ml)
 		if (!id)
 			return inconsistent(cv, MP_UNKNOWN_FREE, ml->addr);
 		cv->c->frees++;
-		return writer_status(cv, tracetext_free(cv->out, id));
+		return writer_status(cv, tracewrite_free(cv->out, id));
 	case '<':
 		id = map_remove(&cv->map, ml->addr);
 		if (!id && (r = inconsistent(cv, MP_UNKNOWN_REALLOC, ml->addr)))
@@ -370,7 +370,7 @@ static int apply(struct conv *cv, const struct mline *ml)
 	return ms_error_set(cv->err, MS_EXIT_SOFTWARE, "mtrace: unhandled operation");
 }
 
-int mtrace_convert(FILE *in, const char *in_name, struct tracetext_writer *out,
+int mtrace_convert(FILE *in, const char *in_name, struct trace_writer *out,
 		   int lenient, struct mtrace_counts *counts, struct ms_error *err)
 {
 	struct conv cv = { .out = out, .c = counts, .err = err, .lenient = lenient };

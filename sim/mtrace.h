@@ -30,7 +30,7 @@
 #include <stdio.h>
 
 #include "error.h"
-#include "tracetext.h"
+#include "tracewrite.h"
 
 /* What the conversion did, defined once: field, description. */
 #define MTRACE_COUNTS(X) \
@@ -74,7 +74,7 @@ struct mtrace_counts {
  * block recorded there; a '<' without '>' leaves the old block live; a
  * '>' without '<' is an allocation.
  */
-int mtrace_convert(FILE *in, const char *in_name, struct tracetext_writer *out,
+int mtrace_convert(FILE *in, const char *in_name, struct trace_writer *out,
 		   int lenient, struct mtrace_counts *counts, struct ms_error *err);
 
 /* The metadata object for the converted trace:

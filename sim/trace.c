@@ -49,6 +49,7 @@
 #include <zlib.h>
 
 #include "tracebin.h"
+#include "tracerules.h"
 #include "xalloc.h"
 
 #define TRACE_CHUNK ((size_t)1 << 20)          /* bytes per read */
@@ -100,12 +101,36 @@ struct trace_reader {
 	char saved[MS_ERROR_TEXT_MAX];
 
 	uint64_t events;
+	uint64_t annotations;   /* of them, version-2 kinds (not the clock) */
+	uint64_t edges;         /* of those, DSTs of `e` lines (no records) */
 	uint64_t last_time;     /* ns */
 	int has_time;
 	struct typetab *types;
 	struct type_cache type_cache[TRACE_TYPE_CACHE];
 	char *metadata;
 	struct tracebin_reader *bin;    /* a binary trace's decoder, or NULL */
+
+	/* Version 2: the rules that span lines (stack nodes, labels, `g`,
+	 * `h`), the marks seen, and what the header's metadata says. */
+	struct trace_rules rules;
+	struct trace_mark *marks;
+	size_t nmarks, marks_cap;
+	char gc_text[MS_ERROR_TEXT_MAX]; /* the open `g GEN` line, for the */
+	size_t gc_len;                   /* "never closed" error at the end */
+	enum trace_level level;
+	char *runtime, *recorder;
+
+	/* An `e` line is read one field per call, so that a line of any
+	 * length costs no more than the buffer: where it started and what
+	 * it holds so far. */
+	struct {
+		int open;
+		uint64_t src;
+		uint64_t lineno;
+		uint64_t dsts;
+		size_t len;                  /* bytes of its start kept in text */
+		char text[MS_ERROR_TEXT_MAX];
+	} eline;
 };
 
 /* ---- errors ---- */
@@ -114,27 +139,7 @@ struct trace_reader {
  * escaping what is not printable ASCII and marking a cut with "...". */
 static void quote_field(char *dst, size_t size, const char *f, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)f[i];
-
-		if (i == TRACE_QUOTE_MAX || o + 8 > size) {
-			memcpy(dst + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			dst[o++] = (char)c;
-		} else {
-			dst[o++] = '\\';
-			dst[o++] = 'x';
-			dst[o++] = hex[c >> 4];
-			dst[o++] = hex[c & 15];
-		}
-	}
-	dst[o] = '\0';
+	ms_error_quote(dst, size, f, len, TRACE_QUOTE_MAX);
 }
 
 /* Records a failure: the reader answers -1 with the same error from now. */
@@ -171,16 +176,37 @@ static int line_fail(struct trace_reader *r, struct ms_error *err,
 	va_list ap;
 
 	ms_error_clear(err);
-	err->code = MS_EXIT_DATAERR;
 	if (memchr(line, '\0', len)) {
-		snprintf(err->msg, sizeof err->msg, "NUL byte in line");
+		ms_error_set(err, MS_EXIT_DATAERR, "NUL byte in line");
 	} else {
 		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+		ms_error_vset(err, MS_EXIT_DATAERR, fmt, ap);
 		va_end(ap);
 	}
 	ms_error_at(err, r->name, r->lineno);
 	ms_error_text(err, line, len);
+	return fail(r, err);
+}
+
+/* Fails on line `lineno` whose kept start is text[0, len) (an `e` line,
+ * which is not held whole; the line of an open `g`). */
+static int text_fail(struct trace_reader *r, struct ms_error *err,
+		     uint64_t lineno, const char *text, size_t len,
+		     const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+static int text_fail(struct trace_reader *r, struct ms_error *err,
+		     uint64_t lineno, const char *text, size_t len,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	ms_error_clear(err);
+	va_start(ap, fmt);
+	ms_error_vset(err, MS_EXIT_DATAERR, fmt, ap);
+	va_end(ap);
+	ms_error_at(err, r->name, lineno);
+	ms_error_text(err, text, len);
 	return fail(r, err);
 }
 
@@ -195,9 +221,8 @@ static int stream_fail(struct trace_reader *r, struct ms_error *err,
 	va_list ap;
 
 	ms_error_clear(err);
-	err->code = code;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	ms_error_vset(err, code, fmt, ap);
 	va_end(ap);
 	ms_error_at(err, r->name, 0);
 	return fail(r, err);
@@ -285,12 +310,22 @@ static ssize_t read_some(struct trace_reader *r, char *dst, size_t n,
 	return r->gzip ? read_gzip(r, dst, n, err) : read_fd(r, dst, n, err);
 }
 
+static int starts_eline(const struct trace_reader *r);
+
+/* What refill must make available. */
+enum want { WANT_LINE, WANT_BYTES };
+
 /*
- * Makes at least one complete line available in [pos, lim). Returns 1 when
- * there is one, 0 at the end of the input, -1 on error. The last event's
- * line is copied to `saved` first, since the buffer is about to move.
+ * WANT_LINE: makes at least one complete line available in [pos, lim).
+ * Returns 1 when there is one, 0 at the end of the input, -1 on error,
+ * and 2 when the buffer is full of the start of an `e` line of a
+ * version-2 trace, which is read field by field instead of growing the
+ * buffer. WANT_BYTES: reads more bytes after the unread ones (an `e`
+ * line being read); 1 when some came (lim marks the complete lines among
+ * them, if any), 0 at the end. The last event's line is copied to
+ * `saved` first, since the buffer is about to move.
  */
-static int refill(struct trace_reader *r, struct ms_error *err)
+static int refill(struct trace_reader *r, struct ms_error *err, enum want want)
 {
 	size_t keep = (size_t)(r->end - r->pos);
 
@@ -320,6 +355,8 @@ static int refill(struct trace_reader *r, struct ms_error *err)
 			/* One partial line fills the buffer. Without a '\n'
 			 * in cap bytes its text is at least cap - 1 bytes long
 			 * (a last '\r' may belong to "\r\n"). */
+			if (want == WANT_LINE && starts_eline(r))
+				return 2;
 			if (r->cap - 1 > TRACE_LINE_MAX) {
 				r->lineno++;
 				ms_error_clear(err);
@@ -355,6 +392,8 @@ static int refill(struct trace_reader *r, struct ms_error *err)
 			r->lim = p;
 			return 1;
 		}
+		if (want == WANT_BYTES)
+			return 1;
 	}
 }
 
@@ -548,7 +587,7 @@ type_field(struct trace_reader *r, struct ms_error *err, const char *line,
 	uint32_t hash = 0;
 
 	*type = TYPETAB_UNTYPED;
-	if (at_eol(p))
+	if (at_eol(p) || *p == '^')     /* no TYPE; perhaps a ^SITE */
 		return 1;
 	if (is_type_start((unsigned char)*p)) {
 		do
@@ -566,6 +605,58 @@ type_field(struct trace_reader *r, struct ms_error *err, const char *line,
 	return type_error(r, err, line, start, 0);
 }
 
+/* A ^SITE field that is not a decimal SITE, or is in a version-1 trace. */
+static int __attribute__((noinline, cold))
+site_syntax_error(struct trace_reader *r, struct ms_error *err, const char *line,
+		  const char *start, enum scan s)
+{
+	char q[TRACE_QUOTE_MAX * 4 + 8];
+
+	quote_field(q, sizeof q, start, (size_t)(field_end(start) - start));
+	if (r->rules.version < 2)
+		return line_fail(r, err, line, "version-2 field '%s' in a version-1 trace", q);
+	if (s == SCAN_BIG)
+		return line_fail(r, err, line, "SITE %s does not fit in 64 bits", q + 1);
+	return line_fail(r, err, line, "bad site '%s' (a '^' and a decimal SITE)", q);
+}
+
+/*
+ * Scans a decimal number at *pp (no 0x form: SITE and PARENT are decimal,
+ * docs/trace-format.md) that must end at a separator or the line end.
+ */
+static enum scan scan_decimal(const char **pp, uint64_t *out)
+{
+	const char *p = *pp;
+
+	if (p[0] == '0' && p[1] == 'x')
+		return SCAN_BAD;
+	return scan_u64(pp, out);
+}
+
+/* Parses an optional ^SITE at *pp into *site (the sitetab index,
+ * EVENT_NO_SITE when absent). Returns 1, or -1 after reporting. */
+static int __attribute__((noinline))
+site_field(struct trace_reader *r, struct ms_error *err,
+	   const char *line, const char **pp, uint32_t *site)
+{
+	const char *p = skip_blanks(*pp), *start = p;
+	char msg[TRACERULES_MSG_MAX];
+	uint64_t number;
+	enum scan s;
+
+	*site = EVENT_NO_SITE;
+	if (*p != '^')
+		return 1;
+	p++;
+	s = r->rules.version < 2 ? SCAN_BAD : scan_decimal(&p, &number);
+	if (s != SCAN_OK)
+		return site_syntax_error(r, err, line, start, s);
+	if (tracerules_use_site(&r->rules, number, site, msg, sizeof msg))
+		return line_fail(r, err, line, "%s", msg);
+	*pp = p;
+	return 1;
+}
+
 /* Usage of each event letter, for field-count messages. */
 static const char *const usage[EVENT_KIND_COUNT] = {
 	[EVENT_ALLOC] = "'a' needs ID SIZE [TYPE]",
@@ -576,13 +667,211 @@ static const char *const usage[EVENT_KIND_COUNT] = {
 	[EVENT_COLLECT] = "'c' takes at most one field (GEN)",
 	[EVENT_SAFEPOINT] = "'s' takes no fields",
 	[EVENT_TIME] = "'@' needs T",
+	[EVENT_SITE] = "'k' needs SITE PARENT FRAME",
+	[EVENT_MARK] = "'m' needs LABEL",
+	[EVENT_GC_BEGIN] = "'g' takes at most one field (GEN)",
+	[EVENT_GC_END] = "'g' takes at most one field (GEN)",
+	[EVENT_SNAPSHOT] = "'h' takes no fields",
+	[EVENT_SNAP_REFS] = "'e' needs SRC DST...",
+	[EVENT_SNAP_EDGE] = "'e' needs SRC DST...",
 };
+
+/* In a version-2 trace `a` and `r` may end with ^SITE. */
+static const char *usage_of(const struct trace_reader *r, enum event_kind kind)
+{
+	if (r->rules.version >= 2 && kind == EVENT_ALLOC)
+		return "'a' needs ID SIZE [TYPE] [^SITE]";
+	if (r->rules.version >= 2 && kind == EVENT_RESIZE)
+		return "'r' needs ID SIZE [^SITE]";
+	return usage[kind];
+}
 
 static int is_header(const char *line, size_t len)
 {
 	return len >= TRACE_HEADER_LEN &&
 	       memcmp(line, TRACE_HEADER, TRACE_HEADER_LEN) == 0 &&
 	       (len == TRACE_HEADER_LEN || is_blank(line[TRACE_HEADER_LEN]));
+}
+
+/* ---- version 2 lines ---- */
+
+/* Records a mark: the version-1 events before it and the time now. */
+static void note_mark(struct trace_reader *r, uint32_t label)
+{
+	if (r->nmarks == r->marks_cap) {
+		r->marks_cap = r->marks_cap ? r->marks_cap * 2 : 16;
+		r->marks = xreallocarray(r->marks, r->marks_cap, sizeof *r->marks);
+	}
+	r->marks[r->nmarks++] = (struct trace_mark){
+		/* the mark is counted among the annotations, not yet among
+		 * the events */
+		.event = r->events - (r->annotations - 1), .time = r->last_time,
+		.label = label,
+	};
+}
+
+/* The number of the record being read (lines but comments and blank
+ * ones; an `e` line is one record), for tracerules_record. */
+static uint64_t record_no(const struct trace_reader *r)
+{
+	return r->events - r->edges + 1;
+}
+
+/* A SITE or PARENT field of `k` (decimal). 1, 0 at the line end, -1
+ * after reporting. */
+static int node_field(struct trace_reader *r, struct ms_error *err,
+		      const char *line, const char **pp, const char *what,
+		      uint64_t *out)
+{
+	const char *p = skip_blanks(*pp), *start = p;
+	char q[TRACE_QUOTE_MAX * 4 + 8];
+	enum scan s;
+
+	if (at_eol(p))
+		return 0;
+	s = scan_decimal(&p, out);
+	if (s == SCAN_OK) {
+		*pp = p;
+		return 1;
+	}
+	quote_field(q, sizeof q, start, (size_t)(field_end(start) - start));
+	if (s == SCAN_BIG)
+		return line_fail(r, err, line, "%s %s does not fit in 64 bits", what, q);
+	return line_fail(r, err, line, "bad %s '%s' (stack node numbers are decimal)",
+			 what, q);
+}
+
+/* A token field at *pp: its start and length, 0 at the line end. */
+static size_t token_field(const char **pp, const char **start)
+{
+	const char *p = skip_blanks(*pp);
+
+	*start = p;
+	if (at_eol(p))
+		return 0;
+	*pp = field_end(p);
+	return (size_t)(*pp - p);
+}
+
+static const char *v2_fail(struct trace_reader *r, struct ms_error *err,
+			   const char *line, const char *msg)
+{
+	line_fail(r, err, line, "%s", msg);
+	return NULL;
+}
+
+/* `k SITE PARENT FRAME`. */
+static const char *parse_site(struct trace_reader *r, struct ms_error *err,
+			      const char *line, const char *p, struct event *ev)
+{
+	char msg[TRACERULES_MSG_MAX];
+	const char *frame;
+	size_t n;
+	int got;
+
+	if ((got = node_field(r, err, line, &p, "SITE", &ev->id)) <= 0 ||
+	    (got = node_field(r, err, line, &p, "PARENT", &ev->u.parent)) <= 0)
+		return got < 0 ? NULL : v2_fail(r, err, line, usage[EVENT_SITE]);
+	if (!(n = token_field(&p, &frame)))
+		return v2_fail(r, err, line, usage[EVENT_SITE]);
+	if (sitetab_frame_error(frame, n, msg, sizeof msg))
+		return v2_fail(r, err, line, msg);
+	p = skip_blanks(p);
+	if (!at_eol(p))
+		return v2_fail(r, err, line,
+			       "'k' needs SITE PARENT FRAME (a space in FRAME is written %20)");
+	if (tracerules_record(&r->rules, EVENT_SITE, NULL, record_no(r), r->lineno, msg, sizeof msg) ||
+	    tracerules_site(&r->rules, ev->id, ev->u.parent, frame, n, &ev->site,
+			    msg, sizeof msg))
+		return v2_fail(r, err, line, msg);
+	return p;
+}
+
+/* `m LABEL`. */
+static const char *parse_mark(struct trace_reader *r, struct ms_error *err,
+			      const char *line, const char *p, struct event *ev)
+{
+	char msg[TRACERULES_MSG_MAX];
+	const char *label;
+	size_t n;
+
+	if (!(n = token_field(&p, &label)))
+		return v2_fail(r, err, line, usage[EVENT_MARK]);
+	if (tracerules_mark(&r->rules, label, n, &ev->label, msg, sizeof msg))
+		return v2_fail(r, err, line, msg);
+	p = skip_blanks(p);
+	if (!at_eol(p))
+		return v2_fail(r, err, line, usage[EVENT_MARK]);
+	if (tracerules_record(&r->rules, EVENT_MARK, NULL, record_no(r), r->lineno, msg, sizeof msg))
+		return v2_fail(r, err, line, msg);
+	note_mark(r, ev->label);
+	return p;
+}
+
+/* `g GEN` (a recorded collection begins) or `g` (it ends). */
+static const char *parse_gc(struct trace_reader *r, struct ms_error *err,
+			    const char *line, const char *p, struct event *ev)
+{
+	char msg[TRACERULES_MSG_MAX];
+	int got = number_field(r, err, line, &p, ROLE_GEN, &ev->u.gen);
+
+	if (got < 0)
+		return NULL;
+	p = skip_blanks(p);
+	if (!at_eol(p))
+		return v2_fail(r, err, line, usage[EVENT_GC_BEGIN]);
+	ev->kind = got ? EVENT_GC_BEGIN : EVENT_GC_END;
+	if (tracerules_record(&r->rules, ev->kind, &ev->u.gen, record_no(r), r->lineno,
+			      msg, sizeof msg))
+		return v2_fail(r, err, line, msg);
+	if (ev->kind == EVENT_GC_BEGIN) {
+		r->gc_len = line_length(r, line);
+		if (r->gc_len > sizeof r->gc_text)
+			r->gc_len = sizeof r->gc_text;
+		memcpy(r->gc_text, line, r->gc_len);
+	}
+	return p;
+}
+
+/*
+ * The version-2 lines but `e` of a version-2 trace (trace_next reads
+ * those); in a version-1 trace, any of them is an error. As parse_event:
+ * the line's end on success, NULL after reporting. `p` is at the letter.
+ */
+static const char *__attribute__((noinline))
+parse_v2(struct trace_reader *r, struct ms_error *err, const char *line,
+	 const char *p, struct event *ev)
+{
+	char msg[TRACERULES_MSG_MAX];
+	char letter = *p++;
+
+	memset(ev, 0, sizeof *ev);
+	r->annotations++;       /* undone by no one: an error ends the trace */
+	if (r->rules.version < 2) {
+		snprintf(msg, sizeof msg, "version-2 line '%c' in a version-1 trace", letter);
+		return v2_fail(r, err, line, msg);
+	}
+	switch (letter) {
+	case 'k':
+		ev->kind = EVENT_SITE;
+		return parse_site(r, err, line, p, ev);
+	case 'm':
+		ev->kind = EVENT_MARK;
+		return parse_mark(r, err, line, p, ev);
+	case 'g':
+		return parse_gc(r, err, line, p, ev);
+	case 'e':       /* with fields, trace_next reads it */
+		return v2_fail(r, err, line, usage[EVENT_SNAP_REFS]);
+	default:        /* 'h' */
+		ev->kind = EVENT_SNAPSHOT;
+		p = skip_blanks(p);
+		if (!at_eol(p))
+			return v2_fail(r, err, line, usage[EVENT_SNAPSHOT]);
+		if (tracerules_record(&r->rules, EVENT_SNAPSHOT, NULL, record_no(r),
+				      r->lineno, msg, sizeof msg))
+			return v2_fail(r, err, line, msg);
+		return p;
+	}
 }
 
 /*
@@ -596,7 +885,7 @@ static inline __attribute__((always_inline)) const char *parse_event(struct trac
 {
 	enum event_kind kind;
 	uint64_t a = 0, b = 0;
-	uint32_t type = TYPETAB_UNTYPED;
+	uint32_t type = TYPETAB_UNTYPED, site = EVENT_NO_SITE;
 	int got = 0;
 
 	switch (*p) {
@@ -608,6 +897,10 @@ static inline __attribute__((always_inline)) const char *parse_event(struct trac
 	case 'c': kind = EVENT_COLLECT; break;
 	case 's': kind = EVENT_SAFEPOINT; break;
 	case '@': kind = EVENT_TIME; break;
+	case 'k': case 'm': case 'g': case 'h': case 'e':
+		if (!at_stop(p + 1))
+			goto unknown;
+		return parse_v2(r, err, line, p, ev);
 	default: goto unknown;
 	}
 	p++;
@@ -621,13 +914,18 @@ static inline __attribute__((always_inline)) const char *parse_event(struct trac
 			goto count_or_fail;
 		if (type_field(r, err, line, &p, &type) < 0)
 			return NULL;
+		if (__builtin_expect(*skip_blanks(p) == '^', 0) &&
+		    site_field(r, err, line, &p, &site) < 0)
+			return NULL;
 		break;
 	case EVENT_FREE:
 	case EVENT_RESIZE:
 		if ((got = number_field(r, err, line, &p, ROLE_ID, &a)) <= 0)
 			goto count_or_fail;
 		if (kind == EVENT_RESIZE &&
-		    (got = number_field(r, err, line, &p, ROLE_SIZE, &b)) <= 0)
+		    ((got = number_field(r, err, line, &p, ROLE_SIZE, &b)) <= 0 ||
+		     (*skip_blanks(p) == '^' &&
+		      site_field(r, err, line, &p, &site) < 0)))
 			goto count_or_fail;
 		break;
 	case EVENT_REF_ADD:
@@ -647,12 +945,12 @@ static inline __attribute__((always_inline)) const char *parse_event(struct trac
 		if ((got = number_field(r, err, line, &p, ROLE_TIME, &b)) <= 0)
 			goto count_or_fail;
 		break;
-	case EVENT_KIND_COUNT:
+	default:        /* the version-2 kinds are parse_v2's */
 		goto unknown;
 	}
 	p = skip_blanks(p);
 	if (!at_eol(p)) {
-		line_fail(r, err, line, "%s", usage[kind]);
+		line_fail(r, err, line, "%s", usage_of(r, kind));
 		return NULL;
 	}
 
@@ -693,11 +991,13 @@ static inline __attribute__((always_inline)) const char *parse_event(struct trac
 	ev->type = type;
 	ev->id = a;
 	ev->u.size = b;
+	ev->site = site;
+	ev->label = 0;
 	return p;
 
 count_or_fail:
 	if (got == 0)
-		line_fail(r, err, line, "%s", usage[kind]);
+		line_fail(r, err, line, "%s", usage_of(r, kind));
 	return NULL;
 
 unknown:
@@ -714,6 +1014,177 @@ unknown:
 	}
 }
 
+/* ---- `e` lines, read one field per call ---- */
+
+/* Whether the unread bytes [pos, end) begin an `e` line of a version-2
+ * trace (blanks, 'e', a blank). */
+static int starts_eline(const struct trace_reader *r)
+{
+	const char *p = r->pos;
+
+	if (r->rules.version < 2)
+		return 0;
+	while (p < r->end && is_blank(*p))
+		p++;
+	return p + 1 < r->end && p[0] == 'e' && is_blank(p[1]);
+}
+
+/* Fails on the `e` line being read, quoting its start. */
+#define eline_fail(r, err, ...) \
+	text_fail((r), (err), (r)->eline.lineno, (r)->eline.text, (r)->eline.len, \
+		  __VA_ARGS__)
+
+/*
+ * Finds the next field of the `e` line at pos: 1 with *start at a field
+ * that ends inside the buffer (at a separator or the line end, so the
+ * scanners' sentinel rule holds), 0 at the end of the line (consumed),
+ * -1 on a read error. The line's end need not be in the buffer: when it
+ * is not (lim == pos), bytes are read until the field's end is.
+ */
+static int eline_field(struct trace_reader *r, struct ms_error *err,
+		       const char **start)
+{
+	for (;;) {
+		const char *p = r->pos, *q;
+		int got;
+
+		if (r->lim > r->pos) {          /* the line ends in the buffer */
+			p = skip_blanks(p);
+			if (at_eol(p)) {
+				r->pos = (char *)p + (*p == '\r') + 1;
+				return 0;
+			}
+			r->pos = (char *)p;
+			*start = p;
+			return 1;
+		}
+		while (p < r->end && is_blank(*p))
+			p++;
+		r->pos = (char *)p;
+		for (q = p; q < r->end && !is_blank(*q); q++)
+			;
+		if (q < r->end) {               /* ends at a blank */
+			*start = p;
+			return 1;
+		}
+		got = refill(r, err, WANT_BYTES);
+		if (got < 0)
+			return -1;
+		if (got == 0)
+			return 0;               /* the input ended after blanks */
+	}
+}
+
+/* A number field of the `e` line at `start` (ending at a stop): 1 with
+ * *v, or -1 after reporting. */
+static int eline_number(struct trace_reader *r, struct ms_error *err,
+			const char *start, uint64_t *v)
+{
+	const char *p = start;
+	char q[TRACE_QUOTE_MAX * 4 + 8];
+	enum scan s = scan_u64(&p, v);
+	size_t n = (size_t)(field_end(start) - start);
+
+	if (s == SCAN_OK) {
+		r->pos = (char *)p;
+		return 1;
+	}
+	if (memchr(start, '\0', n))
+		return eline_fail(r, err, "NUL byte in line");
+	quote_field(q, sizeof q, start, n);
+	if (s == SCAN_BIG)
+		return eline_fail(r, err, "ID %s does not fit in 64 bits", q);
+	return eline_fail(r, err, "bad number '%s'", q);
+}
+
+/* Returns an event of the `e` line being read and locates it there. */
+static int eline_event(struct trace_reader *r, struct event *ev,
+		       enum event_kind kind, uint64_t dst)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->kind = kind;
+	ev->id = r->eline.src;
+	ev->u.dst = dst;
+	r->ev_line = r->eline.text;
+	r->ev_len = r->eline.len;
+	r->ev_lineno = r->eline.lineno;
+	r->events++;
+	r->annotations++;
+	r->edges += kind == EVENT_SNAP_EDGE;
+	return 1;
+}
+
+/*
+ * Starts the `e` line at `line` (number r->lineno; its end may lie beyond
+ * the buffer): keeps its start for messages, reads SRC and checks that a
+ * snapshot is open. Returns 1 with the EVENT_SNAP_REFS in *ev, -1 on error.
+ */
+static int eline_start(struct trace_reader *r, struct ms_error *err,
+		       const char *line, struct event *ev)
+{
+	char msg[TRACERULES_MSG_MAX];
+	size_t n = r->lim > line ? line_length(r, line) : (size_t)(r->end - line);
+	const char *start;
+	uint64_t src;
+	int rc;
+
+	r->eline.len = n < sizeof r->eline.text ? n : sizeof r->eline.text;
+	memcpy(r->eline.text, line, r->eline.len);
+	r->eline.lineno = r->lineno;
+	r->pos = (char *)skip_blanks(line) + 1;         /* past the 'e' */
+	if ((rc = eline_field(r, err, &start)) <= 0)
+		return rc < 0 ? -1 : eline_fail(r, err, "%s", usage[EVENT_SNAP_REFS]);
+	if (eline_number(r, err, start, &src) < 0)
+		return -1;
+	if (tracerules_record(&r->rules, EVENT_SNAP_REFS, NULL, record_no(r),
+			      r->lineno, msg, sizeof msg))
+		return eline_fail(r, err, "%s", msg);
+	r->eline.open = 1;
+	r->eline.src = src;
+	r->eline.dsts = 0;
+	return eline_event(r, ev, EVENT_SNAP_REFS, 0);
+}
+
+/* The next DST of the open `e` line: 1 with an EVENT_SNAP_EDGE, 0 when
+ * the line has ended, -1 on error. */
+static int eline_next(struct trace_reader *r, struct ms_error *err,
+		      struct event *ev)
+{
+	const char *start;
+	uint64_t dst;
+	int rc = eline_field(r, err, &start);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		r->eline.open = 0;
+		if (r->eline.dsts == 0)
+			return eline_fail(r, err, "%s", usage[EVENT_SNAP_REFS]);
+		return 0;
+	}
+	if (eline_number(r, err, start, &dst) < 0)
+		return -1;
+	if (dst == EVENT_ID_ROOT)
+		return eline_fail(r, err, "ID 0 is the root set and cannot be referenced");
+	r->eline.dsts++;
+	return eline_event(r, ev, EVENT_SNAP_EDGE, dst);
+}
+
+/* ---- the reading loop ---- */
+
+/* The end of a text trace: a recorded collection still open is an error,
+ * located at its `g GEN` line. */
+static int text_end(struct trace_reader *r, struct ms_error *err)
+{
+	char msg[TRACERULES_MSG_MAX];
+	uint64_t where;
+
+	if (tracerules_end(&r->rules, &where, msg, sizeof msg))
+		return text_fail(r, err, where, r->gc_text, r->gc_len, "%s", msg);
+	r->state = READ_END;
+	return 0;
+}
+
 /* trace_next for a binary trace: the decoder, with the reader's stickiness. */
 static int __attribute__((noinline))
 binary_next(struct trace_reader *r, struct event *ev, struct ms_error *err)
@@ -721,6 +1192,16 @@ binary_next(struct trace_reader *r, struct event *ev, struct ms_error *err)
 	int rc = tracebin_next(r->bin, ev, err);
 
 	if (rc > 0) {
+		if (__builtin_expect(ev->kind >= EVENT_TIME, 0)) {
+			if (ev->kind == EVENT_TIME) {
+				r->last_time = ev->u.time;
+				r->has_time = 1;
+			} else {
+				r->annotations++;
+				if (ev->kind == EVENT_MARK)
+					note_mark(r, ev->label);
+			}
+		}
 		r->events++;
 		return 1;
 	}
@@ -742,18 +1223,25 @@ int trace_next(struct trace_reader *r, struct event *ev, struct ms_error *err)
 		}
 		return 0;
 	}
+	if (__builtin_expect(r->eline.open, 0)) {
+		int rc = eline_next(r, err, ev);
+
+		if (rc != 0)
+			return rc;
+	}
 	for (;;) {
 		const char *line = r->pos;
 		const char *p;
 
 		if (line == r->lim) {
-			int got = refill(r, err);
+			int got = refill(r, err, WANT_LINE);
 
-			if (got <= 0) {
-				if (got == 0)
-					r->state = READ_END;
-				return got;
+			if (got == 2) {         /* a long `e` line */
+				r->lineno++;
+				return eline_start(r, err, r->pos, ev);
 			}
+			if (got <= 0)
+				return got < 0 ? -1 : text_end(r, err);
 			continue;
 		}
 		r->lineno++;
@@ -779,6 +1267,8 @@ int trace_next(struct trace_reader *r, struct event *ev, struct ms_error *err)
 			r->pos = (char *)p + (*p == '\r') + 1;
 			continue;
 		}
+		if (*p == 'e' && is_blank(p[1]) && r->rules.version >= 2)
+			return eline_start(r, err, line, ev);
 		p = parse_event(r, err, line, p, ev);
 		if (!p)
 			return -1;
@@ -796,6 +1286,53 @@ int trace_next(struct trace_reader *r, struct event *ev, struct ms_error *err)
 
 /* ---- header and open ---- */
 
+/* A string value of the metadata, or NULL. */
+static char *meta_string(const cJSON *json, const char *key, int *bad)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(json, key);
+
+	*bad = v && !cJSON_IsString(v);
+	return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
+}
+
+/*
+ * Reads the metadata keys the replay uses (docs/trace-format.md,
+ * "Metadata"): "level", "runtime", "recorder". In a version-2 trace a
+ * value of the wrong kind is an error (returns 1 with msg); a version-1
+ * trace predates them, so there they are taken when well formed and
+ * otherwise ignored, as unknown keys are.
+ */
+static int meta_keys(struct trace_reader *r, const cJSON *json, char *msg,
+		     size_t size)
+{
+	int bad_level, bad_runtime, bad_recorder;
+	char *level = meta_string(json, "level", &bad_level);
+	int v2 = r->rules.version >= 2;
+
+	r->runtime = meta_string(json, "runtime", &bad_runtime);
+	r->recorder = meta_string(json, "recorder", &bad_recorder);
+	if (level && strcmp(level, "object") == 0)
+		r->level = TRACE_LEVEL_OBJECT;
+	else if (level && strcmp(level, "allocator") == 0)
+		r->level = TRACE_LEVEL_ALLOCATOR;
+	else if (level)
+		bad_level = 1;
+	free(level);
+	if (v2 && bad_level) {
+		snprintf(msg, size,
+			 "metadata \"level\" must be \"object\" or \"allocator\"");
+		return 1;
+	}
+	if (v2 && (bad_runtime || bad_recorder)) {
+		snprintf(msg, size, "metadata \"%s\" must be a string",
+			 bad_runtime ? "runtime" : "recorder");
+		return 1;
+	}
+	if (bad_level)
+		r->level = TRACE_LEVEL_UNKNOWN;
+	return 0;
+}
+
 /*
  * Checks a first line that starts like a header: "#memsim-trace 1",
  * optionally followed by one space and a JSON object, kept as metadata.
@@ -810,6 +1347,8 @@ static int parse_header(struct trace_reader *r, struct ms_error *err,
 	uint64_t version;
 	cJSON *json;
 	const char *json_end;
+	char msg[128];
+	int rc;
 
 	while (stop > p && is_blank(stop[-1]))
 		stop--;
@@ -829,11 +1368,12 @@ static int parse_header(struct trace_reader *r, struct ms_error *err,
 	case SCAN_OK:
 		break;
 	}
-	if (version != 1) {
+	if (version < 1 || version > TRACE_VERSION_MAX) {
 		ver = line + TRACE_HEADER_LEN + 1;
 		quote_field(q, sizeof q, ver, (size_t)(p - ver));
 		return line_fail(r, err, line, "unsupported trace version %s", q);
 	}
+	r->rules.version = (unsigned)version;
 	if (p == stop)
 		return 0;
 	if (*p != ' ' || is_blank(p[1]))
@@ -851,8 +1391,9 @@ static int parse_header(struct trace_reader *r, struct ms_error *err,
 		cJSON_Delete(json);
 		return line_fail(r, err, line, "metadata is not a JSON object");
 	}
+	rc = meta_keys(r, json, msg, sizeof msg);
 	cJSON_Delete(json);
-	return 0;
+	return rc ? line_fail(r, err, line, "%s", msg) : 0;
 
 malformed:
 	return line_fail(r, err, line,
@@ -897,18 +1438,28 @@ static int start_binary(struct trace_reader *r, struct ms_error *err)
 		r->lim = r->end;
 		while (r->lim > r->pos && r->lim[-1] != '\n')
 			r->lim--;
-		if (r->lim == r->pos && r->end > r->pos && refill(r, err) < 0)
+		if (r->lim == r->pos && r->end > r->pos && refill(r, err, WANT_LINE) < 0)
 			return -1;
 		return 0;
 	}
-	r->bin = tracebin_reader_open(r->name, r->types, r->pos,
+	r->bin = tracebin_reader_open(r->name, r->types, &r->rules, r->pos,
 				      (size_t)(r->end - r->pos), binary_read, r, err);
 	if (!r->bin)
 		return fail(r, err);
 	r->pos = r->lim = r->end;
 	r->state = READ_BINARY;
-	if (tracebin_metadata(r->bin))
+	if (tracebin_metadata(r->bin)) {
+		char msg[128];
+		cJSON *json;
+		int bad;
+
 		r->metadata = xstrdup(tracebin_metadata(r->bin));
+		json = cJSON_Parse(r->metadata);        /* checked by the decoder */
+		bad = meta_keys(r, json, msg, sizeof msg);
+		cJSON_Delete(json);
+		if (bad)
+			return stream_fail(r, err, MS_EXIT_DATAERR, "%s", msg);
+	}
 	return 1;
 }
 
@@ -956,7 +1507,7 @@ static int start(struct trace_reader *r, struct ms_error *err)
 	while (r->lim > r->buf && r->lim[-1] != '\n')
 		r->lim--;
 	if (r->lim == r->pos) {
-		int got = refill(r, err);
+		int got = refill(r, err, WANT_LINE);
 
 		if (got < 0)
 			return -1;
@@ -1014,6 +1565,7 @@ struct trace_reader *trace_open(const char *path, struct ms_error *err)
 	r->buf = xmalloc(r->cap + 1);
 	r->pos = r->lim = r->end = r->buf;
 	r->types = typetab_create();
+	tracerules_init(&r->rules, 1, 1);
 	if (start(r, err) < 0)
 		goto fail;
 	return r;
@@ -1036,6 +1588,10 @@ void trace_close(struct trace_reader *r)
 	free(r->metadata);
 	tracebin_reader_close(r->bin);
 	typetab_destroy(r->types);
+	tracerules_free(&r->rules);
+	free(r->marks);
+	free(r->runtime);
+	free(r->recorder);
 	free(r);
 }
 
@@ -1068,7 +1624,43 @@ const char *trace_metadata(const struct trace_reader *r)
 
 int trace_has_time(const struct trace_reader *r)
 {
-	return r->bin ? tracebin_has_time(r->bin) : r->has_time;
+	return r->has_time;
+}
+
+unsigned trace_version(const struct trace_reader *r)
+{
+	return r->rules.version;
+}
+
+const struct sitetab *trace_sites(const struct trace_reader *r)
+{
+	return r->rules.sites;
+}
+
+const struct typetab *trace_labels(const struct trace_reader *r)
+{
+	return r->rules.labels;
+}
+
+const struct trace_mark *trace_marks(const struct trace_reader *r, size_t *n)
+{
+	*n = r->nmarks;
+	return r->marks;
+}
+
+enum trace_level trace_level(const struct trace_reader *r)
+{
+	return r->level;
+}
+
+const char *trace_runtime(const struct trace_reader *r)
+{
+	return r->runtime;
+}
+
+const char *trace_recorder(const struct trace_reader *r)
+{
+	return r->recorder;
 }
 
 int trace_is_binary(const struct trace_reader *r)

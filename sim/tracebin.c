@@ -1,23 +1,32 @@
 /*
- * tracebin.c - binary traces: encoder and decoder (tracebin.h; the format
- * with every rule and message is docs/binary-format.md).
+ * tracebin.c - binary traces: encoder (the form tracewrite_binary) and
+ * decoder (tracebin.h; the format with every rule and message is
+ * docs/binary-format.md).
  *
- * Encoder: records are built in a 64 KiB staging buffer (a record is at
- * most TRACEBIN_RECORD_MAX bytes, so the buffer is flushed to the sink
- * whenever less than that is left) and handed to the sink in blocks.
+ * Encoder: records are built in a 64 KiB staging buffer (a record but a
+ * `k` FRAME or an `e` chunk is at most TRACEBIN_RECORD_MAX bytes, so the
+ * buffer is flushed to the sink whenever less than what the next record
+ * needs is left) and handed to the sink in blocks. The DSTs of an `e`
+ * line are gathered into chunks of TRACEBIN_CHUNK, so a line of any
+ * length costs a fixed buffer.
  *
  * Decoder, how it stays fast and safe:
  *  1. Input sits in one buffer followed by TRACEBIN_PAD zero bytes. While
  *     the input has more bytes, at least TRACEBIN_RECORD_MAX bytes are kept
  *     ahead of the read position (refill moves the tail down and reads).
  *  2. A record is therefore decoded with no bounds check per byte: a
- *     varint stops after at most 10 bytes, a type name is read only after
- *     its length is checked against TYPETAB_NAME_MAX, so decoding never
- *     goes more than TRACEBIN_RECORD_MAX bytes past the data, into the
- *     zero padding at worst. Only then is the position compared with the
- *     data's end: a record that crossed it was cut short.
+ *     varint stops after at most 10 bytes, a type name or label is read
+ *     only after its length is checked against TYPETAB_NAME_MAX, so
+ *     decoding never goes more than TRACEBIN_RECORD_MAX bytes past the
+ *     data, into the zero padding at worst. Only then is the position
+ *     compared with the data's end: a record that crossed it was cut
+ *     short. The two unbounded parts of version 2 are read apart: a
+ *     FRAME is copied out with take(), and an `e` record is decoded one
+ *     DST per call, each DST a bounded step of its own.
  *  3. Varint and value errors are collected in a flag word on the way and
  *     checked once per record, in the documented order.
+ *  4. The rules that span records (stack nodes, `g`, snapshots) are
+ *     tracerules.h's, shared with the text reader and the writers.
  */
 #include "tracebin.h"
 
@@ -29,19 +38,25 @@
 
 #include <cjson/cJSON.h>
 
+#include "sink.h"
 #include "tracetext.h"
+#include "tracewrite.h"
 #include "xalloc.h"
 
-/* Longest record: opcode, three 10-byte varints, a one-byte name length
- * and a 63-byte name (ALLOC_NEW). */
-#define TRACEBIN_RECORD_MAX (1 + 3 * 10 + 1 + TYPETAB_NAME_MAX)
+#define TRACEBIN_VERSION_MAX TRACE_VERSION_MAX
+/* Longest bounded record: a site prefix (opcode and a varint), then an
+ * ALLOC_NEW: opcode, two 10-byte varints, a one-byte name length and a
+ * 63-byte name. */
+#define TRACEBIN_RECORD_MAX (1 + 10 + 1 + 2 * 10 + 1 + TYPETAB_NAME_MAX)
 #define TRACEBIN_PAD 128        /* zero bytes after the data, >= RECORD_MAX */
 #define TRACEBIN_BUF ((size_t)1 << 20)         /* decoder input, bytes */
 #define STAGE_BYTES ((size_t)1 << 16)          /* encoder staging, bytes */
+#define CHUNK_BYTES (10 + TRACEBIN_CHUNK * 10) /* an `e` chunk, at most */
 
 _Static_assert(TRACEBIN_PAD >= TRACEBIN_RECORD_MAX,
 	       "the padding must hold the longest record");
 _Static_assert(TRACEBIN_SHORT_TYPES == 240, "opcodes 0x10-0xff: types 1-240");
+_Static_assert(CHUNK_BYTES < STAGE_BYTES, "a chunk fits the staging buffer");
 
 static const unsigned char magic[TRACEBIN_MAGIC_LEN] = TRACEBIN_MAGIC;
 
@@ -71,18 +86,24 @@ static int metadata_ok(const char *m, size_t n)
 	       !memchr(m, '\n', n) && !memchr(m, '\0', n);
 }
 
+/* The code of a stack node's parent: 0 for the outermost caller, else how
+ * many nodes back from the new one (index `index`) the parent is. */
+static inline uint64_t parent_code(uint32_t index, uint32_t parent)
+{
+	return parent == EVENT_NO_SITE ? 0 : (uint64_t)(index - parent);
+}
+
 /* ---- encoder ---- */
 
-struct tracebin_writer {
+struct bin_state {
 	struct sink *out;
-	struct typetab *types;          /* names written so far */
-	const struct typetab *map_src;  /* the table `map` translates */
-	uint32_t *map;                  /* map_src index -> ours, 0: unknown */
-	uint32_t map_cap;
+	struct ms_error err;            /* the sink's sticky error */
 	uint64_t prev[TRACEBIN_ROLE_COUNT];
 	uint64_t last_time;             /* ns */
-	uint64_t events;
-	struct ms_error err;            /* sticky; code 0 while all is well */
+	int refs_open;                  /* an `e` record lacks its last chunk */
+	uint64_t dst_prev;              /* the DST before, within the record */
+	uint32_t chunk_n;               /* DSTs waiting in chunk */
+	uint64_t chunk[TRACEBIN_CHUNK];
 	size_t len;
 	unsigned char stage[STAGE_BYTES];
 };
@@ -97,348 +118,261 @@ static inline unsigned char *put_varint(unsigned char *p, uint64_t v)
 	return p;
 }
 
-static int werr(struct tracebin_writer *w, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int werr(struct tracebin_writer *w, int code, const char *fmt, ...)
+/* Room for `need` bytes in the staging buffer, or NULL after an error. */
+static inline unsigned char *room(struct bin_state *s, size_t need)
 {
-	va_list ap;
-
-	if (w->err.code)
-		return w->err.code;
-	w->err.code = code;
-	va_start(ap, fmt);
-	vsnprintf(w->err.msg, sizeof w->err.msg, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
-/* Room for one record in the staging buffer, or NULL after an error. */
-static inline unsigned char *room(struct tracebin_writer *w)
-{
-	if (w->err.code)
+	if (s->err.code)
 		return NULL;
-	if (w->len > STAGE_BYTES - TRACEBIN_RECORD_MAX) {
-		if (sink_write(w->out, w->stage, w->len, &w->err))
+	if (s->len > STAGE_BYTES - need) {
+		if (sink_write(s->out, s->stage, s->len, &s->err))
 			return NULL;
-		w->len = 0;
+		s->len = 0;
 	}
-	return w->stage + w->len;
+	return s->stage + s->len;
 }
 
-static inline int done(struct tracebin_writer *w, unsigned char *end)
+static inline void done(struct bin_state *s, unsigned char *end)
 {
-	w->len = (size_t)(end - w->stage);
-	w->events++;
-	return 0;
+	s->len = (size_t)(end - s->stage);
 }
 
-static inline unsigned char *put_id(struct tracebin_writer *w, unsigned char *p,
+static inline unsigned char *put_id(struct bin_state *s, unsigned char *p,
 				    enum tracebin_role role, uint64_t id)
 {
-	p = put_varint(p, zigzag(id - w->prev[role]));
-	w->prev[role] = id;
+	p = put_varint(p, zigzag(id - s->prev[role]));
+	s->prev[role] = id;
 	return p;
 }
 
-struct tracebin_writer *tracebin_start(struct sink *out, const char *metadata,
-				       struct ms_error *err)
+static void *bin_start(struct sink *out, unsigned version, const char *metadata)
 {
-	struct tracebin_writer *w;
+	struct bin_state *s = xcalloc(1, sizeof *s);
 	unsigned char head[TRACEBIN_MAGIC_LEN + 1 + 1 + 10], *p = head;
 	size_t mlen = metadata ? strlen(metadata) : 0;
 
-	if (metadata && (mlen > TRACEBIN_METADATA_MAX || !metadata_ok(metadata, mlen))) {
-		sink_close(out, NULL);
-		ms_error_clear(err);
-		ms_error_set(err, MS_EXIT_SOFTWARE,
-			     "metadata must be a one-line JSON object text of at most %zu bytes",
-			     TRACEBIN_METADATA_MAX);
-		return NULL;
-	}
-	w = xcalloc(1, sizeof *w);
-	w->out = out;
-	w->types = typetab_create();
+	s->out = out;
 	memcpy(p, magic, TRACEBIN_MAGIC_LEN);
 	p += TRACEBIN_MAGIC_LEN;
-	*p++ = TRACEBIN_VERSION;
+	*p++ = (unsigned char)version;
 	*p++ = 0;                               /* flags */
 	p = put_varint(p, mlen);
-	sink_write(out, head, (size_t)(p - head), &w->err);
+	sink_write(out, head, (size_t)(p - head), &s->err);
 	if (mlen)
-		sink_write(out, metadata, mlen, &w->err);
-	return w;
+		sink_write(out, metadata, mlen, &s->err);
+	return s;
 }
 
-struct tracebin_writer *tracebin_create(const char *path, unsigned flags,
-					const char *metadata, struct ms_error *err)
+/* Writes the DSTs gathered in the chunk. */
+static void put_chunk(struct bin_state *s)
 {
-	struct sink *out = sink_open(path, flags, err);
-
-	return out ? tracebin_start(out, metadata, err) : NULL;
-}
-
-/* Writes `a` with our type index `type` (0: untyped); `name` is the
- * type's name, written when the type is new (type == count - 1 after
- * interning, `fresh`). */
-static int put_alloc(struct tracebin_writer *w, uint64_t id, uint64_t size,
-		     uint32_t type, int fresh, const char *name, size_t nlen)
-{
-	unsigned char *p = room(w), *op;
+	unsigned char *p = room(s, CHUNK_BYTES);
 
 	if (!p)
-		return w->err.code;
-	op = p++;
+		return;
+	p = put_varint(p, s->chunk_n);
+	for (uint32_t i = 0; i < s->chunk_n; i++) {
+		p = put_varint(p, zigzag(s->chunk[i] - s->dst_prev));
+		s->dst_prev = s->chunk[i];
+	}
+	s->chunk_n = 0;
+	done(s, p);
+}
+
+/* Ends an open `e` record: its last chunk, then a chunk count of 0. */
+static void end_refs(struct bin_state *s)
+{
+	unsigned char *p;
+
+	if (!s->refs_open)
+		return;
+	s->refs_open = 0;
+	if (s->chunk_n)
+		put_chunk(s);
+	if ((p = room(s, 1)))
+		done(s, put_varint(p, 0));
+}
+
+/* `a` with our type index (0: untyped); the name goes out when new. */
+static unsigned char *put_alloc(struct bin_state *s, unsigned char *p,
+				const struct tracewrite_rec *rec)
+{
+	unsigned char *op = p++;
+	uint32_t type = rec->ev.type;
+
 	if (type == TYPETAB_UNTYPED)
 		*op = TRACEBIN_OP_ALLOC;
-	else if (fresh)
+	else if (rec->type_new)
 		*op = TRACEBIN_OP_ALLOC_NEW;
 	else if (type <= TRACEBIN_SHORT_TYPES)
 		*op = (unsigned char)(TRACEBIN_OP_ALLOC_SHORT + type - 1);
 	else
 		*op = TRACEBIN_OP_ALLOC_TYPE;
-	p = put_id(w, p, TRACEBIN_ROLE_ALLOC, id);
-	w->prev[TRACEBIN_ROLE_DST] = id;
-	p = put_varint(p, size);
+	p = put_id(s, p, TRACEBIN_ROLE_ALLOC, rec->ev.id);
+	s->prev[TRACEBIN_ROLE_DST] = rec->ev.id;
+	p = put_varint(p, rec->ev.u.size);
 	if (*op == TRACEBIN_OP_ALLOC_TYPE) {
 		p = put_varint(p, type);
 	} else if (*op == TRACEBIN_OP_ALLOC_NEW) {
-		*p++ = (unsigned char)nlen;
-		memcpy(p, name, nlen);
-		p += nlen;
+		*p++ = (unsigned char)rec->type_len;
+		memcpy(p, rec->type, rec->type_len);
+		p += rec->type_len;
 	}
-	return done(w, p);
+	return p;
 }
 
-static int check_id(struct tracebin_writer *w, uint64_t id, const char *what)
+static unsigned char *put_ref(struct bin_state *s, unsigned char *p,
+			      const struct event *ev)
 {
-	if (id == EVENT_ID_ROOT)
-		return werr(w, MS_EXIT_SOFTWARE,
-			    "ID 0 is the root set and cannot be %s", what);
-	return 0;
-}
+	int drop = ev->kind == EVENT_REF_DROP;
 
-static int check_size(struct tracebin_writer *w, uint64_t size)
-{
-	if (size > EVENT_SIZE_MAX)
-		return werr(w, MS_EXIT_SOFTWARE,
-			    "size %" PRIu64 " exceeds the 48-bit limit", size);
-	return 0;
-}
-
-int tracebin_alloc(struct tracebin_writer *w, uint64_t id, uint64_t size,
-		   const char *type)
-{
-	uint32_t before, index = TYPETAB_UNTYPED;
-	size_t n = type ? strlen(type) : 0;
-
-	if (check_id(w, id, "allocated") || check_size(w, size))
-		return w->err.code;
-	if (n && !typetab_name_ok(type, n))
-		return werr(w, MS_EXIT_SOFTWARE, "bad type name '%.*s'",
-			    n > 40 ? 40 : (int)n, type);
-	before = typetab_count(w->types);
-	if (n)
-		index = typetab_intern(w->types, type, n);
-	return put_alloc(w, id, size, index, index == before, type, n);
-}
-
-int tracebin_free(struct tracebin_writer *w, uint64_t id)
-{
-	unsigned char *p;
-
-	if (check_id(w, id, "freed") || !(p = room(w)))
-		return w->err.code;
-	*p++ = TRACEBIN_OP_FREE;
-	return done(w, put_id(w, p, TRACEBIN_ROLE_OBJ, id));
-}
-
-int tracebin_resize(struct tracebin_writer *w, uint64_t id, uint64_t size)
-{
-	unsigned char *p;
-
-	if (check_id(w, id, "resized") || check_size(w, size) || !(p = room(w)))
-		return w->err.code;
-	*p++ = TRACEBIN_OP_RESIZE;
-	p = put_id(w, p, TRACEBIN_ROLE_OBJ, id);
-	return done(w, put_varint(p, size));
-}
-
-static int put_ref(struct tracebin_writer *w, int drop, uint64_t src, uint64_t dst)
-{
-	unsigned char *p;
-
-	if (check_id(w, dst, "referenced") || !(p = room(w)))
-		return w->err.code;
-	if (src == EVENT_ID_ROOT) {
+	if (ev->id == EVENT_ID_ROOT) {
 		*p++ = drop ? TRACEBIN_OP_ROOT_DROP : TRACEBIN_OP_ROOT_ADD;
 	} else {
 		*p++ = drop ? TRACEBIN_OP_REF_DROP : TRACEBIN_OP_REF_ADD;
-		p = put_id(w, p, TRACEBIN_ROLE_SRC, src);
+		p = put_id(s, p, TRACEBIN_ROLE_SRC, ev->id);
 	}
-	return done(w, put_id(w, p, TRACEBIN_ROLE_DST, dst));
+	return put_id(s, p, TRACEBIN_ROLE_DST, ev->u.dst);
 }
 
-int tracebin_ref_add(struct tracebin_writer *w, uint64_t src, uint64_t dst)
+/* `k`: the fixed part staged, the FRAME through the stage or straight
+ * to the sink when it is long. */
+static void put_site(struct bin_state *s, unsigned char *p,
+		     const struct tracewrite_rec *rec)
 {
-	return put_ref(w, 0, src, dst);
-}
-
-int tracebin_ref_drop(struct tracebin_writer *w, uint64_t src, uint64_t dst)
-{
-	return put_ref(w, 1, src, dst);
-}
-
-int tracebin_collect(struct tracebin_writer *w, uint64_t gen)
-{
-	unsigned char *p = room(w);
-
-	if (!p)
-		return w->err.code;
-	if (gen == EVENT_GEN_DEFAULT) {
-		*p++ = TRACEBIN_OP_COLLECT;
-	} else {
-		*p++ = TRACEBIN_OP_COLLECT_GEN;
-		p = put_varint(p, gen);
+	*p++ = TRACEBIN_OP_EXT;
+	*p++ = TRACEBIN_EXT_SITE;
+	p = put_id(s, p, TRACEBIN_ROLE_SITE, rec->ev.id);
+	p = put_varint(p, parent_code(rec->ev.site, rec->parent));
+	p = put_varint(p, rec->text_len);
+	done(s, p);
+	if (rec->text_len <= STAGE_BYTES / 2) {
+		if ((p = room(s, rec->text_len))) {
+			memcpy(p, rec->text, rec->text_len);
+			done(s, p + rec->text_len);
+		}
+	} else if ((p = room(s, STAGE_BYTES))) {        /* flushes the stage */
+		sink_write(s->out, rec->text, rec->text_len, &s->err);
 	}
-	return done(w, p);
 }
 
-int tracebin_safepoint(struct tracebin_writer *w)
+static int bin_emit(void *state, const struct tracewrite_rec *rec,
+		    struct ms_error *err)
 {
-	unsigned char *p = room(w);
-
-	if (!p)
-		return w->err.code;
-	*p++ = TRACEBIN_OP_SAFEPOINT;
-	return done(w, p);
-}
-
-int tracebin_time(struct tracebin_writer *w, uint64_t ns)
-{
+	struct bin_state *s = state;
+	const struct event *ev = &rec->ev;
 	unsigned char *p;
 
-	if (ns < w->last_time)
-		return werr(w, MS_EXIT_SOFTWARE,
-			    "time goes backwards (%" PRIu64 " after %" PRIu64 ")",
-			    ns, w->last_time);
-	if (!(p = room(w)))
-		return w->err.code;
-	*p++ = TRACEBIN_OP_TIME;
-	p = put_varint(p, ns - w->last_time);
-	w->last_time = ns;
-	return done(w, p);
-}
-
-/* Our index for index `i` of the table `src`, interning it when new. */
-static uint32_t map_type(struct tracebin_writer *w, const struct typetab *src,
-			 uint32_t i, int *fresh)
-{
-	const char *name;
-	uint32_t before;
-
-	*fresh = 0;
-	if (i == TYPETAB_UNTYPED)
-		return TYPETAB_UNTYPED;
-	if (src != w->map_src) {
-		if (w->map_cap)
-			memset(w->map, 0, w->map_cap * sizeof *w->map);
-		w->map_src = src;
+	if (ev->kind == EVENT_SNAP_EDGE) {
+		s->chunk[s->chunk_n++] = ev->u.dst;
+		if (s->chunk_n == TRACEBIN_CHUNK)
+			put_chunk(s);
+		goto out;
 	}
-	if (i < w->map_cap && w->map[i])
-		return w->map[i];
-	if (i >= w->map_cap) {
-		uint32_t cap = w->map_cap ? w->map_cap : 256;
-
-		while (cap <= i)
-			cap *= 2;
-		w->map = xreallocarray(w->map, cap, sizeof *w->map);
-		memset(w->map + w->map_cap, 0, (cap - w->map_cap) * sizeof *w->map);
-		w->map_cap = cap;
+	end_refs(s);
+	if (!(p = room(s, TRACEBIN_RECORD_MAX)))
+		goto out;
+	if ((ev->kind == EVENT_ALLOC || ev->kind == EVENT_RESIZE) &&
+	    ev->site != EVENT_NO_SITE) {
+		*p++ = TRACEBIN_OP_SITE_PREFIX;
+		p = put_varint(p, ev->site);
 	}
-	name = typetab_name(src, i);
-	before = typetab_count(w->types);
-	w->map[i] = typetab_intern(w->types, name, strlen(name));
-	*fresh = w->map[i] == before;
-	return w->map[i];
-}
-
-int tracebin_put(struct tracebin_writer *w, const struct event *ev,
-		 const struct typetab *types)
-{
 	switch (ev->kind) {
 	case EVENT_ALLOC:
-		if (ev->type != TYPETAB_UNTYPED) {
-			int fresh;
-			uint32_t t = map_type(w, types, ev->type, &fresh);
-			const char *name = typetab_name(w->types, t);
-			size_t n = strlen(name);
-
-			if (check_id(w, ev->id, "allocated") ||
-			    check_size(w, ev->u.size))
-				return w->err.code;
-			if (!typetab_name_ok(name, n))
-				return werr(w, MS_EXIT_SOFTWARE, "bad type name '%.*s'",
-					    n > 40 ? 40 : (int)n, name);
-			return put_alloc(w, ev->id, ev->u.size, t, fresh, name, n);
-		}
-		return tracebin_alloc(w, ev->id, ev->u.size, NULL);
+		p = put_alloc(s, p, rec);
+		break;
 	case EVENT_FREE:
-		return tracebin_free(w, ev->id);
 	case EVENT_RESIZE:
-		return tracebin_resize(w, ev->id, ev->u.size);
+		*p++ = ev->kind == EVENT_FREE ? TRACEBIN_OP_FREE : TRACEBIN_OP_RESIZE;
+		p = put_id(s, p, TRACEBIN_ROLE_OBJ, ev->id);
+		if (ev->kind == EVENT_RESIZE)
+			p = put_varint(p, ev->u.size);
+		break;
 	case EVENT_REF_ADD:
-		return put_ref(w, 0, ev->id, ev->u.dst);
 	case EVENT_REF_DROP:
-		return put_ref(w, 1, ev->id, ev->u.dst);
+		p = put_ref(s, p, ev);
+		break;
 	case EVENT_COLLECT:
-		return tracebin_collect(w, ev->u.gen);
+		if (ev->u.gen == EVENT_GEN_DEFAULT) {
+			*p++ = TRACEBIN_OP_COLLECT;
+		} else {
+			*p++ = TRACEBIN_OP_COLLECT_GEN;
+			p = put_varint(p, ev->u.gen);
+		}
+		break;
 	case EVENT_SAFEPOINT:
-		return tracebin_safepoint(w);
+		*p++ = TRACEBIN_OP_SAFEPOINT;
+		break;
 	case EVENT_TIME:
-		return tracebin_time(w, ev->u.time);
+		*p++ = TRACEBIN_OP_TIME;
+		p = put_varint(p, ev->u.time - s->last_time);
+		s->last_time = ev->u.time;
+		break;
+	case EVENT_SITE:
+		put_site(s, p, rec);
+		goto out;
+	case EVENT_MARK:
+		*p++ = TRACEBIN_OP_EXT;
+		*p++ = TRACEBIN_EXT_MARK;
+		*p++ = (unsigned char)rec->text_len;
+		memcpy(p, rec->text, rec->text_len);
+		p += rec->text_len;
+		break;
+	case EVENT_GC_BEGIN:
+		*p++ = TRACEBIN_OP_EXT;
+		*p++ = TRACEBIN_EXT_GC_BEGIN;
+		p = put_varint(p, ev->u.gen);
+		break;
+	case EVENT_GC_END:
+	case EVENT_SNAPSHOT:
+		*p++ = TRACEBIN_OP_EXT;
+		*p++ = ev->kind == EVENT_GC_END ? TRACEBIN_EXT_GC_END : TRACEBIN_EXT_SNAPSHOT;
+		break;
+	case EVENT_SNAP_REFS:
+		*p++ = TRACEBIN_OP_EXT;
+		*p++ = TRACEBIN_EXT_REFS;
+		p = put_id(s, p, TRACEBIN_ROLE_SNAP, ev->id);
+		s->refs_open = 1;
+		s->dst_prev = ev->id;
+		s->chunk_n = 0;
+		break;
+	case EVENT_SNAP_EDGE:
 	case EVENT_KIND_COUNT:
 		break;
 	}
-	return werr(w, MS_EXIT_SOFTWARE, "unknown event kind %d", (int)ev->kind);
+	done(s, p);
+out:
+	if (s->err.code)
+		*err = s->err;
+	return s->err.code;
 }
 
-uint64_t tracebin_events(const struct tracebin_writer *w)
+static int bin_finish(void *state, int ok, uint64_t records, struct ms_error *err)
 {
-	return w->events;
-}
-
-const struct ms_error *tracebin_error(const struct tracebin_writer *w)
-{
-	return w->err.code ? &w->err : NULL;
-}
-
-int tracebin_close(struct tracebin_writer *w, struct ms_error *err)
-{
+	struct bin_state *s = state;
+	unsigned char *p;
 	int rc;
 
-	if (!w)
-		return 0;
-	if (!w->err.code) {
-		unsigned char *p = room(w);
-
-		if (p) {
+	if (ok && !s->err.code) {
+		end_refs(s);
+		if ((p = room(s, 11))) {
 			*p++ = TRACEBIN_OP_END;
-			p = put_varint(p, w->events);
-			w->len = (size_t)(p - w->stage);
-			sink_write(w->out, w->stage, w->len, &w->err);
+			done(s, put_varint(p, records));
 		}
+		if (!s->err.code)
+			sink_write(s->out, s->stage, s->len, &s->err);
 	}
-	rc = sink_close(w->out, w->err.code ? NULL : &w->err);
-	if (!rc)
-		rc = w->err.code;
-	if (rc && err)
-		*err = w->err;
-	typetab_destroy(w->types);
-	free(w->map);
-	free(w);
+	if ((rc = s->err.code))
+		*err = s->err;
+	free(s);
 	return rc;
 }
+
+const struct tracewrite_form tracewrite_binary = {
+	.name = "binary",
+	.start = bin_start,
+	.emit = bin_emit,
+	.finish = bin_finish,
+};
 
 /* ---- decoder ---- */
 
@@ -455,12 +389,22 @@ struct tracebin_reader {
 	char *name;
 	struct typetab *types;
 	uint32_t ntypes;        /* defined names + 1 (the untyped index) */
+	struct trace_rules *rules;      /* the reader's: nodes, labels, `g`, `h` */
+	unsigned version;       /* of the file: 1 or 2 */
 	uint64_t prev[TRACEBIN_ROLE_COUNT];
 	uint64_t last_time;     /* ns */
-	int has_time;
-	uint64_t events;
+	uint64_t events;        /* records decoded, i.e. lines */
 	char *metadata;
-	struct event last;        /* for tracebin_locate */
+	struct event last;      /* for tracebin_locate */
+
+	/* An `e` record being decoded, one DST per call. */
+	int in_refs;
+	uint64_t refs_src, dst_prev;
+	uint64_t edges_left;    /* DSTs left in the current chunk */
+	int chunk_full;         /* it had TRACEBIN_CHUNK: another may follow */
+
+	char *frame;            /* a `k` record's FRAME, copied out */
+	size_t frame_cap;
 };
 
 /* Moves the unread bytes to the front and reads until at least
@@ -545,26 +489,41 @@ static int derr(struct tracebin_reader *d, struct ms_error *err, uint64_t event,
 	va_list ap;
 
 	ms_error_clear(err);
-	err->code = MS_EXIT_DATAERR;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	ms_error_vset(err, MS_EXIT_DATAERR, fmt, ap);
 	va_end(ap);
 	ms_error_at(err, d->name, event);
 	err->in_binary = 1;
 	return -1;
 }
 
-/* The input ended at the read position (`p` >= end within a record, or
- * before a record). A kept read error is what really happened. */
-static int cut(struct tracebin_reader *d, struct ms_error *err, int inside)
+/* The input ended at the read position (`p` >= end within record
+ * `rec`, or before a record). A kept read error is what really happened. */
+static int cut_at(struct tracebin_reader *d, struct ms_error *err, int inside,
+		  uint64_t rec)
 {
 	if (d->has_pending) {
 		*err = d->pending;
 		return -1;
 	}
-	return derr(d, err, d->events + 1, inside ?
+	return derr(d, err, rec, inside ?
 		    "truncated binary trace (the record is cut short)" :
 		    "truncated binary trace (no end record)");
+}
+
+/* cut_at the record being decoded (the next one). */
+static int cut(struct tracebin_reader *d, struct ms_error *err, int inside)
+{
+	return cut_at(d, err, inside, d->events + 1);
+}
+
+/* A varint error of record `rec`. */
+static int varint_error(struct tracebin_reader *d, struct ms_error *err,
+			unsigned bad, uint64_t rec)
+{
+	if (bad & BAD_BIG)
+		return derr(d, err, rec, "varint does not fit in 64 bits");
+	return derr(d, err, rec, "non-canonical record: overlong varint");
 }
 
 static void quote(char *dst, size_t size, const unsigned char *s, size_t n)
@@ -585,10 +544,8 @@ record_error(struct tracebin_reader *d, struct ms_error *err, unsigned op,
 	uint64_t n = d->events + 1;
 	char q[MS_ERROR_TEXT_MAX];
 
-	if (bad & BAD_BIG)
-		return derr(d, err, n, "varint does not fit in 64 bits");
-	if (bad & BAD_OVERLONG)
-		return derr(d, err, n, "non-canonical record: overlong varint");
+	if (bad)
+		return varint_error(d, err, bad, n);
 	if (op >= TRACEBIN_OP_ALLOC_SHORT)
 		op = TRACEBIN_OP_ALLOC;         /* same checks as the long form */
 	switch (op) {
@@ -636,6 +593,12 @@ record_error(struct tracebin_reader *d, struct ms_error *err, unsigned op,
 		return derr(d, err, n,
 			    "time does not fit in 64 bits (%" PRIu64 " + %" PRIu64 ")",
 			    d->last_time, b);
+	case TRACEBIN_OP_EXT:
+	case TRACEBIN_OP_SITE_PREFIX:
+		if (d->version < 2)
+			return derr(d, err, n,
+				    "version-2 record (opcode 0x%02x) in a version-1 trace", op);
+		break;
 	default:
 		break;
 	}
@@ -647,7 +610,8 @@ static int end_record(struct tracebin_reader *d, const unsigned char *p,
 		      struct ms_error *err)
 {
 	unsigned bad = 0;
-	uint64_t count = varint(&p, &bad);
+	uint64_t count = varint(&p, &bad), where;
+	char msg[TRACERULES_MSG_MAX];
 
 	if (p > d->end)
 		return cut(d, err, 1);
@@ -656,6 +620,8 @@ static int end_record(struct tracebin_reader *d, const unsigned char *p,
 	if (count != d->events)
 		return derr(d, err, 0, "end record counts %" PRIu64
 			    " events but %" PRIu64 " came before it", count, d->events);
+	if (tracerules_end(d->rules, &where, msg, sizeof msg))
+		return derr(d, err, where, "%s", msg);
 	d->pos = p;
 	if (d->pos == d->end && !d->eof)
 		refill(d);
@@ -668,21 +634,303 @@ static int end_record(struct tracebin_reader *d, const unsigned char *p,
 	return 0;
 }
 
+/* Copies n bytes of input to dst (n may exceed the buffer). 0, or -1 when
+ * the input ends first (a read error is then in `pending`). */
+static int take(struct tracebin_reader *d, void *dst, size_t n)
+{
+	unsigned char *o = dst;
+
+	while (n) {
+		size_t k = (size_t)(d->end - d->pos);
+
+		if (k == 0) {
+			if (d->eof)
+				return -1;
+			refill(d);
+			if (d->pos == d->end)
+				return -1;
+			continue;
+		}
+		if (k > n)
+			k = n;
+		memcpy(o, d->pos, k);
+		o += k;
+		d->pos += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* Finishes a record that decoded to *ev (d->pos already past it). */
+static int record_done(struct tracebin_reader *d, struct event *ev)
+{
+	d->last = *ev;
+	d->events++;
+	return 1;
+}
+
+/* A rule of tracerules.h broken by record `rec`. */
+static int rule_error(struct tracebin_reader *d, struct ms_error *err,
+		      const char *msg, uint64_t rec)
+{
+	return derr(d, err, rec, "%s", msg);
+}
+
+/* `k`: dSITE PCODE LEN, then LEN bytes of FRAME (read with take). */
+static int ext_site(struct tracebin_reader *d, const unsigned char *p,
+		    struct event *ev, struct ms_error *err)
+{
+	uint64_t n = d->events + 1, site, pcode, len, parent = 0;
+	uint32_t count = sitetab_count(d->rules->sites);
+	char msg[TRACERULES_MSG_MAX];
+	unsigned bad = 0;
+
+	site = d->prev[TRACEBIN_ROLE_SITE] + unzigzag(varint(&p, &bad));
+	pcode = varint(&p, &bad);
+	len = varint(&p, &bad);
+	if (p > d->end)
+		return cut(d, err, 1);
+	if (bad)
+		return varint_error(d, err, bad, n);
+	if (len > TRACEBIN_FRAME_MAX)
+		return derr(d, err, n, "FRAME longer than %zu bytes", TRACEBIN_FRAME_MAX);
+	if (pcode >= count)
+		return derr(d, err, n, "parent code %" PRIu64 " names no stack node (%"
+			    PRIu32 " so far)", pcode, count - 1);
+	if (pcode)
+		parent = sitetab_number(d->rules->sites, (uint32_t)(count - pcode));
+	d->prev[TRACEBIN_ROLE_SITE] = site;
+	d->pos = p;
+	if (len + 1 > d->frame_cap) {
+		d->frame_cap = (size_t)len + 1;
+		d->frame = xrealloc(d->frame, d->frame_cap);
+	}
+	if (take(d, d->frame, (size_t)len) < 0)
+		return cut(d, err, 1);
+	if (tracerules_record(d->rules, EVENT_SITE, NULL, n, n, msg, sizeof msg) ||
+	    tracerules_site(d->rules, site, parent, d->frame, (size_t)len, &ev->site,
+			    msg, sizeof msg))
+		return rule_error(d, err, msg, n);
+	ev->kind = EVENT_SITE;
+	ev->id = site;
+	ev->u.parent = parent;
+	return record_done(d, ev);
+}
+
+/* `m`: LEN (1 byte), LABEL. */
+static int ext_mark(struct tracebin_reader *d, const unsigned char *p,
+		    struct event *ev, struct ms_error *err)
+{
+	uint64_t n = d->events + 1;
+	char msg[TRACERULES_MSG_MAX];
+	size_t len = *p++;
+
+	if (len > TYPETAB_NAME_MAX) {
+		if (p > d->end)
+			return cut(d, err, 1);
+		return derr(d, err, n, "mark label longer than %d characters",
+			    TYPETAB_NAME_MAX);
+	}
+	if (p + len > d->end)
+		return cut(d, err, 1);
+	if (tracerules_record(d->rules, EVENT_MARK, NULL, n, n, msg, sizeof msg) ||
+	    tracerules_mark(d->rules, (const char *)p, len, &ev->label, msg, sizeof msg))
+		return rule_error(d, err, msg, n);
+	d->pos = p + len;
+	ev->kind = EVENT_MARK;
+	return record_done(d, ev);
+}
+
+/* `e`: dSRC and the first chunk's count; the DSTs come from refs_next. */
+static int ext_refs(struct tracebin_reader *d, const unsigned char *p,
+		    struct event *ev, struct ms_error *err)
+{
+	uint64_t n = d->events + 1, src, count;
+	char msg[TRACERULES_MSG_MAX];
+	unsigned bad = 0;
+
+	src = d->prev[TRACEBIN_ROLE_SNAP] + unzigzag(varint(&p, &bad));
+	count = varint(&p, &bad);
+	if (p > d->end)
+		return cut(d, err, 1);
+	if (bad)
+		return varint_error(d, err, bad, n);
+	if (tracerules_record(d->rules, EVENT_SNAP_REFS, NULL, n, n, msg, sizeof msg))
+		return rule_error(d, err, msg, n);
+	if (count == 0)
+		return derr(d, err, n, "an 'e' record needs at least one DST");
+	if (count > TRACEBIN_CHUNK)
+		return derr(d, err, n, "a chunk of %" PRIu64 " DSTs (at most %d)",
+			    count, TRACEBIN_CHUNK);
+	d->prev[TRACEBIN_ROLE_SNAP] = src;
+	d->pos = p;
+	d->in_refs = 1;
+	d->refs_src = d->dst_prev = src;
+	d->edges_left = count;
+	d->chunk_full = count == TRACEBIN_CHUNK;
+	ev->kind = EVENT_SNAP_REFS;
+	ev->id = src;
+	return record_done(d, ev);
+}
+
+/* Extended records (opcode 0x0e), version 2. */
+static int ext_record(struct tracebin_reader *d, const unsigned char *p,
+		      struct event *ev, struct ms_error *err)
+{
+	uint64_t n = d->events + 1;
+	char msg[TRACERULES_MSG_MAX];
+	unsigned sub = *p++, bad = 0;
+	enum event_kind kind;
+
+	memset(ev, 0, sizeof *ev);
+	switch (sub) {
+	case TRACEBIN_EXT_SITE:
+		return ext_site(d, p, ev, err);
+	case TRACEBIN_EXT_MARK:
+		return ext_mark(d, p, ev, err);
+	case TRACEBIN_EXT_REFS:
+		return ext_refs(d, p, ev, err);
+	case TRACEBIN_EXT_GC_BEGIN:
+		kind = EVENT_GC_BEGIN;
+		ev->u.gen = varint(&p, &bad);
+		break;
+	case TRACEBIN_EXT_GC_END:
+		kind = EVENT_GC_END;
+		break;
+	case TRACEBIN_EXT_SNAPSHOT:
+		kind = EVENT_SNAPSHOT;
+		break;
+	default:
+		if (p > d->end)
+			return cut(d, err, 1);
+		return derr(d, err, n, "unknown record opcode 0x0e 0x%02x", sub);
+	}
+	if (p > d->end)
+		return cut(d, err, 1);
+	if (bad)
+		return varint_error(d, err, bad, n);
+	if (tracerules_record(d->rules, kind, &ev->u.gen, n, n, msg, sizeof msg))
+		return rule_error(d, err, msg, n);
+	d->pos = p;
+	ev->kind = kind;
+	return record_done(d, ev);
+}
+
+/*
+ * The next DST of the `e` record being decoded: 1 with *ev an
+ * EVENT_SNAP_EDGE, 0 when the record has ended (its closing chunk count
+ * of 0 consumed), -1 on error (located at the `e` record).
+ */
+static int refs_next(struct tracebin_reader *d, struct event *ev,
+		     struct ms_error *err)
+{
+	const unsigned char *p = d->pos;
+	unsigned bad = 0;
+	uint64_t v;
+
+	if (d->edges_left == 0) {
+		v = varint(&p, &bad);
+		if (p > d->end)
+			return cut_at(d, err, 1, d->events);
+		if (bad)
+			return varint_error(d, err, bad, d->events);
+		if (v == 0) {
+			d->in_refs = 0;
+			d->pos = p;
+			return 0;
+		}
+		if (!d->chunk_full)
+			return derr(d, err, d->events,
+				    "non-canonical record: a chunk of fewer than %d DSTs before the last",
+				    TRACEBIN_CHUNK);
+		if (v > TRACEBIN_CHUNK)
+			return derr(d, err, d->events, "a chunk of %" PRIu64
+				    " DSTs (at most %d)", v, TRACEBIN_CHUNK);
+		d->edges_left = v;
+		d->chunk_full = v == TRACEBIN_CHUNK;
+	}
+	v = d->dst_prev + unzigzag(varint(&p, &bad));
+	if (p > d->end)
+		return cut_at(d, err, 1, d->events);
+	if (bad)
+		return varint_error(d, err, bad, d->events);
+	if (v == EVENT_ID_ROOT)
+		return derr(d, err, d->events,
+			    "ID 0 is the root set and cannot be referenced");
+	d->dst_prev = v;
+	d->edges_left--;
+	d->pos = p;
+	memset(ev, 0, sizeof *ev);
+	ev->kind = EVENT_SNAP_EDGE;
+	ev->id = d->refs_src;
+	ev->u.dst = v;
+	d->last = *ev;
+	return 1;
+}
+
+/* A site prefix (0x0f NODE) before an `a` or `r` record: checks NODE and
+ * the opcode that follows. Returns the node's index, or 0 after filling
+ * err. */
+static uint32_t __attribute__((noinline))
+site_prefix(struct tracebin_reader *d, const unsigned char **pp,
+	    struct ms_error *err)
+{
+	const unsigned char *p = *pp;
+	uint64_t n = d->events + 1, site;
+	uint32_t count = sitetab_count(d->rules->sites);
+	unsigned bad = 0, op;
+
+	site = varint(&p, &bad);
+	op = *p;
+	if (p + 1 > d->end) {
+		cut(d, err, 1);
+		return 0;
+	}
+	if (bad) {
+		varint_error(d, err, bad, n);
+		return 0;
+	}
+	if (site == EVENT_NO_SITE || site >= count) {
+		derr(d, err, n, "stack node index %" PRIu64 " is not defined (%" PRIu32
+		     " so far)", site, count - 1);
+		return 0;
+	}
+	if (op != TRACEBIN_OP_ALLOC && op != TRACEBIN_OP_ALLOC_TYPE &&
+	    op != TRACEBIN_OP_ALLOC_NEW && op != TRACEBIN_OP_RESIZE &&
+	    op < TRACEBIN_OP_ALLOC_SHORT) {
+		derr(d, err, n, "a site prefix before opcode 0x%02x (only 'a' and 'r' take a site)",
+		     op);
+		return 0;
+	}
+	*pp = p;
+	return (uint32_t)site;
+}
+
 int tracebin_next(struct tracebin_reader *d, struct event *ev,
 		  struct ms_error *err)
 {
 	const unsigned char *p, *name = NULL;
 	unsigned op, bad = 0, wrong;
 	uint64_t a = 0, b = 0, type = TYPETAB_UNTYPED;
+	uint32_t site = EVENT_NO_SITE;
 	size_t nlen = 0;
 	enum event_kind kind;
 
+top:
 	if ((size_t)(d->end - d->pos) < TRACEBIN_RECORD_MAX && !d->eof)
 		refill(d);
+	if (__builtin_expect(d->in_refs, 0)) {
+		int rc = refs_next(d, ev, err);
+
+		if (rc != 0)
+			return rc;
+		goto top;
+	}
 	p = d->pos;
 	if (p >= d->end)
 		return cut(d, err, 0);
 	op = *p++;
+again:
 	if (op >= TRACEBIN_OP_ALLOC_SHORT) {
 		kind = EVENT_ALLOC;
 		a = d->prev[TRACEBIN_ROLE_ALLOC] + unzigzag(varint(&p, &bad));
@@ -777,11 +1025,23 @@ int tracebin_next(struct tracebin_reader *d, struct event *ev,
 		if (!wrong) {
 			b += d->last_time;
 			d->last_time = b;
-			d->has_time = 1;
 		}
 		break;
 	case TRACEBIN_OP_END:
 		return end_record(d, p, err);
+	case TRACEBIN_OP_EXT:
+		if (d->version >= 2)
+			return ext_record(d, p, ev, err);
+		return record_error(d, err, op, 0, 0, 0, 0, NULL, 0);
+	case TRACEBIN_OP_SITE_PREFIX:
+		/* site_prefix checks that an `a` or `r` follows, so this
+		 * goes round once. */
+		if (d->version < 2 || site)
+			return record_error(d, err, op, 0, 0, 0, 0, NULL, 0);
+		if (!(site = site_prefix(d, &p, err)))
+			return -1;
+		op = *p++;
+		goto again;
 	default:
 		return record_error(d, err, op, 0, 0, 0, 0, NULL, 0);
 	}
@@ -795,39 +1055,12 @@ check:
 	ev->type = (uint32_t)type;
 	ev->id = a;
 	ev->u.size = b;
-	d->last = *ev;
-	d->events++;
-	return 1;
+	ev->site = site;
+	ev->label = 0;
+	return record_done(d, ev);
 }
 
 /* ---- decoder: header ---- */
-
-/* Copies n bytes of input to dst (n may exceed the buffer). 0, or -1 when
- * the input ends first (a read error is then in `pending`). */
-static int take(struct tracebin_reader *d, void *dst, size_t n)
-{
-	unsigned char *o = dst;
-
-	while (n) {
-		size_t k = (size_t)(d->end - d->pos);
-
-		if (k == 0) {
-			if (d->eof)
-				return -1;
-			refill(d);
-			if (d->pos == d->end)
-				return -1;
-			continue;
-		}
-		if (k > n)
-			k = n;
-		memcpy(o, d->pos, k);
-		o += k;
-		d->pos += k;
-		n -= k;
-	}
-	return 0;
-}
 
 static int header_varint(struct tracebin_reader *d, uint64_t *v)
 {
@@ -865,9 +1098,10 @@ static int read_header(struct tracebin_reader *d, struct ms_error *err)
 
 	if (take(d, head, sizeof head) < 0)
 		return header_error(d, err, -1, "");
-	if (head[TRACEBIN_MAGIC_LEN] != TRACEBIN_VERSION)
+	if (head[TRACEBIN_MAGIC_LEN] < 1 || head[TRACEBIN_MAGIC_LEN] > TRACEBIN_VERSION_MAX)
 		return derr(d, err, 0, "unsupported binary trace version %u",
 			    head[TRACEBIN_MAGIC_LEN]);
+	d->version = d->rules->version = head[TRACEBIN_MAGIC_LEN];
 	if ((rc = header_varint(d, &flags)) < 0)
 		return header_error(d, err, rc, "flags");
 	if (flags)
@@ -898,6 +1132,7 @@ static int read_header(struct tracebin_reader *d, struct ms_error *err)
 }
 
 struct tracebin_reader *tracebin_reader_open(const char *name, struct typetab *types,
+					     struct trace_rules *rules,
 					     const void *head, size_t head_len,
 					     tracebin_read_fn *read, void *ctx,
 					     struct ms_error *err)
@@ -916,6 +1151,7 @@ struct tracebin_reader *tracebin_reader_open(const char *name, struct typetab *t
 	d->name = xstrdup(name);
 	d->types = types;
 	d->ntypes = typetab_count(types);
+	d->rules = rules;
 	if (read_header(d, err) < 0) {
 		tracebin_reader_close(d);
 		return NULL;
@@ -925,7 +1161,8 @@ struct tracebin_reader *tracebin_reader_open(const char *name, struct typetab *t
 
 void tracebin_locate(const struct tracebin_reader *d, struct ms_error *err)
 {
-	char line[TRACETEXT_LINE_MAX + 1];
+	struct trace_names names = { d->types, d->rules->sites, d->rules->labels };
+	char line[MS_ERROR_TEXT_MAX + 32];
 	size_t n;
 
 	ms_error_at(err, d->name, d->events);
@@ -934,24 +1171,13 @@ void tracebin_locate(const struct tracebin_reader *d, struct ms_error *err)
 		err->text[0] = '\0';
 		return;
 	}
-	n = tracetext_format(line, &d->last, d->last.kind == EVENT_ALLOC ?
-			     typetab_name(d->types, d->last.type) : NULL);
+	n = tracetext_format(line, sizeof line, &d->last, &names);
 	ms_error_text(err, line, n);
 }
 
 const char *tracebin_metadata(const struct tracebin_reader *d)
 {
 	return d->metadata;
-}
-
-int tracebin_has_time(const struct tracebin_reader *d)
-{
-	return d->has_time;
-}
-
-uint64_t tracebin_event_count(const struct tracebin_reader *d)
-{
-	return d->events;
 }
 
 void tracebin_reader_close(struct tracebin_reader *d)
@@ -961,5 +1187,6 @@ void tracebin_reader_close(struct tracebin_reader *d)
 	free(d->buf);
 	free(d->name);
 	free(d->metadata);
+	free(d->frame);
 	free(d);
 }

@@ -24,6 +24,10 @@ void typetab_destroy(struct typetab *t);
  * 1 to TYPETAB_NAME_MAX characters; else 0. */
 int typetab_name_ok(const char *s, size_t n);
 
+/* 1 when s[0, n) has the TYPE syntax whatever its length (n >= 1), so
+ * that a name that is only too long can be told from a malformed one. */
+int typetab_syntax_ok(const char *s, size_t n);
+
 /* Returns the index of the name (len bytes, not NUL-terminated), adding
  * it when new. The caller has already checked the name's syntax. */
 uint32_t typetab_intern(struct typetab *t, const char *name, size_t len);

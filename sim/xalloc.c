@@ -61,6 +61,22 @@ void *xreallocarray(void *ptr, size_t count, size_t size)
 	return xrealloc(ptr, count * size);
 }
 
+void *xgrow(void *p, uint32_t *cap, uint32_t i, size_t size, uint32_t min)
+{
+	uint64_t n = *cap ? *cap : min;
+
+	if (i < *cap)
+		return p;
+	while (n <= i)
+		n *= 2;
+	if (n > UINT32_MAX)
+		n = UINT32_MAX;
+	p = xreallocarray(p, (size_t)n, size);
+	memset((char *)p + (size_t)*cap * size, 0, (size_t)(n - *cap) * size);
+	*cap = (uint32_t)n;
+	return p;
+}
+
 char *xstrdup(const char *s)
 {
 	size_t n = strlen(s) + 1;

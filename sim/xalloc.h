@@ -12,6 +12,7 @@
 #define MEMSIM_XALLOC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 void *xmalloc(size_t size);
 void *xcalloc(size_t count, size_t size);
@@ -20,6 +21,12 @@ void *xrealloc(void *ptr, size_t size);
  * multiplication for overflow. */
 void *xreallocarray(void *ptr, size_t count, size_t size);
 char *xstrdup(const char *s);
+
+/* Grows the array p of *cap elements of `size` bytes until index `i`
+ * fits, doubling from `min` (> 0) elements; the new elements are zero.
+ * Returns the (maybe moved) array and updates *cap; p as it was when i
+ * already fits. */
+void *xgrow(void *p, uint32_t *cap, uint32_t i, size_t size, uint32_t min);
 
 /* A note appended to the out-of-memory message (e.g. the --max-memory
  * value in force); the string must outlive the process. NULL for none. */

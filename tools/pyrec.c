@@ -70,8 +70,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
-#include "tracebin.h"
-#include "tracetext.h"
+#include "tracewrite.h"
 
 #include "pyrec_blocks.h"
 #include "pyrec_types.h"
@@ -133,16 +132,15 @@ struct py_api {
 	char *_PyRuntime;
 };
 
-/* ---- output: sim/'s trace writers -------------------------------------- */
+/* ---- output: sim/'s trace writer -------------------------------------- */
 
 /* Binary (docs/binary-format.md) unless the name ends in .trace, .txt,
- * .trace.gz or .txt.gz (text, tracetext.h); gzip when it ends in .gz.
- * Both writers are created by out_header(), which has the metadata the
- * header needs. Write errors are sticky in the writer and reported by
- * out_close(). */
+ * .trace.gz or .txt.gz (text, docs/trace-format.md); gzip when it ends in
+ * .gz. The writer (tracewrite.h) is created by out_header(), which has
+ * the metadata the header needs. Write errors are sticky in the writer
+ * and reported by out_close(). */
 struct out {
-	struct tracebin_writer *bin;    /* binary output, or NULL */
-	struct tracetext_writer *txt;   /* text output, or NULL */
+	struct trace_writer *w;
 };
 
 static int ends_with(const char *s, const char *tail)
@@ -162,59 +160,45 @@ static int is_text_name(const char *path)
  * header's metadata object META. */
 static int out_header(struct out *o, const char *path, const char *meta)
 {
+	const struct tracewrite_form *form =
+		is_text_name(path) ? &tracewrite_text : &tracewrite_binary;
 	unsigned flags = sink_name_wants_gzip(path) ? SINK_GZIP : 0;
 	struct ms_error err;
 
-	memset(o, 0, sizeof *o);
-	if (!is_text_name(path))
-		o->bin = tracebin_create(path, flags, meta, &err);
-	else    /* Level 1: text traces are large and short-lived; speed
-		 * matters more than the last 20% of size. */
-		o->txt = tracetext_create(path, flags ? flags | SINK_GZIP_FAST : 0,
-					  meta, &err);
-	return o->bin || o->txt ? 0 : -1;
+	/* Level 1 for gzip text: text traces are large and short-lived;
+	 * speed matters more than the last 20% of size. */
+	if (flags && form == &tracewrite_text)
+		flags |= SINK_GZIP_FAST;
+	o->w = tracewrite_create(path, form, flags, 1, meta, &err);
+	return o->w ? 0 : -1;
 }
 
 static void out_alloc(struct out *o, uint64_t id, uint64_t size, const char *type)
 {
-	if (o->bin)
-		tracebin_alloc(o->bin, id, size, type);
-	else
-		tracetext_alloc(o->txt, id, size, type);
+	tracewrite_alloc(o->w, id, size, type, 0);
 }
 
+/* A `# TEXT` line in text; the binary form keeps no comments. */
 static void out_comment(struct out *o, const char *text)
 {
-	if (o->txt)
-		tracetext_comment(o->txt, text);
+	tracewrite_comment(o->w, text);
 }
 
 static void out_resize(struct out *o, uint64_t id, uint64_t size)
 {
-	if (o->bin)
-		tracebin_resize(o->bin, id, size);
-	else
-		tracetext_resize(o->txt, id, size);
+	tracewrite_resize(o->w, id, size, 0);
 }
 
 static void out_free(struct out *o, uint64_t id)
 {
-	if (o->bin)
-		tracebin_free(o->bin, id);
-	else
-		tracetext_free(o->txt, id);
+	tracewrite_free(o->w, id);
 }
 
 static int out_close(struct out *o)
 {
-	int bad = 0;
+	int bad = o->w && tracewrite_close(o->w, NULL) != 0;
 
-	if (o->bin)
-		bad = tracebin_close(o->bin, NULL) != 0;
-	else if (o->txt)
-		bad = tracetext_close(o->txt, NULL) != 0;
-	o->bin = NULL;
-	o->txt = NULL;
+	o->w = NULL;
 	return bad ? -1 : 0;
 }
 

@@ -1,12 +1,13 @@
 # tools/pyrec.mk - bin/pyrec-embed, the CPython recorder (tools/pyrec.c and
 # its modules tools/pyrec_*.c; run it through the tools/pyrec wrapper). It
 # loads libpython at run time, so it needs only libdl, zlib and cJSON to
-# build; the trace writers (sim/tracetext.c for text, sim/tracebin.c for
-# binary, and what they use) are compiled in. It is built the same way in
+# build; the trace writer (sim/tracewrite.c with its text form
+# sim/tracetext.c and its binary form sim/tracebin.c, and what they use)
+# is compiled in. It is built the same way in
 # every BUILD flavour: it produces the ground truth the tests judge memsim
 # by, it is not itself the code under test.
-PYREC_SIM := sim/tracebin.c sim/tracetext.c sim/trace.c sim/event.c sim/sink.c sim/typetab.c \
-	sim/xalloc.c sim/error.c
+PYREC_SIM := sim/tracewrite.c sim/tracebin.c sim/tracetext.c sim/tracerules.c sim/sitetab.c \
+	sim/stable.c sim/event.c sim/sink.c sim/typetab.c sim/xalloc.c sim/error.c
 PYREC_MODS := tools/pyrec_blocks.c tools/pyrec_types.c tools/pyrec_watch.c
 
 tools: bin/pyrec-embed

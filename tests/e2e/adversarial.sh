@@ -48,7 +48,7 @@ bad free-root 'f 0\n' 1 "ID 0 is the root set and cannot be freed" "f 0"
 bad ref-to-root 'a 1 8\n+ 1 0\n' 2 "ID 0 is the root set and cannot be referenced" "+ 1 0"
 bad time-backwards '@ 10\n@ 9\n' 2 "time goes backwards (9 after 10)" "@ 9"
 bad late-header 'a 1 8\n#memsim-trace 1\n' 2 "header allowed only on line 1" "#memsim-trace 1"
-bad version-2 '#memsim-trace 2\n' 1 "unsupported trace version 2" "#memsim-trace 2"
+bad version-3 '#memsim-trace 3\n' 1 "unsupported trace version 3" "#memsim-trace 3"
 bad metadata-not-json '#memsim-trace 1 {x\n' 1 "metadata is not valid JSON" "#memsim-trace 1 {x"
 bad metadata-array '#memsim-trace 1 [1]\n' 1 "metadata is not a JSON object" "#memsim-trace 1 [1]"
 # Semantic errors, found by the heap.

@@ -16,7 +16,7 @@
 #include "fuzz_io.h"
 #include "fuzz_passes.h"
 #include "mtrace.h"
-#include "tracetext.h"
+#include "tracewrite.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	int lenient = size > 0 && (data[0] & 1);
 	struct mtrace_counts counts;
-	struct tracetext_writer *w;
+	struct trace_writer *w;
 	struct ms_error err;
 	const char *in_path, *out_path;
 	FILE *in;
@@ -59,10 +59,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in = fopen(in_path, "r");
 	FUZZ_CHECK(in != NULL);
 	ms_error_clear(&err);
-	w = tracetext_create(out_path, 0, "{\"source\":\"mtrace\"}", &err);
+	w = tracewrite_create(out_path, &tracewrite_text, 0, 1, "{\"source\":\"mtrace\"}", &err);
 	FUZZ_CHECK(w != NULL);
 	rc = mtrace_convert(in, "fuzz.log", w, lenient, &counts, &err);
-	rc_close = tracetext_close(w, rc ? NULL : &err);
+	rc_close = tracewrite_close(w, rc ? NULL : &err);
 	fclose(in);
 	if (rc != 0) {
 		check_error(&err);

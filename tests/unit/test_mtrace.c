@@ -24,18 +24,18 @@ static struct ms_error err;
 static int convert_file(FILE *in, const char *name, int lenient)
 {
 	struct ms_error werr;
-	struct tracetext_writer *w;
+	struct trace_writer *w;
 	FILE *f;
 	size_t n;
 	int r;
 	char *body;
 
 	snprintf(out_path, sizeof out_path, "/tmp/test_mtrace.%ld.trace", (long)getpid());
-	w = tracetext_create(out_path, 0, NULL, &werr);
+	w = tracewrite_create(out_path, &tracewrite_text, 0, 1, NULL, &werr);
 	if (!w)
 		return -1;
 	r = mtrace_convert(in, name, w, lenient, &counts, &err);
-	tracetext_close(w, NULL);
+	tracewrite_close(w, NULL);
 	f = fopen(out_path, "r");
 	n = f ? fread(result, 1, sizeof result - 1, f) : 0;
 	if (f)
@@ -249,7 +249,7 @@ static void test_write_error(void)
 {
 	static char log[40000 * 24];
 	struct ms_error werr;
-	struct tracetext_writer *w;
+	struct trace_writer *w;
 	size_t o = 0;
 	FILE *in;
 
@@ -260,12 +260,12 @@ static void test_write_error(void)
 	for (int i = 0; i < 40000; i++)
 		o += (size_t)snprintf(log + o, sizeof log - o, "+ 0x%x 0x1\n", 0x10000 + 16 * i);
 	in = fmemopen(log, o, "r");
-	w = tracetext_create("/dev/full", 0, NULL, &werr);
+	w = tracewrite_create("/dev/full", &tracewrite_text, 0, 1, NULL, &werr);
 	CHECK_I64(mtrace_convert(in, "t.log", w, 0, &counts, &err), MS_EXIT_IOERR);
 	CHECK_STR(err.file, "/dev/full");
 	CHECK_U64(err.line, 0);
 	CHECK_STR(err.msg, "cannot write: No space left on device");
-	tracetext_close(w, NULL);
+	tracewrite_close(w, NULL);
 	fclose(in);
 }
 

@@ -18,6 +18,7 @@
 
 #include <zlib.h>
 
+#include "sitetab.h"
 #include "test.h"
 #include "typetab.h"
 
@@ -529,8 +530,8 @@ static void test_error_header(void)
 {
 	struct ms_error err;
 
-	EXPECT_ERROR("#memsim-trace 2\n",
-		     "t.trace:1: unsupported trace version 2: \"#memsim-trace 2\"");
+	EXPECT_ERROR("#memsim-trace 3\n",
+		     "t.trace:1: unsupported trace version 3: \"#memsim-trace 3\"");
 	EXPECT_ERROR("#memsim-trace 18446744073709551617 {}\n",
 		     "t.trace:1: unsupported trace version 18446744073709551617: "
 		     "\"#memsim-trace 18446744073709551617 {}\"");
@@ -728,6 +729,277 @@ static void test_locate_saved(void)
 	snprintf(expected, sizeof expected, "f 7%89s...", "");
 	CHECK_STR(err.text, expected);
 	trace_close(r);
+}
+
+/* ---- version 2 ---- */
+
+/* Reads one event of any kind into *ev, which must be there. */
+static void next_ok(struct trace_reader *r, struct event *ev)
+{
+	struct ms_error err;
+
+	ms_error_clear(&err);
+	CHECK_I64(trace_next(r, ev, &err), 1);
+}
+
+static void test_v2_events(void)
+{
+	struct trace_reader *r;
+	const struct sitetab *sites;
+	const struct trace_mark *m;
+	struct ms_error err;
+	struct event ev;
+	size_t n;
+
+	write_str("t.trace",
+		  "#memsim-trace 2 {\"level\":\"allocator\",\"runtime\":\"cpython-3.12.1\",\"recorder\":\"pyrec\"}\n"
+		  "k 10 0 main@a.py:1\n"
+		  "k 0x0 0 x\n");
+	EXPECT_ERROR("#memsim-trace 2\nk 0x0 0 x\n",
+		     "t.trace:2: bad SITE '0x0' (stack node numbers are decimal): \"k 0x0 0 x\"");
+	write_str("t.trace",
+		  "#memsim-trace 2 {\"level\":\"allocator\",\"runtime\":\"cpython-3.12.1\",\"recorder\":\"pyrec\"}\n"
+		  "k 10 0 main@a.py:1\n"
+		  "k 3 10 f%20g@b.c:7\n"
+		  "a 1 16 list ^3\n"
+		  "a 2 8\n"
+		  "m warm_up\n"
+		  "@ 70\n"
+		  "r 2 9 ^10\n"
+		  "m done\n"
+		  "g 2\n"
+		  "f 1\n"
+		  "g\n"
+		  "h\n"
+		  "e 0 1  2\t3 \n"
+		  "c\n");
+	r = open_ok("t.trace");
+	CHECK_U64(trace_version(r), 2);
+	CHECK_U64(trace_level(r), TRACE_LEVEL_ALLOCATOR);
+	CHECK_STR(trace_runtime(r), "cpython-3.12.1");
+	CHECK_STR(trace_recorder(r), "pyrec");
+	next_ok(r, &ev);
+	CHECK_U64(ev.kind, EVENT_SITE);
+	CHECK_U64(ev.id, 10);
+	CHECK_U64(ev.u.parent, 0);
+	CHECK_U64(ev.site, 1);
+	next_ok(r, &ev);
+	CHECK_U64(ev.site, 2);
+	CHECK_U64(ev.u.parent, 10);
+	sites = trace_sites(r);
+	CHECK_U64(sitetab_count(sites), 3);
+	CHECK_U64(sitetab_number(sites, 2), 3);
+	CHECK_U64(sitetab_parent(sites, 2), 1);
+	CHECK_U64(sitetab_depth(sites, 2), 2);
+	CHECK_STR(sitetab_frame(sites, 2), "f%20g@b.c:7");   /* kept as written */
+	next_ok(r, &ev);
+	CHECK_U64(ev.kind, EVENT_ALLOC);
+	CHECK_U64(ev.site, 2);
+	CHECK_STR(typetab_name(trace_types(r), ev.type), "list");
+	next_ok(r, &ev);
+	CHECK_U64(ev.site, EVENT_NO_SITE);
+	next_ok(r, &ev);
+	CHECK_U64(ev.kind, EVENT_MARK);
+	CHECK_STR(typetab_name(trace_labels(r), ev.label), "warm_up");
+	next_ok(r, &ev);                /* @ 70 */
+	next_ok(r, &ev);
+	CHECK_U64(ev.kind, EVENT_RESIZE);
+	CHECK_U64(ev.site, 1);
+	next_ok(r, &ev);                /* m done */
+	next_ok(r, &ev);
+	CHECK_U64(ev.kind, EVENT_GC_BEGIN);
+	CHECK_U64(ev.u.gen, 2);
+	next_ok(r, &ev);                /* f 1 */
+	next_ok(r, &ev);
+	CHECK_U64(ev.kind, EVENT_GC_END);
+	CHECK_U64(ev.u.gen, 2);         /* filled in: the collection it ends */
+	next_ok(r, &ev);
+	CHECK_U64(ev.kind, EVENT_SNAPSHOT);
+	next_ok(r, &ev);
+	CHECK_U64(ev.kind, EVENT_SNAP_REFS);
+	CHECK_U64(ev.id, 0);
+	for (uint64_t d = 1; d <= 3; d++) {
+		next_ok(r, &ev);
+		CHECK_U64(ev.kind, EVENT_SNAP_EDGE);
+		CHECK_U64(ev.id, 0);
+		CHECK_U64(ev.u.dst, d);
+		ms_error_clear(&err);
+		trace_locate(r, &err);
+		CHECK_U64(err.line, 14);
+		CHECK_STR(err.text, "e 0 1  2\\x093 ");
+	}
+	EXPECT_EVENT(r, EVENT_COLLECT, 0, EVENT_GEN_DEFAULT, "");
+	ms_error_clear(&err);
+	trace_locate(r, &err);
+	CHECK_U64(err.line, 15);
+	expect_end(r);
+	/* Marks, placed by the version-1 events before them: `m warm_up`
+	 * after `a 1`, `a 2` (2) and before any time, `m done` after those,
+	 * `@ 70` and `r 2` (4), at t = 70. */
+	m = trace_marks(r, &n);
+	CHECK_U64(n, 2);
+	if (n == 2) {
+		CHECK_U64(m[0].event, 2);
+		CHECK_U64(m[0].time, 0);
+		CHECK_STR(typetab_name(trace_labels(r), m[0].label), "warm_up");
+		CHECK_U64(m[1].event, 4);
+		CHECK_U64(m[1].time, 70);
+	}
+	/* 14 lines, the `e` line 1 + 3 events: 17. */
+	CHECK_U64(trace_event_count(r), 17);
+	trace_close(r);
+	/* A version-1 trace keeps its meaning: no sites, no version-2 keys
+	 * interpreted beyond well-formed ones. */
+	write_str("t.trace", "#memsim-trace 1 {\"level\":\"objects\"}\na 1 8\n");
+	r = open_ok("t.trace");
+	CHECK_U64(trace_version(r), 1);
+	CHECK_U64(trace_level(r), TRACE_LEVEL_UNKNOWN);
+	CHECK(trace_runtime(r) == NULL);
+	CHECK_U64(sitetab_count(trace_sites(r)), 1);
+	trace_close(r);
+}
+
+/* A 1 MiB buffer of "e 100000 12345 12345 ...": the header (16 bytes),
+ * "h\n" (2) and "e 100000" (8) leave 1048550 bytes, 174758 fields of
+ * " 12345" (1048548 bytes), so the next field's blank is the buffer's
+ * byte 1048574 and its first digit the last one: the field is split by
+ * the first read. */
+#define LONG_E_FIELDS 200000u
+static char *long_eline(size_t *len, const char *tail)
+{
+	size_t cap = 32 + 6 * (size_t)LONG_E_FIELDS + strlen(tail) + 16;
+	char *text = malloc(cap), *p = text;
+
+	p += sprintf(p, "#memsim-trace 2\nh\ne 100000");
+	for (unsigned i = 0; i < LONG_E_FIELDS; i++) {
+		memcpy(p, " 12345", 6);
+		p += 6;
+	}
+	p += sprintf(p, "%s", tail);
+	*len = (size_t)(p - text);
+	return text;
+}
+
+static void test_v2_long_eline(void)
+{
+	struct trace_reader *r;
+	struct ms_error err;
+	struct event ev;
+	char *text, expected[256];
+	size_t len;
+	uint64_t edges = 0, bad = 0;
+	int got;
+
+	/* Ends in "\r\n", then `f 7` on line 4. */
+	text = long_eline(&len, "\r\nf 7\n");
+	write_file("t.trace", text, len);
+	r = open_ok("t.trace");
+	next_ok(r, &ev);
+	next_ok(r, &ev);
+	CHECK_U64(ev.kind, EVENT_SNAP_REFS);
+	CHECK_U64(ev.id, 100000);
+	ms_error_clear(&err);
+	while ((got = trace_next(r, &ev, &err)) == 1 && ev.kind == EVENT_SNAP_EDGE) {
+		bad += ev.u.dst != 12345 || ev.id != 100000;
+		edges++;
+	}
+	CHECK_I64(got, 1);
+	CHECK_U64(edges, LONG_E_FIELDS);
+	CHECK_U64(bad, 0);
+	CHECK_U64(ev.kind, EVENT_FREE);
+	CHECK_U64(ev.id, 7);
+	trace_locate(r, &err);
+	CHECK_U64(err.line, 4);
+	CHECK_STR(err.text, "f 7");
+	expect_end(r);
+	trace_close(r);
+	free(text);
+
+	/* A bad field after a million bytes: located at line 3, quoting the
+	 * line's start (92 bytes: "e 100000" and 14 fields, then "..."). */
+	text = long_eline(&len, " 12x45\n");
+	write_file("t.trace", text, len);
+	snprintf(expected, sizeof expected, "t.trace:3: bad number '12x45': \"e 100000%s...\"",
+		 " 12345 12345 12345 12345 12345 12345 12345 12345 12345 12345 12345 12345 12345 12345");
+	{
+		char msg[512];
+		int status, code;
+
+		CHECK_U64(drain("t.trace", &status, msg, sizeof msg, &code), 2 + LONG_E_FIELDS);
+		CHECK_STR(msg, expected);
+		CHECK_I64(code, MS_EXIT_DATAERR);
+	}
+	free(text);
+
+	/* The same line without a line end, through gzip and standard input
+	 * would read alike; here: the last line of the file, no newline. */
+	text = long_eline(&len, "");
+	write_file("t.trace", text, len);
+	{
+		char msg[512];
+		int status, code;
+
+		CHECK_U64(drain("t.trace", &status, msg, sizeof msg, &code), 2 + LONG_E_FIELDS);
+		CHECK_I64(status, 0);
+	}
+	free(text);
+}
+
+/* The same long line gzip-compressed: the fields come through inflate. */
+static void test_v2_long_eline_gzip(void)
+{
+	char *text, msg[512];
+	size_t len;
+	int status, code;
+	gzFile gz;
+
+	text = long_eline(&len, "\nc\n");
+	gz = gzopen("t.trace.gz", "wb");
+	CHECK(gz != NULL);
+	if (!gz)
+		return;
+	gzwrite(gz, text, (unsigned)len);
+	gzclose(gz);
+	CHECK_U64(drain("t.trace.gz", &status, msg, sizeof msg, &code), 3 + LONG_E_FIELDS);
+	CHECK_I64(status, 0);
+	unlink("t.trace.gz");
+	free(text);
+}
+
+/* Comments and blank lines do not end a snapshot (the binary form does
+ * not keep them); any other line does. */
+static void test_v2_snapshot_extent(void)
+{
+	EXPECT_OK("#memsim-trace 2\nh\ne 1 2\n# note\n\ne 2 1\nh\nh\ne 3 3\n", 9);
+	EXPECT_ERROR("#memsim-trace 2\nh\ne 1 2\ns\ne 2 1\n",
+		     "t.trace:5: 'e' outside a heap snapshot (it must follow 'h' or another 'e'): \"e 2 1\"");
+	EXPECT_ERROR("#memsim-trace 2\nh\nk 1 0 f\ne 2 1\n",
+		     "t.trace:4: 'e' outside a heap snapshot (it must follow 'h' or another 'e'): \"e 2 1\"");
+	EXPECT_ERROR("#memsim-trace 2\nh\ne\n", "t.trace:3: 'e' needs SRC DST...: \"e\"");
+	EXPECT_ERROR("#memsim-trace 2\nh\ne 1\n", "t.trace:3: 'e' needs SRC DST...: \"e 1\"");
+	EXPECT_ERROR("#memsim-trace 2\nh\ne 18446744073709551616 1\n",
+		     "t.trace:3: ID 18446744073709551616 does not fit in 64 bits: \"e 18446744073709551616 1\"");
+	/* `g` lines: the open collection's line is the one named. */
+	EXPECT_OK("#memsim-trace 2\ng 0\ng\ng 18446744073709551615\n@ 5\ng\n", 5);
+	EXPECT_ERROR("#memsim-trace 2\ng 3\n# the end\n",
+		     "t.trace:2: the recorded collection of generation 3 is never closed (no 'g' before the end of the trace): \"g 3\"");
+	EXPECT_ERROR("#memsim-trace 2\nm\n", "t.trace:2: 'm' needs LABEL: \"m\"");
+	EXPECT_ERROR("#memsim-trace 2\nm a234567890123456789012345678901234567890123456789012345678901234\n",
+		     "t.trace:2: mark label longer than 63 characters: \"m a234567890123456789012345678901234567890123456789012345678901234\"");
+	EXPECT_ERROR("#memsim-trace 2\nk 18446744073709551616 0 f\n",
+		     "t.trace:2: SITE 18446744073709551616 does not fit in 64 bits: \"k 18446744073709551616 0 f\"");
+	EXPECT_ERROR("#memsim-trace 2\nk 1 x f\n",
+		     "t.trace:2: bad PARENT 'x' (stack node numbers are decimal): \"k 1 x f\"");
+	EXPECT_ERROR("#memsim-trace 2\na 1 8 ^18446744073709551616\n",
+		     "t.trace:2: SITE 18446744073709551616 does not fit in 64 bits: \"a 1 8 ^18446744073709551616\"");
+	EXPECT_ERROR("#memsim-trace 2\na 1 8 ^0x1\n",
+		     "t.trace:2: bad site '^0x1' (a '^' and a decimal SITE): \"a 1 8 ^0x1\"");
+	EXPECT_ERROR("#memsim-trace 2\nk 1 0 a\x01z\n",
+		     "t.trace:2: byte 0x01 in FRAME (write it as %01): \"k 1 0 a\\x01z\"");
+	EXPECT_ERROR("#memsim-trace 2\nk 1 0 a\rz\n",
+		     "t.trace:2: byte 0x0d in FRAME (write it as %0D): \"k 1 0 a\\x0dz\"");
+	/* Every FRAME rule satisfied: escapes of any case, no structure. */
+	EXPECT_OK("#memsim-trace 2\nk 1 0 ??\nk 2 1 %5e%7E%25\nk 3 2 libc.so.6+0x2a1f0\n", 3);
 }
 
 /* ---- files ---- */
@@ -1060,6 +1332,10 @@ int main(void)
 	TEST_RUN(test_error_nul_byte);
 	TEST_RUN(test_long_lines);
 	TEST_RUN(test_locate_saved);
+	TEST_RUN(test_v2_events);
+	TEST_RUN(test_v2_long_eline);
+	TEST_RUN(test_v2_long_eline_gzip);
+	TEST_RUN(test_v2_snapshot_extent);
 	TEST_RUN(test_open_errors);
 	TEST_RUN(test_read_error);
 	TEST_RUN(test_gzip);

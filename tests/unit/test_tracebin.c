@@ -16,9 +16,16 @@
 #include "sink.h"
 #include "trace.h"
 #include "tracebin.h"
-#include "tracetext.h"
+#include "tracewrite.h"
 
 static char tmpdir[64];
+static const struct trace_names no_names;
+
+/* The name tables of a reader, for tracewrite_put. */
+static struct trace_names names_of(const struct trace_reader *r)
+{
+	return (struct trace_names){ trace_types(r), trace_sites(r), trace_labels(r) };
+}
 
 /* The smallest header: magic, version 1, flags 0, no metadata. */
 static const unsigned char head[] = {
@@ -46,12 +53,15 @@ static unsigned char *read_file(const char *path, size_t *n)
 	return buf;
 }
 
-/* Writes head + body to "t.msb". */
+static unsigned char version_byte = 1;  /* of the header write_body writes */
+
+/* Writes head (with version_byte) + body to "t.msb". */
 static void write_body(const unsigned char *body, size_t n)
 {
 	unsigned char buf[512];
 
 	memcpy(buf, head, sizeof head);
+	buf[8] = version_byte;
 	memcpy(buf + sizeof head, body, n);
 	write_file("t.msb", buf, sizeof head + n);
 }
@@ -125,20 +135,20 @@ static const unsigned char cycle_bytes[] = {
 static void test_exact_bytes(void)
 {
 	struct ms_error err;
-	struct tracebin_writer *w = tracebin_create("c.msb", 0, NULL, &err);
+	struct trace_writer *w = tracewrite_create("c.msb", &tracewrite_binary, 0, 1, NULL, &err);
 	unsigned char *got;
 	size_t n;
 
 	CHECK(w != NULL);
-	CHECK_U64(tracebin_alloc(w, 1, 56, "list"), 0);
-	CHECK_U64(tracebin_alloc(w, 2, 56, "list"), 0);
-	CHECK_U64(tracebin_ref_add(w, 1, 2), 0);
-	CHECK_U64(tracebin_ref_add(w, 2, 1), 0);
-	CHECK_U64(tracebin_ref_drop(w, 0, 1), 0);
-	CHECK_U64(tracebin_ref_drop(w, 0, 2), 0);
-	CHECK_U64(tracebin_collect(w, EVENT_GEN_DEFAULT), 0);
-	CHECK_U64(tracebin_events(w), 7);
-	CHECK_U64(tracebin_close(w, &err), 0);
+	CHECK_U64(tracewrite_alloc(w, 1, 56, "list", 0), 0);
+	CHECK_U64(tracewrite_alloc(w, 2, 56, "list", 0), 0);
+	CHECK_U64(tracewrite_ref_add(w, 1, 2), 0);
+	CHECK_U64(tracewrite_ref_add(w, 2, 1), 0);
+	CHECK_U64(tracewrite_ref_drop(w, 0, 1), 0);
+	CHECK_U64(tracewrite_ref_drop(w, 0, 2), 0);
+	CHECK_U64(tracewrite_collect(w, EVENT_GEN_DEFAULT), 0);
+	CHECK_U64(tracewrite_records(w), 7);
+	CHECK_U64(tracewrite_close(w, &err), 0);
 	got = read_file("c.msb", &n);
 	CHECK_U64(n, sizeof cycle_bytes);
 	CHECK(n == sizeof cycle_bytes && memcmp(got, cycle_bytes, n) == 0);
@@ -174,8 +184,8 @@ static void test_round_trip_edges(void)
 		"A23456789012345678901234567890123456789012345678901234567890123" };
 	const size_t n = sizeof evs / sizeof evs[0];
 	struct ms_error err;
-	struct tracebin_writer *w = tracebin_create("e.msb", 0,
-						    "{\"k\": [1, \"x\"]}", &err);
+	struct trace_writer *w = tracewrite_create("e.msb", &tracewrite_binary, 0, 1,
+						   "{\"k\": [1, \"x\"]}", &err);
 	struct trace_reader *r;
 	struct event ev;
 	size_t i = 0;
@@ -185,12 +195,12 @@ static void test_round_trip_edges(void)
 		const struct event *e = &evs[k];
 
 		if (e->kind == EVENT_ALLOC)
-			CHECK_U64(tracebin_alloc(w, e->id, e->u.size,
-						 e->type ? names[e->type] : NULL), 0);
+			CHECK_U64(tracewrite_alloc(w, e->id, e->u.size,
+						   e->type ? names[e->type] : NULL, 0), 0);
 		else
-			CHECK_U64(tracebin_put(w, e, NULL), 0);
+			CHECK_U64(tracewrite_put(w, e, &no_names), 0);
 	}
-	CHECK_U64(tracebin_close(w, &err), 0);
+	CHECK_U64(tracewrite_close(w, &err), 0);
 	r = trace_open("e.msb", &err);
 	CHECK(r != NULL);
 	if (!r)
@@ -227,7 +237,7 @@ static void test_million_types(void)
 {
 	enum { N = 1000000 };
 	struct ms_error err;
-	struct tracebin_writer *w = tracebin_create("m.msb.gz", SINK_GZIP, "{}", &err);
+	struct trace_writer *w = tracewrite_create("m.msb.gz", &tracewrite_binary, SINK_GZIP, 1, "{}", &err);
 	struct trace_reader *r;
 	struct event ev;
 	char name[32];
@@ -235,14 +245,14 @@ static void test_million_types(void)
 
 	for (uint64_t k = 0; k < N; k++) {
 		snprintf(name, sizeof name, "t%llu", (unsigned long long)k);
-		tracebin_alloc(w, k + 1, k & 1023, name);
+		tracewrite_alloc(w, k + 1, k & 1023, name, 0);
 	}
 	/* The first and the last type again: short and long forms. */
-	tracebin_free(w, 1);
-	tracebin_alloc(w, 1, 8, "t0");
-	tracebin_free(w, N);
-	tracebin_alloc(w, N, 8, "t999999");
-	CHECK_U64(tracebin_close(w, &err), 0);
+	tracewrite_free(w, 1);
+	tracewrite_alloc(w, 1, 8, "t0", 0);
+	tracewrite_free(w, N);
+	tracewrite_alloc(w, N, 8, "t999999", 0);
+	CHECK_U64(tracewrite_close(w, &err), 0);
 	r = trace_open("m.msb.gz", &err);
 	CHECK(r != NULL);
 	if (!r)
@@ -271,19 +281,22 @@ static void test_text_round_trip(void)
 {
 	struct ms_error err;
 	struct trace_reader *r;
-	struct tracetext_writer *tw;
-	struct tracebin_writer *bw;
+	struct trace_writer *tw;
+	struct trace_writer *bw;
+	struct trace_names names;
 	struct event ev;
 	unsigned char *got;
 	size_t n;
 
 	write_file("c0.msb", cycle_bytes, sizeof cycle_bytes);
 	r = trace_open("c0.msb", &err);
-	tw = tracetext_start(sink_open("c.trace", 0, &err), trace_metadata(r), &err);
+	names = names_of(r);
+	tw = tracewrite_start(sink_open("c.trace", 0, &err), &tracewrite_text, 1,
+			      trace_metadata(r), &err);
 	while (trace_next(r, &ev, &err) > 0)
-		tracetext_put(tw, &ev, trace_types(r));
-	CHECK_U64(tracetext_events(tw), 7);     /* the 7 event lines below */
-	CHECK_U64(tracetext_close(tw, &err), 0);
+		tracewrite_put(tw, &ev, &names);
+	CHECK_U64(tracewrite_records(tw), 7);     /* the 7 event lines below */
+	CHECK_U64(tracewrite_close(tw, &err), 0);
 	trace_close(r);
 	got = read_file("c.trace", &n);
 	got[n] = '\0';
@@ -291,10 +304,12 @@ static void test_text_round_trip(void)
 		  "+ 1 2\n+ 2 1\n- 0 1\n- 0 2\nc\n");
 	free(got);
 	r = trace_open("c.trace", &err);
-	bw = tracebin_start(sink_open("c1.msb", 0, &err), trace_metadata(r), &err);
+	names = names_of(r);
+	bw = tracewrite_start(sink_open("c1.msb", 0, &err), &tracewrite_binary, 1,
+			      trace_metadata(r), &err);
 	while (trace_next(r, &ev, &err) > 0)
-		tracebin_put(bw, &ev, trace_types(r));
-	CHECK_U64(tracebin_close(bw, &err), 0);
+		tracewrite_put(bw, &ev, &names);
+	CHECK_U64(tracewrite_close(bw, &err), 0);
 	trace_close(r);
 	got = read_file("c1.msb", &n);
 	CHECK(n == sizeof cycle_bytes && memcmp(got, cycle_bytes, n) == 0);
@@ -302,6 +317,165 @@ static void test_text_round_trip(void)
 	unlink("c0.msb");
 	unlink("c1.msb");
 	unlink("c.trace");
+}
+
+/* A version-2 trace with every version-2 record, encoded by hand:
+ *   header: magic, 02 (version 2), 00 (flags), 00 (no metadata)
+ *   k 1 0 f          0e 01 (site) 02 (zigzag(1 - 0)) 00 (outermost) 01 'f'
+ *   k 2 1 g          0e 01 02 (zigzag(2 - 1)) 01 (the parent is 1 node
+ *                    back: index 2 - index 1) 01 'g'
+ *   a 1 16 list ^2   0f 02 (site prefix: node index 2), then 03 02 10 04 "list"
+ *   r 1 32 ^1        0f 01, then 05 02 (zigzag(1 - 0), the OBJ role) 20
+ *   m go             0e 02 02 'g' 'o'
+ *   g 1              0e 03 01
+ *   f 1              04 00 (zigzag(1 - 1))
+ *   g                0e 04
+ *   h                0e 05
+ *   e 0 1 1          0e 06 00 (zigzag(0 - 0)), chunk of 02: 02 (zigzag(1 - 0),
+ *                    the first DST against SRC) 00 (zigzag(1 - 1)), then 00
+ *                    (no more chunks)
+ *   end              00 0a (10 records) */
+static const unsigned char v2_bytes[] = {
+	0x89, 'M', 'S', 'B', '\r', '\n', 0x1a, '\n', 0x02, 0x00, 0x00,
+	0x0e, 0x01, 0x02, 0x00, 0x01, 'f',
+	0x0e, 0x01, 0x02, 0x01, 0x01, 'g',
+	0x0f, 0x02, 0x03, 0x02, 0x10, 0x04, 'l', 'i', 's', 't',
+	0x0f, 0x01, 0x05, 0x02, 0x20,
+	0x0e, 0x02, 0x02, 'g', 'o',
+	0x0e, 0x03, 0x01,
+	0x04, 0x00,
+	0x0e, 0x04,
+	0x0e, 0x05,
+	0x0e, 0x06, 0x00, 0x02, 0x02, 0x00, 0x00,
+	0x00, 0x0a,
+};
+
+static const char v2_text[] =
+	"#memsim-trace 2\nk 1 0 f\nk 2 1 g\na 1 16 list ^2\nr 1 32 ^1\nm go\n"
+	"g 1\nf 1\ng\nh\ne 0 1 1\n";
+
+static void test_v2_exact_bytes(void)
+{
+	static const uint64_t dst[] = { 1, 1 };
+	struct ms_error err;
+	struct trace_writer *w = tracewrite_create("v.msb", &tracewrite_binary, 0, 2,
+						   NULL, &err);
+	struct trace_reader *r;
+	struct trace_names names;
+	struct event ev;
+	unsigned char *got;
+	size_t n;
+
+	CHECK(w != NULL);
+	CHECK_U64(tracewrite_site(w, 1, 0, "f"), 0);
+	CHECK_U64(tracewrite_site(w, 2, 1, "g"), 0);
+	CHECK_U64(tracewrite_alloc(w, 1, 16, "list", 2), 0);
+	CHECK_U64(tracewrite_resize(w, 1, 32, 1), 0);
+	CHECK_U64(tracewrite_mark(w, "go"), 0);
+	CHECK_U64(tracewrite_gc_begin(w, 1), 0);
+	CHECK_U64(tracewrite_free(w, 1), 0);
+	CHECK_U64(tracewrite_gc_end(w), 0);
+	CHECK_U64(tracewrite_snapshot(w), 0);
+	CHECK_U64(tracewrite_refs(w, 0, dst, 2), 0);
+	CHECK_U64(tracewrite_records(w), 10);
+	CHECK_U64(tracewrite_close(w, &err), 0);
+	got = read_file("v.msb", &n);
+	CHECK_U64(n, sizeof v2_bytes);
+	CHECK(n == sizeof v2_bytes && memcmp(got, v2_bytes, n) == 0);
+	free(got);
+
+	/* Read back: the events, then as normalised text, then binary again. */
+	r = trace_open("v.msb", &err);
+	CHECK(r != NULL);
+	if (!r)
+		return;
+	names = names_of(r);
+	w = tracewrite_create("v.trace", &tracewrite_text, 0, trace_version(r), NULL, &err);
+	while (trace_next(r, &ev, &err) > 0) {
+		if (ev.kind == EVENT_ALLOC)
+			CHECK_U64(sitetab_number(trace_sites(r), ev.site), 2);
+		if (ev.kind == EVENT_GC_END)
+			CHECK_U64(ev.u.gen, 1);         /* the collection it closes */
+		tracewrite_put(w, &ev, &names);
+	}
+	/* 10 records, the `e` line 1 + 2 events: 12 events. */
+	CHECK_U64(trace_event_count(r), 12);
+	CHECK_U64(tracewrite_close(w, &err), 0);
+	trace_close(r);
+	got = read_file("v.trace", &n);
+	got[n] = '\0';
+	CHECK_STR((char *)got, v2_text);
+	free(got);
+	r = trace_open("v.trace", &err);
+	names = names_of(r);
+	w = tracewrite_create("v2.msb", &tracewrite_binary, 0, trace_version(r), NULL, &err);
+	while (trace_next(r, &ev, &err) > 0)
+		tracewrite_put(w, &ev, &names);
+	CHECK_U64(tracewrite_close(w, &err), 0);
+	trace_close(r);
+	got = read_file("v2.msb", &n);
+	CHECK(n == sizeof v2_bytes && memcmp(got, v2_bytes, n) == 0);
+	free(got);
+	unlink("v.msb");
+	unlink("v2.msb");
+	unlink("v.trace");
+}
+
+/* Every decoder error of the version-2 records (docs/binary-format.md). */
+static void test_v2_record_errors(void)
+{
+	version_byte = 2;
+	BODY_ERROR(0, "t.msb: event 1: stack node index 1 is not defined (0 so far)",
+		   0x0f, 0x01, 0x01, 0x02, 0x10);
+	BODY_ERROR(0, "t.msb: event 1: stack node index 0 is not defined (0 so far)",
+		   0x0f, 0x00, 0x01, 0x02, 0x10);
+	/* k 1 0 f, then a prefix before `f`. */
+	BODY_ERROR(1, "t.msb: event 2: a site prefix before opcode 0x04 (only 'a' and 'r' take a site)",
+		   0x0e, 0x01, 0x02, 0x00, 0x01, 'f', 0x0f, 0x01, 0x04, 0x02);
+	BODY_ERROR(0, "t.msb: event 1: SITE 0 is the outermost caller; stack nodes are numbered from 1",
+		   0x0e, 0x01, 0x00, 0x00, 0x01, 'f');
+	/* SITE 1, then zigzag(0): SITE 1 again. */
+	BODY_ERROR(1, "t.msb: event 2: stack node 1 is already defined",
+		   0x0e, 0x01, 0x02, 0x00, 0x01, 'f', 0x0e, 0x01, 0x00, 0x00, 0x01, 'g');
+	BODY_ERROR(0, "t.msb: event 1: parent code 1 names no stack node (0 so far)",
+		   0x0e, 0x01, 0x02, 0x01, 0x01, 'f');
+	BODY_ERROR(0, "t.msb: event 1: raw space in FRAME (write it as %20)",
+		   0x0e, 0x01, 0x02, 0x00, 0x03, 'a', ' ', 'b');
+	BODY_ERROR(0, "t.msb: event 1: empty FRAME", 0x0e, 0x01, 0x02, 0x00, 0x00);
+	BODY_ERROR(0, "t.msb: event 1: truncated binary trace (the record is cut short)",
+		   0x0e, 0x01, 0x02, 0x00, 0x05, 'a');
+	/* 16 MiB = 80 80 80 08, above the 16 MiB - 64 a text line can hold. */
+	BODY_ERROR(0, "t.msb: event 1: FRAME longer than 16777152 bytes",
+		   0x0e, 0x01, 0x02, 0x00, 0x80, 0x80, 0x80, 0x08);
+	BODY_ERROR(0, "t.msb: event 1: bad mark label '9x'", 0x0e, 0x02, 0x02, '9', 'x');
+	BODY_ERROR(0, "t.msb: event 1: mark label longer than 63 characters", 0x0e, 0x02, 0x40);
+	BODY_ERROR(1, "t.msb: event 2: nested 'g': the recorded collection of generation 0 is still open",
+		   0x0e, 0x03, 0x00, 0x0e, 0x03, 0x01);
+	BODY_ERROR(0, "t.msb: event 1: 'g' without GEN ends a recorded collection, but none is open",
+		   0x0e, 0x04);
+	/* g 5, then the end record: the error is located at the `g`. */
+	BODY_ERROR(1, "t.msb: event 1: the recorded collection of generation 5 is never closed (no 'g' before the end of the trace)",
+		   0x0e, 0x03, 0x05, 0x00, 0x01);
+	BODY_ERROR(0, "t.msb: event 1: 'e' outside a heap snapshot (it must follow 'h' or another 'e')",
+		   0x0e, 0x06, 0x00, 0x01, 0x02);
+	BODY_ERROR(1, "t.msb: event 2: an 'e' record needs at least one DST",
+		   0x0e, 0x05, 0x0e, 0x06, 0x00, 0x00);
+	BODY_ERROR(1, "t.msb: event 2: a chunk of 65 DSTs (at most 64)",
+		   0x0e, 0x05, 0x0e, 0x06, 0x00, 0x41);
+	/* A chunk of 1 DST, then another chunk: only the last may be short.
+	 * Events: h, the `e`, its first DST. */
+	BODY_ERROR(3, "t.msb: event 2: non-canonical record: a chunk of fewer than 64 DSTs before the last",
+		   0x0e, 0x05, 0x0e, 0x06, 0x00, 0x01, 0x02, 0x01, 0x02, 0x00);
+	/* SRC 1 (zigzag 2), DST 1 + unzigzag(1) = 0. */
+	BODY_ERROR(2, "t.msb: event 2: ID 0 is the root set and cannot be referenced",
+		   0x0e, 0x05, 0x0e, 0x06, 0x02, 0x01, 0x01);
+	BODY_ERROR(3, "t.msb: event 2: truncated binary trace (the record is cut short)",
+		   0x0e, 0x05, 0x0e, 0x06, 0x00, 0x02, 0x02);
+	BODY_ERROR(0, "t.msb: event 1: unknown record opcode 0x0e 0x07", 0x0e, 0x07);
+	/* The same record in a version-1 file. */
+	version_byte = 1;
+	BODY_ERROR(0, "t.msb: event 1: version-2 record (opcode 0x0e) in a version-1 trace",
+		   0x0e, 0x05);
 }
 
 static void test_record_errors(void)
@@ -312,8 +486,11 @@ static void test_record_errors(void)
 	/* One good event (a 1 16), then the file ends without 00 COUNT. */
 	BODY_ERROR(1, "t.msb: event 2: truncated binary trace (no end record)",
 		   0x01, 0x02, 0x10);
-	BODY_ERROR(0, "t.msb: event 1: unknown record opcode 0x0e", 0x0e, 0x00, 0x00);
-	BODY_ERROR(0, "t.msb: event 1: unknown record opcode 0x0f", 0x0f);
+	/* 0e and 0f are version-2 records. */
+	BODY_ERROR(0, "t.msb: event 1: version-2 record (opcode 0x0e) in a version-1 trace",
+		   0x0e, 0x00, 0x00);
+	BODY_ERROR(0, "t.msb: event 1: version-2 record (opcode 0x0f) in a version-1 trace",
+		   0x0f);
 	/* 10 = type 1 in short form, but no type is defined yet. */
 	BODY_ERROR(0, "t.msb: event 1: type 1 is not defined (0 types so far)",
 		   0x10, 0x02, 0x10, 0x00, 0x01);
@@ -439,7 +616,8 @@ static void test_header_errors(void)
 {
 	OPEN_ERROR("h.msb: truncated binary trace header", MAGIC);
 	OPEN_ERROR("h.msb: truncated binary trace header", MAGIC, 0x01);
-	OPEN_ERROR("h.msb: unsupported binary trace version 2", MAGIC, 0x02, 0x00, 0x00);
+	OPEN_ERROR("h.msb: unsupported binary trace version 3", MAGIC, 0x03, 0x00, 0x00);
+	OPEN_ERROR("h.msb: unsupported binary trace version 0", MAGIC, 0x00, 0x00, 0x00);
 	OPEN_ERROR("h.msb: unknown binary trace flags 0x1", MAGIC, 0x01, 0x01, 0x00);
 	OPEN_ERROR("h.msb: truncated binary trace header", MAGIC, 0x01, 0x00, 0x05, '{', '}');
 	OPEN_ERROR("h.msb: metadata is not valid JSON", MAGIC, 0x01, 0x00, 0x02, '{', 'x',
@@ -466,48 +644,6 @@ static void test_header_errors(void)
 	unlink("h.msb");
 }
 
-static void test_writer_errors(void)
-{
-	struct ms_error err;
-	struct tracebin_writer *w;
-
-	w = tracebin_create("w.msb", 0, NULL, &err);
-	CHECK_U64(tracebin_alloc(w, 0, 8, NULL), MS_EXIT_SOFTWARE);
-	CHECK_STR(tracebin_error(w)->msg, "ID 0 is the root set and cannot be allocated");
-	/* Sticky: a good event now returns the same error. */
-	CHECK_U64(tracebin_free(w, 5), MS_EXIT_SOFTWARE);
-	CHECK_U64(tracebin_close(w, &err), MS_EXIT_SOFTWARE);
-	CHECK_STR(err.msg, "ID 0 is the root set and cannot be allocated");
-
-	w = tracebin_create("w.msb", 0, NULL, &err);
-	CHECK_U64(tracebin_alloc(w, 1, EVENT_SIZE_MAX + 1, NULL), MS_EXIT_SOFTWARE);
-	CHECK_STR(tracebin_error(w)->msg, "size 281474976710656 exceeds the 48-bit limit");
-	tracebin_close(w, NULL);
-
-	w = tracebin_create("w.msb", 0, NULL, &err);
-	CHECK_U64(tracebin_alloc(w, 1, 1, "9lives"), MS_EXIT_SOFTWARE);
-	CHECK_STR(tracebin_error(w)->msg, "bad type name '9lives'");
-	tracebin_close(w, NULL);
-
-	w = tracebin_create("w.msb", 0, NULL, &err);
-	CHECK_U64(tracebin_time(w, 10), 0);
-	CHECK_U64(tracebin_time(w, 9), MS_EXIT_SOFTWARE);
-	CHECK_STR(tracebin_error(w)->msg, "time goes backwards (9 after 10)");
-	tracebin_close(w, NULL);
-
-	w = tracebin_create("w.msb", 0, NULL, &err);
-	CHECK_U64(tracebin_ref_add(w, 3, 0), MS_EXIT_SOFTWARE);
-	CHECK_STR(tracebin_error(w)->msg, "ID 0 is the root set and cannot be referenced");
-	tracebin_close(w, NULL);
-
-	CHECK(tracebin_create("w.msb", 0, "{\n}", &err) == NULL);
-	CHECK_U64(err.code, MS_EXIT_SOFTWARE);
-	CHECK(tracebin_create("w.msb", 0, "[]", &err) == NULL);
-	CHECK(tracebin_create("no/such/dir/w.msb", 0, NULL, &err) == NULL);
-	CHECK_U64(err.code, MS_EXIT_IOERR);
-	unlink("w.msb");
-}
-
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/memsim-tracebin-XXXXXX");
@@ -520,10 +656,11 @@ int main(void)
 	TEST_RUN(test_million_types);
 	TEST_RUN(test_text_round_trip);
 	TEST_RUN(test_record_errors);
+	TEST_RUN(test_v2_exact_bytes);
+	TEST_RUN(test_v2_record_errors);
 	TEST_RUN(test_empty_trace);
 	TEST_RUN(test_sticky);
 	TEST_RUN(test_header_errors);
-	TEST_RUN(test_writer_errors);
 	unlink("t.msb");
 	if (chdir("/") != 0 || rmdir(tmpdir) != 0)
 		printf("# could not remove %s\n", tmpdir);
