@@ -503,7 +503,7 @@ int engine_replay_opts(const char *path, struct policy *const *policies,
 	rd.r = trace_open(path, err);
 	if (!rd.r)
 		return err->code;
-	facts_parse(trace_metadata(rd.r), &facts);
+	facts_read(rd.r, &facts);
 	lanes_create(&p, out, policies, n, opts->sampling, trace_types(rd.r), &facts);
 	if (from_stdin || jobs == 0)
 		run_inline(&p, &rd, from_stdin ? 1u : BATCH_EVENTS);

@@ -1,8 +1,9 @@
 /*
  * facts.c - what a trace says about its run, and what that changes in a
- * replay (facts.h; docs/trace-format.md, "Metadata a replay uses").
+ * replay (facts.h; docs/trace-format.md, "Metadata"; docs/reports.md, "Warnings").
  *
- *  1. facts_parse reads "level" from the header's JSON object.
+ *  1. facts_read takes "level" from the reader (trace.c parses the
+ *     header's metadata once, for every user).
  *  2. facts_adjust: at allocator level, a policy whose free lists are
  *     anything but `none` is replayed with `none` (the recording's
  *     allocator calls are what the runtime's own free lists let through;
@@ -14,21 +15,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
-void facts_parse(const char *metadata, struct trace_facts *out)
+void facts_read(const struct trace_reader *r, struct trace_facts *out)
 {
-	cJSON *doc = metadata ? cJSON_Parse(metadata) : NULL;
-	const cJSON *level = cJSON_GetObjectItemCaseSensitive(doc, "level");
-
 	memset(out, 0, sizeof *out);
-	if (cJSON_IsString(level)) {
-		if (strcmp(level->valuestring, "object") == 0)
-			out->level = FACTS_LEVEL_OBJECT;
-		else if (strcmp(level->valuestring, "allocator") == 0)
-			out->level = FACTS_LEVEL_ALLOCATOR;
-	}
-	cJSON_Delete(doc);
+	out->level = trace_level(r);
 }
 
 struct policy *facts_adjust(const struct trace_facts *facts, const struct policy *p,
@@ -37,7 +27,7 @@ struct policy *facts_adjust(const struct trace_facts *facts, const struct policy
 	const struct policy_part *fl = &p->part[POLICY_FREELISTS];
 	struct policy *q;
 
-	if (facts->level != FACTS_LEVEL_ALLOCATOR || strcmp(fl->impl.name, "none") == 0)
+	if (facts->level != TRACE_LEVEL_ALLOCATOR || strcmp(fl->impl.name, "none") == 0)
 		return NULL;
 	q = policy_with_section(p, POLICY_FREELISTS, "none");
 	if (q)

@@ -13,21 +13,17 @@
 #define MEMSIM_FACTS_H
 
 #include "policy.h"
-
-enum facts_level {
-	FACTS_LEVEL_UNKNOWN,    /* no "level" key (hand-made, memrec, ...) */
-	FACTS_LEVEL_OBJECT,     /* every object's life is an a/f: policies act */
-	FACTS_LEVEL_ALLOCATOR,  /* the runtime's free lists already acted */
-};
+#include "trace.h"
 
 struct trace_facts {
-	enum facts_level level;
+	enum trace_level level; /* TRACE_LEVEL_UNKNOWN: no "level" key
+	                         * (hand-made, memrec, ...) */
 };
 
-/* Reads the facts from the header's metadata JSON (NULL: none). A value
- * of the wrong kind, or a level other than "object" / "allocator", is
- * treated as unknown: metadata is informational (trace-format.md). */
-void facts_parse(const char *metadata, struct trace_facts *out);
+/* Reads the facts of an open trace from what its reader parsed of the
+ * header (trace_level(); in a version-1 trace a malformed value reads as
+ * unknown, in a version-2 trace the reader refused it). */
+void facts_read(const struct trace_reader *r, struct trace_facts *out);
 
 /*
  * The policy a trace with FACTS is replayed under in place of P: NULL
