@@ -454,6 +454,8 @@ static void lanes_create(struct pipeline *p, struct engine_run *out,
 			 const struct engine_sampling *samp, const struct typetab *types,
 			 const struct trace_facts *facts)
 {
+	char note[FACTS_NOTE_MAX];
+
 	out->n = n;
 	out->rt = xcalloc(n, sizeof *out->rt);
 	out->adjusted = xcalloc(n ? n : 1, sizeof *out->adjusted);
@@ -462,12 +464,14 @@ static void lanes_create(struct pipeline *p, struct engine_run *out,
 	p->lanes = xcalloc(n, sizeof *p->lanes);
 	p->nlanes = n;
 	p->stop_at = NO_FAILURE;
+	if (facts_runtime_note(facts, policies, n, note, sizeof note))
+		warn(out, note);
 	for (size_t i = 0; i < n; i++) {
-		char why[512];
+		struct facts_notes notes;
 
-		out->adjusted[i] = facts_adjust(facts, policies[i], why, sizeof why);
-		if (out->adjusted[i])
-			warn(out, why);
+		out->adjusted[i] = facts_adjust(facts, policies[i], &notes);
+		for (size_t k = 0; k < notes.n; k++)
+			warn(out, notes.text[k]);
 		out->rt[i] = runtime_create(out->adjusted[i] ? out->adjusted[i] : policies[i], types);
 		if (out->series)
 			out->series[i] = series_create(samp->step_events, samp->step_ns);

@@ -118,6 +118,7 @@ static void part_set_impl(struct policy_part *part, const struct policy_impl *im
 {
 	free(part->params);
 	part->impl = *impl;
+	part->chosen = 0;
 	part->params = xmalloc(impl->params_size ? impl->params_size : 1);
 	memcpy(part->params, impl->defaults, impl->params_size);
 }
@@ -147,26 +148,32 @@ void policy_free(struct policy *p)
 	free(p);
 }
 
-struct policy *policy_with_section(const struct policy *p, enum policy_section s,
-				   const char *impl_name)
+struct policy *policy_copy(const struct policy *p)
 {
 	struct policy *q = xcalloc(1, sizeof *q);
-	struct policy_impl impl;
 
 	q->name = p->name ? xstrdup(p->name) : NULL;
 	q->summary = p->summary ? xstrdup(p->summary) : NULL;
 	for (int k = 0; k < POLICY_SECTIONS; k++) {
 		size_t n = p->part[k].impl.params_size;
 
-		q->part[k].impl = p->part[k].impl;
+		q->part[k] = p->part[k];
 		q->part[k].params = xmalloc(n ? n : 1);
 		if (p->part[k].params)
 			memcpy(q->part[k].params, p->part[k].params, n);
 	}
-	if (find_impl(s, impl_name, &impl) < 0) {
-		policy_free(q);
+	return q;
+}
+
+struct policy *policy_with_section(const struct policy *p, enum policy_section s,
+				   const char *impl_name)
+{
+	struct policy_impl impl;
+	struct policy *q;
+
+	if (find_impl(s, impl_name, &impl) < 0)
 		return NULL;
-	}
+	q = policy_copy(p);
 	part_set_impl(&q->part[s], &impl);
 	return q;
 }
@@ -377,8 +384,10 @@ static int unique_keys(const cJSON *obj, const char *prefix, struct ms_error *er
 	return 0;
 }
 
+/* Applies one section's object; `user`: the document is the user's (a
+ * policy file or a KEY=VALUE), so the knobs it sets count as chosen. */
 static int apply_section(struct policy *p, enum policy_section s, const cJSON *obj,
-			 struct ms_error *err)
+			 int user, struct ms_error *err)
 {
 	const struct section_desc *sd = &sections[s];
 	struct policy_part *part = &p->part[s];
@@ -427,6 +436,8 @@ static int apply_section(struct policy *p, enum policy_section s, const cJSON *o
 					    sd->key, part->impl.name);
 		if (set_knob(part, k, item, where, err))
 			return err->code;
+		if (user && k - part->impl.knobs < 64)
+			part->chosen |= UINT64_C(1) << (k - part->impl.knobs);
 	}
 	return 0;
 }
@@ -434,8 +445,9 @@ static int apply_section(struct policy *p, enum policy_section s, const cJSON *o
 static int resolve_base(const char *name, int depth, struct policy **out,
 			struct ms_error *err);
 
-/* Applies a whole document (file, preset or override) over *pp. */
-static int apply_doc(struct policy **pp, const cJSON *doc, int depth,
+/* Applies a whole document (file, preset or override) over *pp; `user`
+ * as for apply_section (a base it names is judged by its own origin). */
+static int apply_doc(struct policy **pp, const cJSON *doc, int depth, int user,
 		     struct ms_error *err)
 {
 	const cJSON *item;
@@ -480,7 +492,7 @@ static int apply_doc(struct policy **pp, const cJSON *doc, int depth,
 					    "unknown key '%s' (expected base, summary, "
 					    "allocator, system, freelists or gc)",
 					    item->string);
-		if (apply_section(*pp, (enum policy_section)s, item, err))
+		if (apply_section(*pp, (enum policy_section)s, item, user, err))
 			return err->code;
 	}
 	return 0;
@@ -554,7 +566,7 @@ static int resolve_doc(const cJSON *doc, const char *origin, int depth,
 {
 	struct policy *p = policy_new_default();
 
-	if (apply_doc(&p, doc, depth, err)) {
+	if (apply_doc(&p, doc, depth, is_file_spec(origin), err)) {
 		if (!err->file[0])
 			ms_error_at(err, origin, 0);
 		policy_free(p);
@@ -623,7 +635,7 @@ static int apply_override(struct policy **pp, const struct policy_override *ov,
 	snprintf(section, sizeof section, "%.*s", (int)(dot - ov->key), ov->key);
 	doc = cJSON_CreateObject();
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(doc, section), dot + 1, ov->value);
-	rc = apply_doc(pp, doc, 0, err);
+	rc = apply_doc(pp, doc, 0, 1, err);
 	cJSON_Delete(doc);
 	return rc;
 }
@@ -836,21 +848,56 @@ static void put_double(struct strbuf *sb, double d)
 	sb_puts(sb, buf);
 }
 
-int policy_knob_text(const struct policy *p, const char *key, struct strbuf *out)
+/* The part that "section.knob" names in p (NULL if none); *selector
+ * receives the section's implementation key ("policy" / "mode"). */
+static const struct policy_part *key_part(const struct policy *p, const char *key,
+					  const char **selector)
 {
 	const char *dot = strchr(key, '.');
-	const struct policy_part *part = NULL;
-	const char *selector = NULL;
-	const struct knob *k;
 
 	for (int s = 0; dot && s < POLICY_SECTIONS; s++) {
 		if (strlen(sections[s].key) == (size_t)(dot - key) &&
 		    strncmp(sections[s].key, key, (size_t)(dot - key)) == 0) {
-			part = &p->part[s];
-			selector = sections[s].selector;
+			*selector = sections[s].selector;
+			return p->part[s].params ? &p->part[s] : NULL;
 		}
 	}
-	if (!part || !part->params)
+	return NULL;
+}
+
+int policy_knob_chosen(const struct policy *p, const char *key)
+{
+	const char *selector;
+	const struct policy_part *part = key_part(p, key, &selector);
+	const struct knob *k = part ? find_knob(&part->impl, strchr(key, '.') + 1) : NULL;
+	size_t i;
+
+	if (!k)
+		return -1;
+	i = (size_t)(k - part->impl.knobs);
+	return i < 64 && (part->chosen >> i & 1);
+}
+
+int policy_set(struct policy **pp, const char *key, const char *value,
+	       struct ms_error *err)
+{
+	struct policy_override ov = { .key = (char *)key, .value = (char *)value };
+
+	if (!strchr(key, '.'))
+		return ms_error_set(err, MS_EXIT_CONFIG, "%s: expected SECTION.KNOB", key);
+	if (apply_override(pp, &ov, err))
+		return err->code;
+	return validate_parts(*pp, err);
+}
+
+int policy_knob_text(const struct policy *p, const char *key, struct strbuf *out)
+{
+	const char *dot = strchr(key, '.');
+	const char *selector = NULL;
+	const struct policy_part *part = key_part(p, key, &selector);
+	const struct knob *k;
+
+	if (!part)
 		return -1;
 	if (strcmp(dot + 1, selector) == 0) {
 		sb_puts(out, part->impl.name);

@@ -17,6 +17,7 @@
 #define MEMSIM_POLICY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "knob.h"
@@ -45,6 +46,9 @@ struct policy_impl {
 struct policy_part {
 	struct policy_impl impl;
 	void *params;           /* impl.params_size bytes, owned */
+	uint64_t chosen;        /* bit i: knob i (of impl.knobs, i < 64) was
+	                         * set by the user, in a policy file or a
+	                         * KEY=VALUE, not by a built-in preset */
 };
 
 struct policy {
@@ -120,6 +124,22 @@ int policy_from_doc(const struct cJSON *doc, const char *origin,
 		    struct policy **out, struct ms_error *err);
 
 void policy_free(struct policy *p);
+
+/* A copy of P (same name, same knobs, same record of what the user
+ * chose). Free with policy_free. */
+struct policy *policy_copy(const struct policy *p);
+
+/* Whether the user chose knob `key` ("section.knob") of p (struct
+ * policy_part's `chosen`): 1 if so, 0 if it has its preset's or default
+ * value, -1 if p has no such knob. */
+int policy_knob_chosen(const struct policy *p, const char *key);
+
+/* Sets knob `key` ("section.knob") of *pp to VALUE as a KEY=VALUE of a
+ * derivation would (so it counts as chosen), and validates the result.
+ * 0, or 78 with err filled (*pp may then be half changed: give it a
+ * copy and free that). */
+int policy_set(struct policy **pp, const char *key, const char *value,
+	       struct ms_error *err);
 
 /* A copy of P (same name) whose section S is the implementation named
  * IMPL at its defaults (e.g. freelists "none"); NULL if there is no such
