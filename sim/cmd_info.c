@@ -360,19 +360,6 @@ static cJSON *json_report(const struct trace_reader *r, const struct info_result
 	return o;
 }
 
-static void append_json(struct strbuf *sb, cJSON *doc)
-{
-	char *s = cJSON_Print(doc);
-
-	if (!s) {
-		fputs("memsim: out of memory printing JSON\n", stderr);
-		exit(MS_EXIT_OSERR);
-	}
-	sb_puts(sb, s);
-	sb_putc(sb, '\n');
-	free(s);
-}
-
 struct info_progress {
 	struct progress bar;
 	const char *label;
@@ -467,12 +454,12 @@ static int info_run_cmd(int argc, char **argv, struct ms_error *err)
 	}
 	if (status == 0 && o.fmt == CLI_FORMAT_JSON) {
 		if (argc - optind == 1) {
-			append_json(&sb, cJSON_GetArrayItem(all, 0));
+			sb_put_json(&sb, cJSON_GetArrayItem(all, 0));
 		} else {
 			cJSON *doc = cJSON_CreateObject();
 
 			cJSON_AddItemReferenceToObject(doc, "traces", all);
-			append_json(&sb, doc);
+			sb_put_json(&sb, doc);
 			cJSON_Delete(doc);
 		}
 	}

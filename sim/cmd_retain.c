@@ -534,19 +534,6 @@ static void analysis_free(struct analysis *a)
 	free(a->pg);
 }
 
-static void append_json(struct strbuf *sb, cJSON *doc)
-{
-	char *s = cJSON_Print(doc);
-
-	if (!s) {
-		fputs("memsim: out of memory printing JSON\n", stderr);
-		exit(MS_EXIT_OSERR);
-	}
-	sb_puts(sb, s);
-	sb_putc(sb, '\n');
-	free(s);
-}
-
 static int at_point(void *ctx, struct heap *h, struct runtime *const *rt, size_t n,
 		    const struct point_at *where, const struct trace_reader *r,
 		    struct ms_error *err)
@@ -567,7 +554,7 @@ static int at_point(void *ctx, struct heap *h, struct runtime *const *rt, size_t
 	if (run->args->fmt == CLI_FORMAT_JSON) {
 		cJSON *doc = json_report(&a);
 
-		append_json(run->sb, doc);
+		sb_put_json(run->sb, doc);
 		cJSON_Delete(doc);
 	} else {
 		text_report(run->sb, &a);

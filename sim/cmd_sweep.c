@@ -596,7 +596,6 @@ static void result_json(struct strbuf *out, const struct plan *plan, size_t job,
 	struct report_opts opts = { 0 };
 	cJSON *doc = cJSON_CreateObject(), *names = cJSON_CreateArray();
 	struct strbuf rep;
-	char *text;
 
 	sb_init(&rep);
 	report_json(&rep, run, 1, &opts);
@@ -609,10 +608,7 @@ static void result_json(struct strbuf *out, const struct plan *plan, size_t job,
 		cJSON_AddItemToArray(names, cJSON_CreateString(runtime_policy(run->rt[i])->name));
 	cJSON_AddItemToObject(doc, "policies", names);
 	cJSON_AddItemToObject(doc, "report", cJSON_Parse(sb_str(&rep)));
-	text = cJSON_Print(doc);
-	sb_puts(out, text);
-	sb_putc(out, '\n');
-	free(text);
+	sb_put_json(out, doc);
 	cJSON_Delete(doc);
 	sb_free(&rep);
 }

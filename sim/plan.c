@@ -205,10 +205,7 @@ void plan_to_json(struct plan *plan, struct strbuf *out)
 	snprintf(plan->id, sizeof plan->id, "%016" PRIx64, fnv1a(text));
 	free(text);
 	cJSON_ReplaceItemInObjectCaseSensitive(doc, "plan_id", cJSON_CreateString(plan->id));
-	text = cJSON_Print(doc);
-	sb_puts(out, text);
-	sb_putc(out, '\n');
-	free(text);
+	sb_put_json(out, doc);
 	cJSON_Delete(doc);
 }
 

@@ -150,7 +150,6 @@ void report_json(struct strbuf *sb, const struct engine_run *runs, size_t n,
 {
 	cJSON *doc = cJSON_CreateObject();
 	cJSON *traces = cJSON_CreateArray();
-	char *text;
 
 	cJSON_AddItemToObject(doc, "baseline", opts && opts->baseline
 			      ? cJSON_CreateString(opts->baseline) : cJSON_CreateNull());
@@ -179,9 +178,6 @@ void report_json(struct strbuf *sb, const struct engine_run *runs, size_t n,
 		}
 		cJSON_AddItemToArray(traces, tr);
 	}
-	text = cJSON_Print(doc);
-	sb_puts(sb, text ? text : "{}");
-	sb_putc(sb, '\n');
-	free(text);
+	sb_put_json(sb, doc);
 	cJSON_Delete(doc);
 }

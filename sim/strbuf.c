@@ -3,11 +3,13 @@
  */
 #include "strbuf.h"
 
+#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "xalloc.h"
 
 void sb_init(struct strbuf *sb)
@@ -81,4 +83,17 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...)
 const char *sb_str(const struct strbuf *sb)
 {
 	return sb->buf ? sb->buf : "";
+}
+
+void sb_put_json(struct strbuf *sb, const struct cJSON *doc)
+{
+	char *text = cJSON_Print(doc);
+
+	if (!text) {
+		fputs("memsim: out of memory printing JSON\n", stderr);
+		exit(MS_EXIT_OSERR);
+	}
+	sb_puts(sb, text);
+	sb_putc(sb, '\n');
+	free(text);
 }

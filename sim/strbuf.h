@@ -23,6 +23,12 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Appends n copies of c. */
 void sb_pad(struct strbuf *sb, char c, size_t n);
+/* Appends `doc` printed as indented JSON and a newline. cJSON prints
+ * through xmalloc (main.c's hooks), so it fails only when memory does:
+ * then the program exits 71, as xalloc does, rather than leave a report
+ * that looks whole without its JSON. */
+struct cJSON;
+void sb_put_json(struct strbuf *sb, const struct cJSON *doc);
 /* The text so far ("" when empty). */
 const char *sb_str(const struct strbuf *sb);
 
