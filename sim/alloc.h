@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "knob.h"
+#include "unit.h"
 
 #define ALLOC_PAGE_SIZE 4096u   /* bytes; the modelled machine's page */
 
@@ -75,6 +76,19 @@ struct alloc_peaks {
 	uint64_t rss, rss_event;
 };
 
+/*
+ * What one of a policy's details() counters, or a column of one of its
+ * tables (key "TABLE.COLUMN"), means: its label in the text report, its
+ * unit and kind (unit.h). Every key details() emits has one (a unit test
+ * checks), so reports show allocator details with units.
+ */
+struct alloc_counter_def {
+	const char *key;
+	const char *label;      /* at most 24 characters */
+	enum unit unit;
+	enum kind kind;
+};
+
 /* A running allocator: its policy and its state. */
 struct alloc_inst {
 	const struct alloc_policy *policy;
@@ -119,6 +133,9 @@ struct alloc_policy {
 	void (*stats)(void *state, struct alloc_stats *out);
 	/* Policy-specific counters and tables; optional (NULL). */
 	void (*details)(void *state, const struct alloc_sink *sink);
+	/* The definitions of what details() emits (NULL when no details). */
+	const struct alloc_counter_def *counters;
+	size_t ncounters;
 	/* Checks the policy's invariants; 0, or -1 with a message. */
 	int (*check)(void *state, char *msg, size_t msglen);
 	/* Arena-based policies only (optional, NULL elsewhere): returns the

@@ -1181,6 +1181,30 @@ static void mimalloc_stats(void *state, struct alloc_stats *out)
 	out->os_unmaps = m->os_unmaps;
 }
 
+/* What mimalloc_details emits: the counters of py_mimalloc_print_stats
+ * (Objects/obmalloc.c 3.13), the model's own, and the table by bin. */
+static const struct alloc_counter_def mimalloc_counters[] = {
+	{ "allocated_blocks", "allocated blocks", UNIT_COUNT, KIND_FINAL },
+	{ "allocated_bytes", "allocated bytes", UNIT_BYTES, KIND_FINAL },
+	{ "allocated_bytes_with_overhead", "alloc. w/ overhead", UNIT_BYTES, KIND_FINAL },
+	{ "bytes_reserved", "bytes reserved", UNIT_BYTES, KIND_FINAL },
+	{ "bytes_committed", "bytes committed", UNIT_BYTES, KIND_FINAL },
+	{ "pages", "pages", UNIT_COUNT, KIND_FINAL },
+	{ "pages_retired", "pages retired", UNIT_COUNT, KIND_TOTAL },
+	{ "segments", "segments", UNIT_COUNT, KIND_FINAL },
+	{ "arenas", "arenas", UNIT_COUNT, KIND_FINAL },
+	{ "arena_reserved_bytes", "arenas reserved", UNIT_BYTES, KIND_FINAL },
+	{ "segment_committed_bytes", "segments committed", UNIT_BYTES, KIND_FINAL },
+	{ "slices_purged", "slices purged", UNIT_COUNT, KIND_TOTAL },
+	{ "arena_blocks_purged", "arena blocks purged", UNIT_COUNT, KIND_TOTAL },
+	{ "bins.bin", "bin", UNIT_COUNT, KIND_SETTING },
+	{ "bins.block_size", "block size", UNIT_BYTES, KIND_SETTING },
+	{ "bins.pages", "pages", UNIT_COUNT, KIND_FINAL },
+	{ "bins.blocks_in_use", "blocks in use", UNIT_COUNT, KIND_FINAL },
+	{ "bins.capacity", "capacity", UNIT_COUNT, KIND_FINAL },
+	{ "bins.reserved", "reserved", UNIT_COUNT, KIND_FINAL },
+};
+
 static void mimalloc_details(void *state, const struct alloc_sink *sink)
 {
 	const struct mimalloc *m = state;
@@ -1290,6 +1314,8 @@ const struct alloc_policy alloc_mimalloc = {
 	.block_size = mimalloc_block_size,
 	.stats = mimalloc_stats,
 	.details = mimalloc_details,
+	.counters = mimalloc_counters,
+	.ncounters = sizeof mimalloc_counters / sizeof mimalloc_counters[0],
 	.check = mimalloc_check,
 	.tick = mimalloc_tick,
 };

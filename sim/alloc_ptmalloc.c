@@ -1211,6 +1211,26 @@ static void ptm_stats(void *state, struct alloc_stats *out)
 	out->os_unmaps = m->os_unmaps;
 }
 
+/* What ptm_details emits: mallinfo2()'s fields under their glibc names
+ * (malloc/malloc.c 2.36, int_mallinfo), then memsim's own. */
+static const struct alloc_counter_def ptm_counters[] = {
+	{ "arena", "brk heap", UNIT_BYTES, KIND_FINAL },
+	{ "ordblks", "free chunks", UNIT_COUNT, KIND_FINAL },
+	{ "smblks", "fastbin chunks", UNIT_COUNT, KIND_FINAL },
+	{ "hblks", "mmapped chunks", UNIT_COUNT, KIND_FINAL },
+	{ "hblkhd", "in mmapped chunks", UNIT_BYTES, KIND_FINAL },
+	{ "fsmblks", "in fastbins", UNIT_BYTES, KIND_FINAL },
+	{ "uordblks", "in use", UNIT_BYTES, KIND_FINAL },
+	{ "fordblks", "free", UNIT_BYTES, KIND_FINAL },
+	{ "keepcost", "top chunk", UNIT_BYTES, KIND_FINAL },
+	{ "tcache_chunks", "tcache chunks", UNIT_COUNT, KIND_FINAL },
+	{ "tcache_bytes", "in tcache", UNIT_BYTES, KIND_FINAL },
+	{ "max_system_mem", "largest brk heap", UNIT_BYTES, KIND_PEAK },
+	{ "mmap_threshold", "mmap threshold", UNIT_BYTES, KIND_SETTING },
+	{ "trim_threshold", "trim threshold", UNIT_BYTES, KIND_SETTING },
+	{ "mapped_bytes", "all mappings", UNIT_BYTES, KIND_FINAL },
+};
+
 /* mallinfo2() as int_mallinfo computes it, then memsim's own counters. */
 static void ptm_details(void *state, const struct alloc_sink *sink)
 {
@@ -1370,6 +1390,8 @@ const struct alloc_policy alloc_ptmalloc = {
 	.block_size = ptm_block_size,
 	.stats = ptm_stats,
 	.details = ptm_details,
+	.counters = ptm_counters,
+	.ncounters = sizeof ptm_counters / sizeof ptm_counters[0],
 	.check = ptm_check,
 	.map = ptm_map,
 	.unmap = ptm_unmap,

@@ -743,6 +743,28 @@ static void pymalloc_stats(void *state, struct alloc_stats *out)
 	}
 }
 
+/* The lines of _PyObject_DebugMallocStats() and its size-class table. */
+static const struct alloc_counter_def pymalloc_counters[] = {
+	{ "arenas_allocated_total", "arenas obtained", UNIT_COUNT, KIND_TOTAL },
+	{ "arenas_reclaimed", "arenas released", UNIT_COUNT, KIND_TOTAL },
+	{ "arenas_highwater", "most arenas at once", UNIT_COUNT, KIND_PEAK },
+	{ "arenas_allocated_current", "arenas", UNIT_COUNT, KIND_FINAL },
+	{ "arena_bytes", "arena bytes", UNIT_BYTES, KIND_FINAL },
+	{ "bytes_in_allocated_blocks", "in allocated blocks", UNIT_BYTES, KIND_FINAL },
+	{ "bytes_in_available_blocks", "in available blocks", UNIT_BYTES, KIND_FINAL },
+	{ "unused_pools", "unused pools", UNIT_COUNT, KIND_FINAL },
+	{ "unused_pool_bytes", "in unused pools", UNIT_BYTES, KIND_FINAL },
+	{ "bytes_lost_to_pool_headers", "pool headers", UNIT_BYTES, KIND_FINAL },
+	{ "bytes_lost_to_quantization", "quantization", UNIT_BYTES, KIND_FINAL },
+	{ "bytes_lost_to_arena_alignment", "arena alignment", UNIT_BYTES, KIND_FINAL },
+	{ "total", "total", UNIT_BYTES, KIND_FINAL },
+	{ "size_classes.size_class", "size class", UNIT_COUNT, KIND_SETTING },
+	{ "size_classes.size", "block size", UNIT_BYTES, KIND_SETTING },
+	{ "size_classes.pools", "pools", UNIT_COUNT, KIND_FINAL },
+	{ "size_classes.blocks_in_use", "blocks in use", UNIT_COUNT, KIND_FINAL },
+	{ "size_classes.available_blocks", "available blocks", UNIT_COUNT, KIND_FINAL },
+};
+
 /* What _PyObject_DebugMallocStats() prints, by its formulas. */
 static void pymalloc_details(void *state, const struct alloc_sink *sink)
 {
@@ -924,6 +946,8 @@ const struct alloc_policy alloc_pymalloc = {
 	.block_size = pymalloc_block_size,
 	.stats = pymalloc_stats,
 	.details = pymalloc_details,
+	.counters = pymalloc_counters,
+	.ncounters = sizeof pymalloc_counters / sizeof pymalloc_counters[0],
 	.check = pymalloc_check,
 	.occupancy = pymalloc_occupancy,
 	.prefetch = pymalloc_prefetch,

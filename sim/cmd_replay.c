@@ -2,16 +2,13 @@
  * cmd_replay.c - `memsim replay TRACE... -p POLICY...`: the comparison,
  * and with --out DIR the report directory (docs/reports.md).
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "engine.h"
-#include "html.h"
-#include "plot.h"
+#include "outfile.h"
 #include "progress.h"
 #include "report.h"
 #include "sweep.h"
@@ -24,7 +21,8 @@ static void replay_help(FILE *out)
 		"\n"
 		"Replays each TRACE once, feeding every event to every policy, and\n"
 		"reports peak and final RSS, footprint, allocated and live bytes,\n"
-		"fragmentation and the allocator's own counters side by side.\n"
+		"fragmentation, free lists by type, the collector by generation and the\n"
+		"allocators' own counters side by side.\n"
 		"\n"
 		"POLICY is a preset (see 'memsim policies'), a JSON policy file, or\n"
 		"either followed by ':KEY=VALUE[:KEY=VALUE...]' to change knobs, where\n"
@@ -41,18 +39,28 @@ static void replay_help(FILE *out)
 		"Options:\n"
 		"  -p, --policy POLICY  add a policy to compare (repeatable)\n"
 		"      --force          allow more than 10000 policies (at most 100000)\n"
-		"  -f, --format FMT     text (default), json or csv\n"
-		"  -o, --output FILE    write the report to FILE (atomically)\n"
+		"  -f, --format FMT     the report on stdout or -o:\n");
+	for (size_t i = 0; report_formats[i]; i++)
+		if (report_formats[i]->write)
+			fprintf(out, "                         %-5s %s\n", report_formats[i]->name,
+				report_formats[i]->summary);
+	fprintf(out,
+		"  -o, --output FILE    write the report to FILE (whole, or not at all)\n"
 		"  -b, --baseline NAME  add each other policy's difference to policy NAME\n"
-		"                       (absolute and percent)\n"
-		"      --out DIR        also write DIR/report.txt, report.json, report.csv,\n"
-		"                       time series and pause data (DIR/data), gnuplot\n"
-		"                       scripts and, if gnuplot is installed, PNG and SVG\n"
-		"                       plots (DIR/plots) and DIR/index.html\n"
-		"      --sample-step N  with --out: sample memory every N events\n"
+		"      --all            text: also show rows that are zero under every policy\n"
+		"      --out DIR        also write the report directory DIR (created, or an\n"
+		"                       earlier report replaced whole):\n");
+	for (size_t i = 0; report_formats[i]; i++)
+		fprintf(out, "                         %-12s %s\n",
+			report_formats[i]->file ? report_formats[i]->file : report_formats[i]->name,
+			report_formats[i]->summary);
+	fprintf(out,
+		"      --series         sample memory over time into the JSON report too\n"
+		"                       (implied by --out; for 'memsim merge' plots)\n"
+		"      --sample-step N  with --out or --series: sample every N events\n"
 		"                       (default: automatic, about 1000 points per trace)\n"
-		"      --sample-ns N    with --out: sample every N ns of trace time once\n"
-		"                       the trace has '@' times (default: automatic)\n"
+		"      --sample-ns N    with --out or --series: sample every N ns of trace\n"
+		"                       time once the trace has '@' times (default: automatic)\n"
 		"  -j, --jobs N         simulation threads beside the reading thread\n"
 		"                       (default: one per CPU, at most one per policy;\n"
 		"                       0 reads and simulates in one thread); the\n"
@@ -61,16 +69,19 @@ static void replay_help(FILE *out)
 		"  -h, --help           this help\n"
 		"\n"
 		"Examples:\n"
-		"  memsim replay -p cpython-2.4 -p cpython-2.5 traces/seed-arenas.trace.gz\n"
-		"  memsim replay -p cpython-3.11 -p cpython-3.11:allocator.arena_size=256K app.trace\n"
+		"  memsim replay -p cpython-2.7 -p cpython-2.7:freelists.mode=shared \\\n"
+		"      traces/int-then-float.trace.gz\n"
+		"  memsim replay -p cpython-3.11 -p cpython-3.11:allocator.arena_size=256K \\\n"
+		"      traces/list-churn.trace.gz\n"
 		"  memsim replay -p 'cpython-3.11:allocator.arena_size={256K,1M}:gc.threshold0={700,2000}' \\\n"
-		"      --format csv app.trace\n"
+		"      --format csv traces/list-churn.trace.gz\n"
 		"  memsim replay -p malloc -p real:glibc -p real:jemalloc -p real:mimalloc \\\n"
-		"      -p real:tcmalloc -p cpython-3.13 --out report/ app.trace\n"
-		"  memsim replay -p my-policy.json --format json app.trace.gz > report.json\n"
-		"  memsim replay -p malloc -p cpython-3.12 --format csv a.trace b.trace\n"
+		"      -p real:tcmalloc --out report/ traces/list-churn.trace.gz\n"
+		"  memsim replay -p cpython-3.13 --format json traces/cycles.trace.gz > report.json\n"
+		"  memsim replay -p malloc -p cpython-3.12 --format csv traces/cycle.trace \\\n"
+		"      traces/list-churn.trace.gz\n"
 		"  memsim replay -p cpython-2.7 -p cpython-3.13 --baseline cpython-2.7 \\\n"
-		"      --out out/ traces/list-churn.trace.gz\n");
+		"      --out out/ traces/cycles.trace.gz\n");
 }
 
 struct replay_progress {
@@ -86,19 +97,6 @@ static void tick(void *ctx, const struct trace_reader *r)
 		      trace_file_size(r));
 }
 
-static void emit(struct strbuf *sb, enum cli_format fmt, const struct engine_run *runs,
-		 size_t n, const char *baseline)
-{
-	struct report_opts opts = { .baseline = baseline };
-
-	if (fmt == CLI_FORMAT_JSON)
-		report_json(sb, runs, n, &opts);
-	else if (fmt == CLI_FORMAT_CSV)
-		report_csv(sb, runs, n, &opts);
-	else
-		report_text(sb, runs, n, &opts);
-}
-
 struct replay_args {
 	const char **specs;     /* -p as given */
 	size_t nspecs;
@@ -106,16 +104,18 @@ struct replay_args {
 	struct policy **policies; /* the variants', borrowed */
 	size_t npolicies;
 	int force;
-	enum cli_format fmt;
+	const struct report_format *fmt;
 	const char *output;
 	const char *baseline;
 	const char *out_dir;
 	struct engine_sampling sampling;
 	int jobs;
 	int quiet;
+	int all;
+	int series;
 };
 
-enum { OPT_OUT = 256, OPT_SAMPLE_STEP, OPT_SAMPLE_NS, OPT_FORCE };
+enum { OPT_OUT = 256, OPT_SAMPLE_STEP, OPT_SAMPLE_NS, OPT_FORCE, OPT_ALL, OPT_SERIES };
 
 #define REPLAY_MAX_JOBS 1024
 
@@ -132,6 +132,8 @@ static int parse_args(int argc, char **argv, struct replay_args *a, struct ms_er
 		{ "sample-step", required_argument, NULL, OPT_SAMPLE_STEP },
 		{ "sample-ns", required_argument, NULL, OPT_SAMPLE_NS },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "series", no_argument, NULL, OPT_SERIES },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -150,8 +152,23 @@ static int parse_args(int argc, char **argv, struct replay_args *a, struct ms_er
 			a->force = 1;
 			break;
 		case 'f':
-			if (cli_parse_format(optarg, 7u, &a->fmt, err))
+			a->fmt = report_format_find(optarg);
+			if (!a->fmt) {
+				struct strbuf names;
+
+				sb_init(&names);
+				report_format_names(&names);
+				ms_error_set(err, MS_EXIT_USAGE, "unknown format '%s' (use %s)",
+					     optarg, sb_str(&names));
+				sb_free(&names);
 				return err->code;
+			}
+			break;
+		case OPT_ALL:
+			a->all = 1;
+			break;
+		case OPT_SERIES:
+			a->series = 1;
 			break;
 		case 'o':
 			a->output = optarg;
@@ -211,9 +228,9 @@ static int parse_args(int argc, char **argv, struct replay_args *a, struct ms_er
 		return err->code;
 	a->policies = sweep_policies(&a->variants);
 	a->npolicies = a->variants.n;
-	if ((a->sampling.step_events || a->sampling.step_ns) && !a->out_dir)
+	if ((a->sampling.step_events || a->sampling.step_ns) && !a->out_dir && !a->series)
 		return ms_error_set(err, MS_EXIT_USAGE,
-				    "replay: --sample-step and --sample-ns need --out DIR");
+				    "replay: --sample-step and --sample-ns need --out DIR or --series");
 	if (a->baseline) {
 		size_t i;
 
@@ -226,70 +243,67 @@ static int parse_args(int argc, char **argv, struct replay_args *a, struct ms_er
 					    "given with -p (name it exactly as -p does)",
 					    a->baseline);
 	}
-	a->sampling.on = a->out_dir != NULL;
+	a->sampling.on = a->out_dir != NULL || a->series;
 	return 0;
 }
 
-static int emit_file(const char *dir, const char *name, const struct strbuf *sb,
-		     struct ms_error *err)
+/* Warnings in the record also go to stderr: a script reading only the
+ * exit status and the numbers still hears of them. */
+static void tell_warnings(const struct record *rec)
 {
-	char *path = xmalloc(strlen(dir) + strlen(name) + 2);
-	int rc;
+	for (size_t t = 0; t < rec->ntraces; t++) {
+		const struct record_trace *tr = &rec->traces[t];
 
-	sprintf(path, "%s/%s", dir, name);
-	rc = cli_emit(path, sb, err);
-	free(path);
-	return rc;
+		for (size_t k = 0; k < tr->warnings.n; k++)
+			fprintf(stderr, "memsim: warning: %s: %s\n", tr->name, tr->warnings.v[k]);
+		for (size_t i = 0; i < tr->npol; i++)
+			for (size_t k = 0; k < tr->pol[i].warnings.n; k++)
+				fprintf(stderr, "memsim: warning: %s under %s: %s\n", tr->name,
+					tr->pol[i].name, tr->pol[i].warnings.v[k]);
+	}
 }
 
-/* --out DIR: the reports, data, scripts, images and index.html. Called
- * only after every trace replayed, so a failed replay writes nothing. */
-static int write_dir(const struct replay_args *a, const struct engine_run *runs,
-		     size_t n, struct ms_error *err)
+/* --out DIR: every format of the registry into the staged directory,
+ * then the stage swapped in. */
+static int write_dir(const struct replay_args *a, struct outdir *d,
+		     const struct record *rec, const struct report_opts *opts,
+		     struct ms_error *err)
 {
-	static const struct { const char *file; enum cli_format fmt; } reports[] = {
-		{ "report.txt", CLI_FORMAT_TEXT },
-		{ "report.json", CLI_FORMAT_JSON },
-		{ "report.csv", CLI_FORMAT_CSV },
-	};
-	struct plot_list plots;
-	struct strbuf sb, text;
-	int rc = 0;
+	int rc = report_write_dir(d, rec, opts, err);
 
-	if (mkdir(a->out_dir, 0777) != 0 && errno != EEXIST) {
-		ms_error_at(err, a->out_dir, 0);
-		return ms_error_set(err, MS_EXIT_IOERR, "cannot create directory: %s",
-				    strerror(errno));
+	if (rc) {
+		outdir_abort(d);
+		return rc;
 	}
-	sb_init(&text);
-	emit(&text, CLI_FORMAT_TEXT, runs, n, a->baseline);
-	for (size_t i = 0; i < 3 && rc == 0; i++) {
-		sb_init(&sb);
-		emit(&sb, reports[i].fmt, runs, n, a->baseline);
-		rc = emit_file(a->out_dir, reports[i].file, &sb, err);
-		sb_free(&sb);
+	if (d->notes.len)
+		fprintf(stderr, "memsim: %s", sb_str(&d->notes));
+	if (!a->quiet)
+		fprintf(stderr, "memsim: report in %s/index.html\n", a->out_dir);
+	return outdir_commit(d, err);
+}
+
+static int replay_traces(struct replay_args *a, int argc, char **argv, struct record *rec,
+			 struct ms_error *err)
+{
+	struct replay_progress prog;
+	struct engine_observer obs = { &prog, tick };
+	int status = 0;
+
+	progress_start(&prog.bar, cli_want_progress(a->quiet));
+	for (int i = optind; i < argc && status == 0; i++) {
+		struct engine_opts opts = {
+			.obs = prog.bar.enabled ? &obs : NULL,
+			.sampling = &a->sampling, .jobs = a->jobs,
+		};
+		struct record_trace t;
+
+		prog.label = argv[i];
+		status = engine_replay_opts(argv[i], a->policies, a->npolicies, &opts, &t, err);
+		progress_end(&prog.bar);
+		if (status == 0)
+			*record_add_trace(rec) = t;
 	}
-	if (rc == 0)
-		rc = plot_write(a->out_dir, runs, n, &plots, err);
-	else
-		memset(&plots, 0, sizeof plots);
-	if (rc == 0)
-		rc = plot_render(a->out_dir, getenv("MEMSIM_GNUPLOT"), &plots, err);
-	if (rc == 0) {
-		sb_init(&sb);
-		html_index(&sb, sb_str(&text), runs, n, &plots);
-		rc = emit_file(a->out_dir, "index.html", &sb, err);
-		sb_free(&sb);
-	}
-	if (rc == 0 && !plots.rendered)
-		fprintf(stderr, "memsim: %s\n", plots.note);
-	if (rc == 0 && !a->quiet)
-		fprintf(stderr, "memsim: report in %s/index.html (%zu plot%s%s)\n",
-			a->out_dir, plots.n, plots.n == 1 ? "" : "s",
-			plots.rendered ? "" : ", scripts only");
-	plot_list_free(&plots);
-	sb_free(&text);
-	return rc;
+	return status;
 }
 
 static void args_free(struct replay_args *a)
@@ -301,12 +315,10 @@ static void args_free(struct replay_args *a)
 
 static int replay_run(int argc, char **argv, struct ms_error *err)
 {
-	struct replay_args a = { .fmt = CLI_FORMAT_TEXT, .jobs = ENGINE_JOBS_AUTO };
-	struct replay_progress prog;
-	struct engine_observer obs = { &prog, tick };
-	struct engine_opts opts;
-	struct engine_run *runs;
-	size_t nruns = 0;
+	struct replay_args a = { .fmt = &report_format_text, .jobs = ENGINE_JOBS_AUTO };
+	struct record rec = { 0 };
+	struct outdir dir = { 0 };
+	struct report_opts opts;
 	struct strbuf sb;
 	int status = parse_args(argc, argv, &a, err);
 
@@ -314,31 +326,26 @@ static int replay_run(int argc, char **argv, struct ms_error *err)
 		args_free(&a);
 		return status < 0 ? 0 : status;
 	}
-	runs = xcalloc((size_t)(argc - optind), sizeof *runs);
-	progress_start(&prog.bar, cli_want_progress(a.quiet));
-	for (int i = optind; i < argc && status == 0; i++) {
-		prog.label = argv[i];
-		opts = (struct engine_opts){
-			.obs = prog.bar.enabled ? &obs : NULL,
-			.sampling = &a.sampling, .jobs = a.jobs,
-		};
-		status = engine_replay_opts(argv[i], a.policies, a.npolicies, &opts,
-					    &runs[nruns], err);
-		progress_end(&prog.bar);
-		if (status == 0)
-			nruns++;
-	}
-	sb_init(&sb);
+	/* Where the results go is checked before the replay, not after it. */
+	status = outfile_check(a.output, err);
 	if (status == 0 && a.out_dir)
-		status = write_dir(&a, runs, nruns, err);
+		status = outdir_begin(&dir, a.out_dir, err);
+	if (status == 0)
+		status = replay_traces(&a, argc, argv, &rec, err);
+	opts = (struct report_opts){ .baseline = a.baseline, .all = a.all };
+	if (status == 0)
+		tell_warnings(&rec);
+	if (a.out_dir && status != 0)
+		outdir_abort(&dir);
+	else if (a.out_dir)
+		status = write_dir(&a, &dir, &rec, &opts, err);
 	if (status == 0) {
-		emit(&sb, a.fmt, runs, nruns, a.baseline);
+		sb_init(&sb);
+		a.fmt->write(&sb, &rec, &opts);
 		status = cli_emit(a.output, &sb, err);
+		sb_free(&sb);
 	}
-	sb_free(&sb);
-	for (size_t i = 0; i < nruns; i++)
-		engine_run_free(&runs[i]);
-	free(runs);
+	record_free(&rec);
 	args_free(&a);
 	return status;
 }

@@ -591,23 +591,26 @@ static void remove_job_file(const char *dir, const char *job, const char *suffix
 /* The result document: who made it, for which plan and job, and the
  * replay's JSON report. */
 static void result_json(struct strbuf *out, const struct plan *plan, size_t job,
-			const struct engine_run *run)
+			const struct record *rec)
 {
+	const struct record_trace *run = &rec->traces[0];
 	struct report_opts opts = { 0 };
 	cJSON *doc = cJSON_CreateObject(), *names = cJSON_CreateArray();
 	struct strbuf rep;
 
 	sb_init(&rep);
-	report_json(&rep, run, 1, &opts);
+	report_format_json.write(&rep, rec, &opts);
 	cJSON_AddNumberToObject(doc, "memsim_sweep_result", 1);
 	cJSON_AddStringToObject(doc, "memsim_version", MEMSIM_VERSION);
 	cJSON_AddStringToObject(doc, "plan_id", plan->id);
 	cJSON_AddNumberToObject(doc, "job", (double)job);
 	cJSON_AddStringToObject(doc, "trace", plan->traces[plan->jobs[job - 1].trace].path);
-	for (size_t i = 0; i < run->n; i++)
-		cJSON_AddItemToArray(names, cJSON_CreateString(runtime_policy(run->rt[i])->name));
+	for (size_t i = 0; i < run->npol; i++)
+		cJSON_AddItemToArray(names, cJSON_CreateString(run->pol[i].name));
 	cJSON_AddItemToObject(doc, "policies", names);
-	cJSON_AddItemToObject(doc, "report", cJSON_Parse(sb_str(&rep)));
+	/* raw: the report's numbers stay as report_json wrote them (a
+	 * re-parse would print them with cJSON's 15 digits) */
+	cJSON_AddRawToObject(doc, "report", sb_str(&rep));
 	sb_put_json(out, doc);
 	cJSON_Delete(doc);
 	sb_free(&rep);
@@ -619,7 +622,8 @@ static int replay_job(const struct plan *plan, size_t job, const char *dir,
 	const struct plan_job *j = &plan->jobs[job - 1];
 	const struct plan_trace *t = &plan->traces[j->trace];
 	struct engine_opts opts = { .jobs = 0 };
-	struct engine_run run;
+	struct record rec = { 0 };
+	struct record_trace run;
 	struct strbuf sb;
 	char name[24];
 	int rc;
@@ -629,16 +633,19 @@ static int replay_job(const struct plan *plan, size_t job, const char *dir,
 	if (rc)
 		return rc;
 	if (run.events != t->events) {
-		engine_run_free(&run);
+		uint64_t now = run.events;
+
+		record_trace_free(&run);
 		ms_error_at(err, t->path, 0);
 		return ms_error_set(err, MS_EXIT_DATAERR,
 				    "the trace changed since it was planned (%" PRIu64
 				    " events then, %" PRIu64 " now): plan again", t->events,
-				    run.events);
+				    now);
 	}
+	*record_add_trace(&rec) = run;
 	sb_init(&sb);
-	result_json(&sb, plan, job, &run);
-	engine_run_free(&run);
+	result_json(&sb, plan, job, &rec);
+	record_free(&rec);
 	rc = job_file(dir, name, "json", &sb, err);
 	sb_free(&sb);
 	return rc;

@@ -90,6 +90,8 @@ struct pipeline {
 	struct worker *workers;
 	size_t nworkers;
 	struct lane *lanes;
+	struct policy **adjusted; /* per lane: the policy replayed in place of
+				   * the one given (facts_adjust), or NULL */
 	size_t nlanes;
 };
 
@@ -402,31 +404,32 @@ static size_t default_jobs(size_t nlanes)
 	return n < nlanes ? n : nlanes;
 }
 
-static void warn(struct engine_run *out, const char *text)
-{
-	out->warnings = xreallocarray(out->warnings, out->nwarnings + 1, sizeof *out->warnings);
-	out->warnings[out->nwarnings++] = xstrdup(text);
-}
-
 /* After the replay: families of policies the trace gave nothing to act
  * on (docs/reports.md, "Warnings"). */
-static void warn_inert(struct engine_run *out, const struct typetab *types)
+static void warn_inert(struct record_trace *out, const struct typetab *types)
 {
 	if (out->events && typetab_count(types) <= 1)
-		warn(out, "the trace has no typed objects: free-list policies had nothing to "
-		     "act on, and collectors see no untyped object");
+		record_warn(&out->warnings, "the trace has no typed objects: free-list "
+			    "policies had nothing to act on, and collectors see no untyped object");
 }
 
-/* Ends every lane; 0, or the first lane's failure at the end (a real:
- * policy's process that died), located at the trace's last event. */
-static int finish(struct engine_run *out, const struct pipeline *p,
+/* Ends every lane and freezes it into the record (lanes_free then frees
+ * its runtime and series: the record is all that outlives the replay);
+ * 0, or the first lane's failure at the end (a real: policy's process
+ * that died), located at the trace's last event. */
+static int finish(struct record_trace *out, const struct pipeline *p,
 		  struct trace_reader *r, struct ms_error *err)
 {
 	int status = 0;
 
+	out->name = xstrdup(trace_name(r));
+	out->metadata = trace_metadata(r) ? xstrdup(trace_metadata(r)) : NULL;
+	out->events = trace_event_count(r);
 	for (size_t i = 0; i < p->nlanes; i++) {
 		const struct lane *l = &p->lanes[i];
 		struct ms_error e;
+
+		struct runtime_now now;
 
 		ms_error_clear(&e);
 		if (runtime_finish(l->rt, &e) != 0) {
@@ -439,51 +442,63 @@ static int finish(struct engine_run *out, const struct pipeline *p,
 		}
 		if (l->series)
 			lane_record(l, 1);
+		runtime_now(l->rt, &now);
+		out->timed |= now.timed;
+		record_freeze_policy(&out->pol[i], l->rt, l->series);
 	}
 	if (status)
 		return status;
-	out->trace = xstrdup(trace_name(r));
-	out->metadata = trace_metadata(r) ? xstrdup(trace_metadata(r)) : NULL;
-	out->events = trace_event_count(r);
+	if (out->events == 0)
+		record_warn(&out->warnings, "the trace has no events: every value is 0");
 	warn_inert(out, trace_types(r));
 	return 0;
 }
 
-static void lanes_create(struct pipeline *p, struct engine_run *out,
+static void lanes_free(struct pipeline *p)
+{
+	for (size_t i = 0; i < p->nlanes; i++) {
+		runtime_destroy(p->lanes[i].rt);
+		series_destroy(p->lanes[i].series);
+		policy_free(p->adjusted[i]);
+	}
+	free(p->lanes);
+	free(p->adjusted);
+}
+
+static void lanes_create(struct pipeline *p, struct record_trace *out,
 			 struct policy *const *policies, size_t n,
 			 const struct engine_sampling *samp, const struct typetab *types,
 			 const struct trace_facts *facts)
 {
+	int sampling = samp && samp->on;
 	char note[FACTS_NOTE_MAX];
 
-	out->n = n;
-	out->rt = xcalloc(n, sizeof *out->rt);
-	out->adjusted = xcalloc(n ? n : 1, sizeof *out->adjusted);
-	if (samp && samp->on && n > 0)
-		out->series = xcalloc(n, sizeof *out->series);
-	p->lanes = xcalloc(n, sizeof *p->lanes);
+	out->npol = n;
+	out->pol = xcalloc(n ? n : 1, sizeof *out->pol);
+	p->lanes = xcalloc(n ? n : 1, sizeof *p->lanes);
+	p->adjusted = xcalloc(n ? n : 1, sizeof *p->adjusted);
 	p->nlanes = n;
 	p->stop_at = NO_FAILURE;
 	if (facts_runtime_note(facts, policies, n, note, sizeof note))
-		warn(out, note);
+		record_warn(&out->warnings, "%s", note);
 	for (size_t i = 0; i < n; i++) {
 		struct facts_notes notes;
 
-		out->adjusted[i] = facts_adjust(facts, policies[i], &notes);
+		p->adjusted[i] = facts_adjust(facts, policies[i], &notes);
 		for (size_t k = 0; k < notes.n; k++)
-			warn(out, notes.text[k]);
-		out->rt[i] = runtime_create(out->adjusted[i] ? out->adjusted[i] : policies[i], types);
-		if (out->series)
-			out->series[i] = series_create(samp->step_events, samp->step_ns);
+			record_warn(&out->warnings, "%s", notes.text[k]);
 		p->lanes[i] = (struct lane){
-			.policy = i, .rt = out->rt[i], .fail_at = NO_FAILURE,
-			.series = out->series ? out->series[i] : NULL,
+			.policy = i,
+			.rt = runtime_create(p->adjusted[i] ? p->adjusted[i] : policies[i], types),
+			.fail_at = NO_FAILURE,
+			.series = sampling ? series_create(samp->step_events, samp->step_ns)
+					   : NULL,
 		};
 	}
 }
 
 int engine_replay(const char *path, struct policy *const *policies, size_t n,
-		  const struct engine_observer *obs, struct engine_run *out,
+		  const struct engine_observer *obs, struct record_trace *out,
 		  struct ms_error *err)
 {
 	struct engine_opts opts = { .obs = obs, .jobs = ENGINE_JOBS_AUTO };
@@ -493,7 +508,7 @@ int engine_replay(const char *path, struct policy *const *policies, size_t n,
 
 int engine_replay_opts(const char *path, struct policy *const *policies,
 		       size_t n, const struct engine_opts *opts,
-		       struct engine_run *out, struct ms_error *err)
+		       struct record_trace *out, struct ms_error *err)
 {
 	struct pipeline p = { 0 };
 	struct reading rd = { .obs = opts->obs, .next_tick = ENGINE_TICK, .rc = 1 };
@@ -518,30 +533,9 @@ int engine_replay_opts(const char *path, struct policy *const *policies,
 	status = outcome(&p, &rd, path, from_stdin, err);
 	if (status == 0)
 		status = finish(out, &p, rd.r, err);
-	free(p.lanes);
-	out->reader = rd.r;
+	lanes_free(&p);
+	trace_close(rd.r);
 	if (status != 0)
-		engine_run_free(out);
+		record_trace_free(out);
 	return status;
-}
-
-void engine_run_free(struct engine_run *run)
-{
-	for (size_t i = 0; i < run->n; i++) {
-		runtime_destroy(run->rt[i]);
-		if (run->series)
-			series_destroy(run->series[i]);
-	}
-	for (size_t i = 0; i < run->nwarnings; i++)
-		free(run->warnings[i]);
-	free(run->warnings);
-	for (size_t i = 0; run->adjusted && i < run->n; i++)
-		policy_free(run->adjusted[i]);
-	free(run->adjusted);
-	free(run->rt);
-	free(run->series);
-	trace_close(run->reader);
-	free(run->trace);
-	free(run->metadata);
-	memset(run, 0, sizeof *run);
 }

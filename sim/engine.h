@@ -16,7 +16,7 @@
 
 #include "error.h"
 #include "policy.h"
-#include "runtime.h"
+#include "record.h"
 #include "trace.h"
 
 /* Called every so often during a replay (for a progress line). */
@@ -33,27 +33,6 @@ struct engine_sampling {
 	uint64_t step_ns;       /* trace ns between samples, or 0 */
 };
 
-struct series;
-
-/* The outcome of one trace. */
-struct engine_run {
-	char *trace;            /* name as the reader reports it */
-	char *metadata;         /* header JSON or NULL */
-	uint64_t events;
-	struct runtime **rt;    /* one per policy, in the order given */
-	struct series **series; /* one per policy when sampling, else NULL */
-	size_t n;
-	/* Kept open until engine_run_free: the runtimes report type names
-	 * from its type table. */
-	struct trace_reader *reader;
-	/* What the report must say about this trace's replay (facts.h):
-	 * policies adjusted to the trace's facts, families with nothing to
-	 * act on. Sentences, in order. */
-	char **warnings;
-	size_t nwarnings;
-	struct policy **adjusted;   /* per policy: the one replayed, or NULL */
-};
-
 /* How to run a replay. */
 #define ENGINE_JOBS_AUTO (-1)
 struct engine_opts {
@@ -68,19 +47,24 @@ struct engine_opts {
 };
 
 /*
- * Replays `path` under policies[0..n). Returns 0 with *out filled (free
- * with engine_run_free), or an exit status with err filled; nothing is
- * kept on error.
+ * Marks and recorded collections (trace version 2): when the reader
+ * yields them, the engine adds them to the record (record_add_mark,
+ * record_add_collection) and, at a mark, snapshots every lane's arena
+ * occupancy into its record policy (record_note_occupancy with
+ * "mark:LABEL"); the record and every format already carry them.
+ *
+ * Replays `path` under policies[0..n). Returns 0 with *out filled: the
+ * trace's frozen results (record.h; free with record_trace_free), the
+ * runtimes and the reader already freed. On error returns an exit status
+ * with err filled, and *out is left empty.
  */
 int engine_replay_opts(const char *path, struct policy *const *policies,
 		       size_t n, const struct engine_opts *opts,
-		       struct engine_run *out, struct ms_error *err);
+		       struct record_trace *out, struct ms_error *err);
 
 /* engine_replay_opts with the observer only and the default threads. */
 int engine_replay(const char *path, struct policy *const *policies, size_t n,
-		  const struct engine_observer *obs, struct engine_run *out,
+		  const struct engine_observer *obs, struct record_trace *out,
 		  struct ms_error *err);
-
-void engine_run_free(struct engine_run *run);
 
 #endif

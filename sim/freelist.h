@@ -47,6 +47,17 @@ struct freelist_stats {
 					 * held at least that much */
 };
 
+/* Per-type counters of one trace type (docs/freelists.md); the has_
+ * flags say which the policy keeps for that type. */
+struct freelist_type_counts {
+	uint64_t hits, misses;
+	uint64_t blocked;       /* bytes */
+	uint64_t held;          /* bytes parked now; if has_held */
+	uint64_t blocks;        /* Python 2 int/float blocks held now; if has_blocks */
+	uint64_t blocks_freed;  /* blocks returned so far; if has_blocks */
+	int has_held, has_blocks;
+};
+
 struct freelist_policy {
 	const char *name;               /* "per-type", "shared", "none" */
 	const char *summary;
@@ -63,8 +74,19 @@ struct freelist_policy {
 	int (*give)(void *state, uint32_t type, uint64_t size, uint64_t addr);
 	void (*clear)(void *state);
 	void (*stats)(void *state, struct freelist_stats *out);
-	/* Per-type hits and misses and other counters; optional. */
-	void (*details)(void *state, const struct alloc_sink *sink);
+	/* The per-type counters: calls row(ctx, TYPE, counts) for every
+	 * trace type with a creation or a parked block, in type-table order.
+	 * Optional. These are the rows of the table STATS_TYPE_COLUMNS
+	 * (stats.h) describes. */
+	void (*types)(void *state, void *ctx,
+		      void (*row)(void *ctx, const char *type,
+				  const struct freelist_type_counts *c));
+	/* The lists' own counts: calls row(ctx, LIST, parked) for every list
+	 * that ever parked a block, with the blocks it holds now (CPython's
+	 * "N free PyFloatObjects" lines of sys._debugmallocstats()), in a
+	 * fixed order. The rows of the table freelists.lists. Optional. */
+	void (*lists)(void *state, void *ctx,
+		      void (*row)(void *ctx, const char *list, uint64_t parked));
 	/* Whether the block at ADDR, which take() served, still lies in
 	 * memory the policy owns (a Python 2 int block), so that resizing
 	 * its object must move it to a fresh allocator block; 0: it is an
@@ -76,19 +98,5 @@ struct freelist_policy {
 
 extern const struct freelist_policy *const freelist_policies[];
 const struct freelist_policy *freelist_find(const char *name);
-
-/* Per-type counters of one trace type, as the policies' details() report
- * them (docs/freelists.md): hits, misses and blocked bytes. */
-struct freelist_type_counts {
-	uint64_t hits, misses;
-	uint64_t blocked;       /* bytes */
-	uint64_t held;          /* bytes parked now; reported if has_held */
-	int has_held;
-};
-
-/* Emits hits.NAME, misses.NAME, blocked_bytes.NAME and, when has_held,
- * held_bytes.NAME through `sink`, in that order. For details(). */
-void freelist_type_counters(const struct alloc_sink *sink, const char *name,
-			    const struct freelist_type_counts *c);
 
 #endif

@@ -87,19 +87,21 @@ static void none_stats(void *state, struct freelist_stats *out)
 	*out = (struct freelist_stats){ .misses = s->misses };
 }
 
-/* Counters "misses.TYPE" for every trace type that had a creation. */
-static void none_details(void *state, const struct alloc_sink *sink)
+/* A row for every trace type that had a creation: its misses. */
+static void none_types(void *state, void *ctx,
+		       void (*row)(void *ctx, const char *type,
+				   const struct freelist_type_counts *c))
 {
 	const struct none_state *s = state;
-	char key[TYPETAB_NAME_MAX + 16];
 
 	if (!s->env || !s->env->types)
 		return;
 	for (uint32_t t = 1; t < s->ntypes; t++) {
+		const struct freelist_type_counts c = { .misses = s->type_misses[t] };
+
 		if (!s->type_misses[t])
 			continue;
-		snprintf(key, sizeof key, "misses.%s", typetab_name(s->env->types, t));
-		sink->counter(sink->ctx, key, s->type_misses[t]);
+		row(ctx, typetab_name(s->env->types, t), &c);
 	}
 }
 
@@ -116,5 +118,5 @@ const struct freelist_policy freelist_none = {
 	.give = none_give,
 	.clear = none_clear,
 	.stats = none_stats,
-	.details = none_details,
+	.types = none_types,
 };

@@ -856,7 +856,7 @@ static void pertype_stats(void *state, struct freelist_stats *out)
 	*out = s->tot;
 }
 
-/* Short names of the lists, for parked.NAME. */
+/* Short names of the lists, for freelists.lists. */
 static const char *const list_names[PT_TUPLE] = {
 	[PT_FLOAT] = "float", [PT_LIST] = "list", [PT_DICT] = "dict",
 	[PT_DICTKEYS] = "dictkeys", [PT_FRAME] = "frame", [PT_SLICE] = "slice",
@@ -864,47 +864,38 @@ static const char *const list_names[PT_TUPLE] = {
 	[PT_AGEN_ASEND] = "async_gen_asend",
 };
 
-/* parked.NAME (parked.tuple.N per length): the blocks each list that
- * ever parked one holds now, the figure CPython prints as "N free
- * PyFloatObjects" and so on in sys._debugmallocstats(). */
-static void parked_counters(const struct pertype *s, const struct alloc_sink *sink)
+/* Rows of freelists.lists, named NAME (tuple.N per length): the blocks
+ * each list that ever parked one holds now, the figure CPython prints as
+ * "N free PyFloatObjects" and so on in sys._debugmallocstats(). */
+static void pertype_lists(void *state, void *ctx,
+			  void (*row)(void *ctx, const char *list, uint64_t parked))
 {
-	char key[40];
+	const struct pertype *s = state;
+	char name[40];
 
 	for (int li = PT_FLOAT; li < PT_NLISTS; li++) {
 		if (!s->used[li])
 			continue;
 		if (li >= PT_TUPLE)
-			snprintf(key, sizeof key, "parked.tuple.%d", li - PT_TUPLE + 1);
+			snprintf(name, sizeof name, "tuple.%d", li - PT_TUPLE + 1);
 		else
-			snprintf(key, sizeof key, "parked.%s", list_names[li]);
-		sink->counter(sink->ctx, key, s->list[li].n);
+			snprintf(name, sizeof name, "%s", list_names[li]);
+		row(ctx, name, s->list[li].n);
 	}
 }
 
 /*
- * Counters: held_bytes_peak; per trace type that had a creation
- * hits.TYPE, misses.TYPE, blocked_bytes.TYPE, and held_bytes.TYPE for the
- * types with a list; with python2_blocks, blocks.int / blocks.float (held
- * from the system now) and blocks_freed.int / blocks_freed.float; then
- * parked.NAME per list that ever parked a block.
+ * Rows for every trace type that had a creation: hits, misses, blocked
+ * bytes; held bytes for the types with a list; with python2_blocks, the
+ * int and float types also have the blocks held from the system now and
+ * the blocks freed so far.
  */
-static void pertype_details(void *state, const struct alloc_sink *sink)
+static void pertype_types(void *state, void *ctx,
+			  void (*row)(void *ctx, const char *type,
+				      const struct freelist_type_counts *c))
 {
 	struct pertype *s = state;
-	char key[TYPETAB_NAME_MAX + 24];
 
-	sink->counter(sink->ctx, "held_bytes_peak", s->tot.held_peak);
-	if (s->p.python2_blocks) {
-		static const char *const bkname[BK_N] = { "int", "float" };
-
-		for (int k = 0; k < BK_N; k++) {
-			snprintf(key, sizeof key, "blocks.%s", bkname[k]);
-			sink->counter(sink->ctx, key, s->ba[k].live_blocks);
-			snprintf(key, sizeof key, "blocks_freed.%s", bkname[k]);
-			sink->counter(sink->ctx, key, s->ba[k].blocks_freed);
-		}
-	}
 	if (!s->env || !s->env->types)
 		return;
 	for (uint32_t ty = 1; ty < s->nts; ty++) {
@@ -918,9 +909,15 @@ static void pertype_details(void *state, const struct alloc_sink *sink)
 			continue;
 		if (c.has_held)
 			c.held = held_of_kind(s, t->kind, t->kind < PT_NFIXED ? t->kind : -1);
-		freelist_type_counters(sink, typetab_name(s->env->types, ty), &c);
+		if (t->kind >= PT_BLOCKED(0)) {
+			const struct blockalloc *ba = &s->ba[t->kind - PT_BLOCKED(0)];
+
+			c.has_blocks = 1;
+			c.blocks = ba->live_blocks;
+			c.blocks_freed = ba->blocks_freed;
+		}
+		row(ctx, typetab_name(s->env->types, ty), &c);
 	}
-	parked_counters(s, sink);
 }
 
 const struct freelist_policy freelist_pertype = {
@@ -937,6 +934,7 @@ const struct freelist_policy freelist_pertype = {
 	.give = pertype_give,
 	.clear = pertype_clear,
 	.stats = pertype_stats,
-	.details = pertype_details,
+	.types = pertype_types,
+	.lists = pertype_lists,
 	.owns = pertype_owns,
 };

@@ -257,14 +257,15 @@ static void shared_stats(void *state, struct freelist_stats *out)
 	*out = s->tot;
 }
 
-/* Counters: held_bytes_peak; per trace type with a creation or a parked
- * block: hits.TYPE, misses.TYPE, blocked_bytes.TYPE, held_bytes.TYPE
- * (bytes that type parked and nobody took yet). */
-static void shared_details(void *state, const struct alloc_sink *sink)
+/* Rows for every trace type with a creation or a parked block: hits,
+ * misses, blocked bytes and held bytes (what that type parked and nobody
+ * took yet). */
+static void shared_types(void *state, void *ctx,
+			 void (*row)(void *ctx, const char *type,
+				     const struct freelist_type_counts *c))
 {
 	const struct shared *s = state;
 
-	sink->counter(sink->ctx, "held_bytes_peak", s->tot.held_peak);
 	if (!s->env || !s->env->types)
 		return;
 	for (uint32_t ty = 1; ty < s->nts; ty++) {
@@ -276,7 +277,7 @@ static void shared_details(void *state, const struct alloc_sink *sink)
 
 		if (t->eligible < 0 || (!t->hits && !t->misses && !t->held))
 			continue;
-		freelist_type_counters(sink, typetab_name(s->env->types, ty), &c);
+		row(ctx, typetab_name(s->env->types, ty), &c);
 	}
 }
 
@@ -294,5 +295,5 @@ const struct freelist_policy freelist_shared = {
 	.give = shared_give,
 	.clear = shared_clear,
 	.stats = shared_stats,
-	.details = shared_details,
+	.types = shared_types,
 };

@@ -3,6 +3,7 @@
  */
 #include "gc.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const struct gc_policy *const gc_policies[] = {
@@ -19,4 +20,16 @@ const struct gc_policy *gc_find(const char *name)
 		if (strcmp(gc_policies[i]->name, name) == 0)
 			return gc_policies[i];
 	return NULL;
+}
+
+size_t gc_spaces_from_stats(const struct gc_stats *st, struct gc_space *out, size_t max)
+{
+	for (uint32_t i = 0; i < st->generations && i < max; i++) {
+		memset(&out[i], 0, sizeof out[i]);
+		snprintf(out[i].name, sizeof out[i].name, "%u", i);
+		out[i].collections = st->collections[i];
+		out[i].collected = st->collected[i];
+		out[i].count = st->count[i];
+	}
+	return st->generations;
 }

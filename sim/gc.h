@@ -153,6 +153,23 @@ struct gc_stats {
 	double mmu[GC_MMU_WINDOWS]; /* JSON "mmu": {"1ms": ..., ...} */
 };
 
+/*
+ * One generation or space of a collector as reports show it: a row of
+ * the table STATS_GEN_COLUMNS (stats.h) describes. A collector names its
+ * rows ("0", "1", "2" for CPython's generations; an incremental collector
+ * may have "young", "old[0]", "old[1]"), so reports show whatever a
+ * collector has. A pause's `generation` is the index of the row it
+ * collected (the oldest, when it collected several).
+ */
+#define GC_SPACE_NAME_MAX 24    /* bytes, NUL included */
+#define GC_SPACES_MAX 16        /* rows a report takes from one collector */
+struct gc_space {
+	char name[GC_SPACE_NAME_MAX];
+	uint64_t collections;   /* collections of this row */
+	uint64_t collected;     /* objects they found unreachable */
+	uint64_t count;         /* the row's counter at the end (gc.get_count()) */
+};
+
 struct gc_policy {
 	const char *name;       /* "none", "generational" */
 	const char *summary;    /* one line */
@@ -196,9 +213,17 @@ struct gc_policy {
 	/* Optional: the generation holding the live object in `slot`, or -1
 	 * when the collector does not track it (for tests and analyses). */
 	int (*generation)(void *state, uint32_t slot);
+	/* Optional: fills out[0..max) with the collector's rows and returns
+	 * how many it has. NULL: the rows are gc_stats' generations, named
+	 * "0", "1", ... (gc_spaces_from_stats). */
+	size_t (*spaces)(void *state, struct gc_space *out, size_t max);
 };
 
 enum { GC_SEES_NOT, GC_SEES_BUILTIN, GC_SEES_OTHER };
+
+/* The rows of a collector without a spaces() slot: generation i of
+ * `st` as row "i". Returns st->generations (at most max written). */
+size_t gc_spaces_from_stats(const struct gc_stats *st, struct gc_space *out, size_t max);
 
 extern const struct gc_policy gc_none, gc_generational, gc_incremental,
 	gc_freethreaded;

@@ -1,9 +1,21 @@
 /*
  * html.c - the report directory's index.html (see html.h).
+ *
+ * Layout: a title and links to every document format's file, any notes
+ * the plots left (gnuplot missing), then per trace its part of the text
+ * report and its plots (each SVG linking to its PNG and script) with
+ * captions made from the record.
  */
 #include "html.h"
 
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "plot.h"
+#include "report.h"
 
 void html_escape(struct strbuf *sb, const char *s)
 {
@@ -24,60 +36,121 @@ static const char html_style[] =
 	"color:#222}\n"
 	"pre{font-size:13px;background:#f6f6f6;padding:.8em;overflow-x:auto}\n"
 	"figure{margin:1.5em 0}\nfigure img{width:100%;height:auto;border:1px solid #ddd}\n"
-	"figcaption{font-size:14px;color:#444}\nnav a{margin-right:1em}\n";
+	"figcaption{font-size:14px;color:#444}\nnav a{margin-right:1em}\n"
+	".note{background:#fff4d6;padding:.5em .8em;border-left:4px solid #e0a800}\n";
 
-static void figure(struct strbuf *sb, const struct plot_item *p, int rendered)
+/* Whether the staged file rel exists. */
+static int staged(const struct outdir *d, const char *rel)
 {
+	char *p = outdir_path(d, rel);
+	struct stat st;
+	int ok = stat(p, &st) == 0 && st.st_size > 0;
+
+	free(p);
+	return ok;
+}
+
+static void link(struct strbuf *sb, const char *href, const char *text)
+{
+	sb_puts(sb, "<a href=\"");
+	html_escape(sb, href);
+	sb_puts(sb, "\">");
+	html_escape(sb, text);
+	sb_puts(sb, "</a>");
+}
+
+static void figure(struct strbuf *sb, const struct outdir *d, const struct plot_item *p)
+{
+	char png[600], svg[600], gp[600];
+
+	snprintf(png, sizeof png, "plots/%s.png", p->name);
+	snprintf(svg, sizeof svg, "plots/%s.svg", p->name);
+	snprintf(gp, sizeof gp, "plots/%s.gp", p->name);
 	sb_puts(sb, "<figure>\n");
-	if (rendered) {
-		sb_puts(sb, "<a href=\"plots/");
-		html_escape(sb, p->name);
-		sb_puts(sb, ".png\"><img src=\"plots/");
-		html_escape(sb, p->name);
-		sb_puts(sb, ".svg\" alt=\"");
+	if (staged(d, png) && staged(d, svg)) {
+		sb_puts(sb, "<a href=\"");
+		html_escape(sb, png);
+		sb_puts(sb, "\"><img src=\"");
+		html_escape(sb, svg);
+		sb_puts(sb, "\" alt=\"");
 		html_escape(sb, p->title);
-		sb_puts(sb, "\"></a>\n");
+		sb_puts(sb, "\"></a>\n<figcaption>");
+		html_escape(sb, p->caption);
+		sb_puts(sb, " &mdash; ");
+		link(sb, png, "PNG");
+		sb_puts(sb, ", ");
+		link(sb, svg, "SVG");
+		sb_puts(sb, ", ");
+	} else {
+		sb_puts(sb, "<figcaption><strong>");
+		html_escape(sb, p->title);
+		sb_puts(sb, "</strong> (not drawn). ");
+		html_escape(sb, p->caption);
+		sb_puts(sb, " &mdash; ");
 	}
-	sb_puts(sb, "<figcaption>");
-	html_escape(sb, p->title);
-	sb_puts(sb, " &mdash; ");
-	if (rendered) {
-		sb_puts(sb, "<a href=\"plots/");
-		html_escape(sb, p->name);
-		sb_puts(sb, ".png\">PNG</a>, <a href=\"plots/");
-		html_escape(sb, p->name);
-		sb_puts(sb, ".svg\">SVG</a>, ");
-	}
-	sb_puts(sb, "<a href=\"plots/");
-	html_escape(sb, p->name);
-	sb_puts(sb, ".gp\">gnuplot script</a></figcaption>\n</figure>\n");
+	link(sb, gp, "gnuplot script");
+	sb_puts(sb, "</figcaption>\n</figure>\n");
 }
 
-void html_index(struct strbuf *sb, const char *table, const struct engine_run *runs,
-		size_t n, const struct plot_list *list)
+static int html_write_dir(struct outdir *d, const struct record *rec,
+			  const struct report_opts *o, struct ms_error *err)
 {
-	sb_puts(sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	struct plot_list l;
+	struct strbuf sb, text;
+	int rc;
+
+	plot_catalog(rec, &l);
+	sb_init(&sb);
+	sb_init(&text);
+	sb_puts(&sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 		"<title>memsim report</title>\n<style>\n");
-	sb_puts(sb, html_style);
-	sb_puts(sb, "</style>\n</head>\n<body>\n<h1>memsim report</h1>\n<nav>"
-		"<a href=\"report.txt\">report.txt</a><a href=\"report.json\">report.json</a>"
-		"<a href=\"report.csv\">report.csv</a><a href=\"data/\">data</a></nav>\n");
-	sb_puts(sb, "<p>How to read the plots: docs/reports.md in the memsim sources.</p>\n");
-	if (!list->rendered && list->note[0]) {
-		sb_puts(sb, "<p><strong>Plots not rendered.</strong> ");
-		html_escape(sb, list->note);
-		sb_puts(sb, "</p>\n");
+	sb_puts(&sb, html_style);
+	sb_puts(&sb, "</style>\n</head>\n<body>\n<h1>memsim report</h1>\n<nav>");
+	for (size_t i = 0; report_formats[i]; i++)
+		if (report_formats[i]->write && report_formats[i]->file)
+			link(&sb, report_formats[i]->file, report_formats[i]->file);
+	link(&sb, "data/", "data");
+	sb_puts(&sb, "</nav>\n<p>How to read the plots: docs/reports.md in the memsim "
+		"sources.</p>\n");
+	if (d->notes.len) {
+		sb_puts(&sb, "<p class=\"note\"><strong>Plots not drawn.</strong> ");
+		html_escape(&sb, sb_str(&d->notes));
+		sb_puts(&sb, "</p>\n");
 	}
-	sb_puts(sb, "<h2>Comparison</h2>\n<pre>");
-	html_escape(sb, table);
-	sb_puts(sb, "</pre>\n");
-	for (size_t t = 0; t < n; t++) {
-		sb_puts(sb, "<h2>");
-		html_escape(sb, runs[t].trace);
-		sb_printf(sb, " <small>(%" PRIu64 " events)</small></h2>\n", runs[t].events);
-		for (size_t i = 0; i < list->n; i++)
-			if (list->v[i].trace == t)
-				figure(sb, &list->v[i], list->rendered);
+	for (size_t k = 0; k < rec->warnings.n; k++) {
+		sb_puts(&sb, "<p class=\"note\">");
+		html_escape(&sb, rec->warnings.v[k]);
+		sb_puts(&sb, "</p>\n");
 	}
-	sb_puts(sb, "</body>\n</html>\n");
+	for (size_t t = 0; t < rec->ntraces; t++) {
+		const struct record_trace *tr = &rec->traces[t];
+		/* the trace's own part of the text report */
+		struct record one = { .traces = (struct record_trace *)tr, .ntraces = 1 };
+
+		sb_puts(&sb, "<h2>");
+		html_escape(&sb, tr->name);
+		sb_printf(&sb, " <small>(%" PRIu64 " events, %zu polic%s)</small></h2>\n<pre>",
+			  tr->events, tr->npol, tr->npol == 1 ? "y" : "ies");
+		text.len = 0;
+		if (text.buf)
+			text.buf[0] = '\0';
+		report_format_text.write(&text, &one, o);
+		html_escape(&sb, sb_str(&text));
+		sb_puts(&sb, "</pre>\n");
+		for (size_t i = 0; i < l.n; i++)
+			if (l.v[i].trace == t)
+				figure(&sb, d, &l.v[i]);
+	}
+	sb_puts(&sb, "</body>\n</html>\n");
+	rc = outdir_write(d, "index.html", &sb, err);
+	sb_free(&sb);
+	sb_free(&text);
+	plot_list_free(&l);
+	return rc;
 }
+
+const struct report_format report_format_html = {
+	.name = "html",
+	.summary = "index.html: the plots with captions and the table (--out only)",
+	.write_dir = html_write_dir,
+};

@@ -1,27 +1,34 @@
 /*
  * plot.c - data files, gnuplot scripts and rendering (see plot.h).
  *
- * Units on the plots: bytes as MiB, nanoseconds as ms; the x axis of
- * memory plots is the trace's time in ms when it has `@` times, else the
- * event index. Scripts switch enhanced text off so policy names such as
- * "cpython-2.7:freelists.mode=shared" print as they are.
+ * Units on the plots: bytes as KiB/MiB/GiB as the values need,
+ * nanoseconds as ms; the x axis of memory plots is the trace's time in ms
+ * when it has `@` times, else the event index. Marks (trace `m LABEL`)
+ * are dashed vertical lines with their label on every memory plot, and
+ * collections recorded in the trace (`g`) are grey ticks at its foot.
+ * Scripts switch enhanced text off so policy names such as
+ * "cpython-2.7:freelists.mode=shared" print as they are. Titles and
+ * captions are made from the record, like the plots themselves.
  */
 #include "plot.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "gc.h"
+#include "outfile.h"
+#include "pause.h"
+#include "report.h"
 #include "series.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -30,7 +37,25 @@
 #define PLOT_MMU_MIN_NS 10000u  /* smallest MMU window: 10 us */
 #define PLOT_SIZE "960,540"     /* pixels (PNG) and points (SVG) */
 
-/* ---- names ------------------------------------------------------------- */
+static const char *const gp_colors[] = {
+	"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
+	"#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
+};
+#define GP_NCOLORS (sizeof gp_colors / sizeof gp_colors[0])
+
+/* Generations (or spaces) by row index: young blue, then warmer. */
+static const char *const gen_colors[] = {
+	"#4c9be8", "#f0a030", "#d62728", "#2ca02c", "#9467bd", "#8c564b",
+};
+#define GEN_NCOLORS (sizeof gen_colors / sizeof gen_colors[0])
+
+/* Snapshot colours on the occupancy plot: peak, end, then marks. */
+static const char *const occ_colors[] = {
+	"#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf",
+};
+#define OCC_NCOLORS (sizeof occ_colors / sizeof occ_colors[0])
+
+/* ---- names ----------------------------------------------------------------- */
 
 /* "traces/list-churn.trace.gz" -> "list-churn"; characters other than
  * letters, digits, '-', '_' and '.' become '_'. */
@@ -72,68 +97,70 @@ static void gp_str(struct strbuf *sb, const char *s)
 	sb_putc(sb, '\'');
 }
 
-/* ---- files ------------------------------------------------------------- */
+/* ---- what the record has --------------------------------------------------- */
 
-static int emit(const char *dir, const char *rel, const struct strbuf *sb,
-		struct ms_error *err)
+static int any_sampled(const struct record_trace *t)
 {
-	char *path = xmalloc(strlen(dir) + strlen(rel) + 2);
-	int rc;
-
-	sprintf(path, "%s/%s", dir, rel);
-	rc = cli_emit(path, sb, err);
-	free(path);
-	return rc;
+	for (size_t i = 0; i < t->npol; i++)
+		if (t->pol[i].sampled && t->pol[i].nseries)
+			return 1;
+	return 0;
 }
 
-static int make_dir(const char *dir, const char *sub, struct ms_error *err)
+static int any_pauses(const struct record_trace *t)
 {
-	char *path = xmalloc(strlen(dir) + strlen(sub) + 2);
-	int rc = 0;
+	for (size_t i = 0; i < t->npol; i++)
+		if (t->pol[i].npauses)
+			return 1;
+	return 0;
+}
 
-	sprintf(path, "%s/%s", dir, sub);
-	if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-		ms_error_at(err, path, 0);
-		rc = ms_error_set(err, MS_EXIT_IOERR, "cannot create directory: %s",
-				  strerror(errno));
+static int has_occupancy(const struct record_policy *p)
+{
+	for (size_t k = 0; k < p->noccupancy; k++)
+		if (p->occupancy[k].n)
+			return 1;
+	return 0;
+}
+
+/* The collector's row names of p ("0", "young"), for legends. */
+static const char *gen_name(const struct record_policy *p, uint32_t g)
+{
+	const struct record_table *t = record_table_find(p, STATS_GEN_TABLE);
+
+	return t && t->rows && g < t->nrows ? t->rows[g] : NULL;
+}
+
+static void value(char *buf, size_t size, enum unit u, double v)
+{
+	report_value(buf, size, u, v);
+}
+
+void plot_list_free(struct plot_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].name);
+		free(l->v[i].title);
+		free(l->v[i].caption);
 	}
-	free(path);
-	return rc;
+	for (size_t t = 0; t < l->ntraces; t++)
+		free(l->slug[t]);
+	free(l->slug);
+	free(l->v);
+	memset(l, 0, sizeof *l);
 }
 
-static void add_plot(struct plot_list *l, size_t trace, const char *title,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* ---- data ------------------------------------------------------------------- */
 
-static void add_plot(struct plot_list *l, size_t trace, const char *title,
-		     const char *fmt, ...)
-{
-	struct strbuf sb;
-	va_list ap;
-	char buf[512];
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	sb_init(&sb);
-	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
-	l->v[l->n].name = xstrdup(buf);
-	l->v[l->n].title = xstrdup(title);
-	l->v[l->n].trace = trace;
-	l->n++;
-	sb_free(&sb);
-}
-
-/* ---- data -------------------------------------------------------------- */
-
-static void series_dat(struct strbuf *sb, const struct series *s)
+static void series_dat(struct strbuf *sb, const struct record_policy *p)
 {
 	sb_puts(sb, "#");
 	for (int c = 0; c < SERIES_NCOLS; c++)
 		sb_printf(sb, " %s", series_column_key[c]);
 	sb_putc(sb, '\n');
-	for (size_t i = 0; i < s->n; i++) {
+	for (size_t i = 0; i < p->nseries; i++) {
 		for (int c = 0; c < SERIES_NCOLS; c++)
-			sb_printf(sb, c ? " %" PRIu64 : "%" PRIu64, s->pts[i].v[c]);
+			sb_printf(sb, c ? " %" PRIu64 : "%" PRIu64, p->series[i].v[c]);
 		sb_putc(sb, '\n');
 	}
 }
@@ -171,42 +198,60 @@ static void cdf_dat(struct strbuf *sb, const struct gc_pause *p, size_t n)
 	free(v);
 }
 
-static void mmu_dat(struct strbuf *sb, const struct runtime *rt)
+static void mmu_dat(struct strbuf *sb, const struct record_policy *p)
 {
-	struct gc_stats g;
-	size_t np, k;
-	const struct gc_pause *p = runtime_pauses(rt, &np);
 	uint64_t w[PLOT_MMU_POINTS];
 	double m[PLOT_MMU_POINTS];
+	double run = p->m[STATS_GC_RUN];
+	size_t k = series_mmu_curve(p->pauses, p->npauses, isnan(run) ? 0 : (uint64_t)run,
+				    PLOT_MMU_MIN_NS, PLOT_MMU_POINTS, w, m);
 
-	runtime_gc_stats(rt, &g);
-	k = series_mmu_curve(p, np, g.run_ns, PLOT_MMU_MIN_NS, PLOT_MMU_POINTS, w, m);
 	sb_puts(sb, "# window_ns mmu\n");
 	for (size_t i = 0; i < k; i++)
 		sb_printf(sb, "%" PRIu64 " %.17g\n", w[i], m[i]);
 }
 
-/* Arenas by pools in use, 0 .. the most pools an arena holds. */
-static void occupancy_dat(struct strbuf *sb, const uint32_t *in_use,
-			  const uint32_t *usable, size_t n)
+static uint32_t occupancy_max(const struct record_policy *p)
 {
 	uint32_t max = 0;
-	uint64_t *count;
 
-	for (size_t i = 0; i < n; i++)
-		if (usable[i] > max)
-			max = usable[i];
-	count = xcalloc((size_t)max + 1, sizeof *count);
-	for (size_t i = 0; i < n; i++)
-		count[in_use[i]]++;
-	sb_printf(sb, "# %zu arenas at peak footprint; pools per arena: %u\n", n, max);
-	sb_puts(sb, "# pools_in_use arenas\n");
-	for (uint32_t k = 0; k <= max; k++)
-		sb_printf(sb, "%u %" PRIu64 "\n", k, count[k]);
+	for (size_t k = 0; k < p->noccupancy; k++)
+		for (size_t a = 0; a < p->occupancy[k].n; a++)
+			if (p->occupancy[k].usable[a] > max)
+				max = p->occupancy[k].usable[a];
+	return max;
+}
+
+/* Arenas by pools in use, 0 .. the most pools an arena holds: one column
+ * per snapshot (peak, end, marks, in the record's order). */
+static void occupancy_dat(struct strbuf *sb, const struct record_policy *p)
+{
+	uint32_t max = occupancy_max(p);
+	uint64_t *count = xcalloc(((size_t)max + 1) * (p->noccupancy ? p->noccupancy : 1),
+				  sizeof *count);
+
+	for (size_t k = 0; k < p->noccupancy; k++) {
+		const struct record_occupancy *o = &p->occupancy[k];
+
+		sb_printf(sb, "# column %zu: %s, event %" PRIu64 ", %zu arenas\n", k + 2,
+			  o->at, o->event, o->n);
+		for (size_t a = 0; a < o->n; a++)
+			count[(size_t)o->in_use[a] * p->noccupancy + k]++;
+	}
+	sb_printf(sb, "# pools per arena: %u\n# pools_in_use", max);
+	for (size_t k = 0; k < p->noccupancy; k++)
+		sb_printf(sb, " %s", p->occupancy[k].at);
+	sb_putc(sb, '\n');
+	for (uint32_t v = 0; v <= max; v++) {
+		sb_printf(sb, "%u", v);
+		for (size_t k = 0; k < p->noccupancy; k++)
+			sb_printf(sb, " %" PRIu64, count[(size_t)v * p->noccupancy + k]);
+		sb_putc(sb, '\n');
+	}
 	free(count);
 }
 
-/* ---- scripts ----------------------------------------------------------- */
+/* ---- scripts ----------------------------------------------------------------- */
 
 /* The opening of every script: a clean state, the PNG terminal. */
 static void gp_begin(struct strbuf *sb, const char *name, const char *title)
@@ -218,21 +263,17 @@ static void gp_begin(struct strbuf *sb, const char *name, const char *title)
 	sb_printf(sb, "set output outdir.'/%s.png'\n", name);
 	sb_puts(sb, "set title ");
 	gp_str(sb, title);
-	sb_puts(sb, "\nset grid\nset key below Left reverse noautotitle\nset autoscale xfix\nset rmargin 6\n");
+	sb_puts(sb, "\nset grid\nset key below Left reverse noautotitle\nset autoscale xfix\n"
+		"set rmargin 6\n");
 }
 
 /* Draws the same plot again as SVG. */
 static void gp_end(struct strbuf *sb, const char *name)
 {
-	sb_puts(sb, "set terminal svg size " PLOT_SIZE " font 'sans,10' noenhanced background '#ffffff'\n");
+	sb_puts(sb, "set terminal svg size " PLOT_SIZE " font 'sans,10' noenhanced "
+		"background '#ffffff'\n");
 	sb_printf(sb, "set output outdir.'/%s.svg'\nreplot\nunset output\n", name);
 }
-
-static const char *const gp_colors[] = {
-	"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
-	"#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
-};
-#define GP_NCOLORS (sizeof gp_colors / sizeof gp_colors[0])
 
 /* A byte unit for values up to max: KiB below 1 MiB, GiB from 4 GiB. */
 static void byte_unit(uint64_t max, const char **name, double *div)
@@ -249,17 +290,16 @@ static void byte_unit(uint64_t max, const char **name, double *div)
 	}
 }
 
-static uint64_t series_max(const struct series *s, int col)
+static uint64_t series_max(const struct record_policy *p, int col)
 {
 	uint64_t m = 0;
 
-	for (size_t i = 0; i < s->n; i++)
-		if (s->pts[i].v[col] > m)
-			m = s->pts[i].v[col];
+	for (size_t i = 0; i < p->nseries; i++)
+		if (p->series[i].v[col] > m)
+			m = p->series[i].v[col];
 	return m;
 }
 
-/* The x expression and label of memory plots. */
 static const char *x_expr(int timed)
 {
 	return timed ? "($2/1e6)" : "($1)";
@@ -270,92 +310,121 @@ static const char *x_label(int timed)
 	return timed ? "trace time (ms)" : "event";
 }
 
-static void memory_gp(struct strbuf *sb, const char *name, const char *slug,
-		      const struct engine_run *run, int timed)
+/* Marks as dashed vertical lines with their labels; recorded collections
+ * as grey ticks at the foot. On any plot whose x axis is the trace's. */
+static void gp_marks(struct strbuf *sb, const struct record_trace *t)
 {
-	char title[600];
+	for (size_t i = 0; i < t->nmarks; i++) {
+		double x = t->timed ? (double)t->marks[i].time_ns / 1e6 : (double)t->marks[i].event;
 
+		sb_printf(sb, "set arrow from %.17g, graph 0 to %.17g, graph 1 nohead dt 2 "
+			  "lw 1 lc rgb '#555555' front\nset label ", x, x);
+		gp_str(sb, t->marks[i].label);
+		sb_printf(sb, " at %.17g, graph 0.98 rotate by 90 right offset -0.8,0 "
+			  "font ',9' tc rgb '#333333' front\n", x);
+	}
+	for (size_t i = 0; i < t->nrecorded; i++) {
+		double x = t->timed ? (double)t->recorded[i].time_ns / 1e6
+				    : (double)t->recorded[i].event;
+
+		sb_printf(sb, "set arrow from %.17g, graph 0 to %.17g, graph 0.03 nohead "
+			  "lw 1 lc rgb '#999999' front\n", x, x);
+	}
+}
+
+static void memory_gp(struct strbuf *sb, const char *name, const char *title,
+		      const char *slug, const struct record_trace *t, size_t i_)
+{
 	uint64_t max = 0;
 	const char *unit;
 	double div;
+	int first = 1;
+	size_t live_from = 0;
 
-	for (size_t i = 0; i < run->n; i++) {
-		uint64_t m = series_max(run->series[i], SERIES_PEAK_RSS);
+	(void)i_;
+	for (size_t i = 0; i < t->npol; i++) {
+		uint64_t m = series_max(&t->pol[i], SERIES_PEAK_RSS);
 
 		max = m > max ? m : max;
 	}
+	while (live_from < t->npol && !t->pol[live_from].sampled)
+		live_from++;
 	byte_unit(max, &unit, &div);
-	snprintf(title, sizeof title, "%s: RSS over time", run->trace);
 	gp_begin(sb, name, title);
 	sb_printf(sb, "set xlabel '%s'\nset ylabel 'memory (%s)'\nset yrange [0:*]\n"
-		  "U = %.1f\n", x_label(timed), unit, div);
+		  "U = %.1f\n", x_label(t->timed), unit, div);
+	gp_marks(sb, t);
 	sb_puts(sb, "plot ");
-	for (size_t i = 0; i < run->n; i++) {
+	for (size_t i = 0; i < t->npol; i++) {
+		if (!t->pol[i].sampled)
+			continue;
 		/* Policies often coincide: dashes keep hidden lines visible. */
-		sb_printf(sb, "'data/%s.p%zu.series.dat' using %s:($7/U) with lines"
-			  " lw %.1f dt %zu lc rgb '%s' title ", slug, i + 1, x_expr(timed),
-			  i == 0 ? 3.0 : 2.0, i % 5 + 1, gp_colors[i % GP_NCOLORS]);
-		if (runtime_measured(run->rt[i])) {
-			char t[300];
+		sb_printf(sb, "%s'data/%s.p%zu.series.dat' using %s:($7/U) with lines"
+			  " lw %.1f dt %zu lc rgb '%s' title ", first ? "" : ", \\\n     ",
+			  slug, i + 1, x_expr(t->timed), first ? 3.0 : 2.0, i % 5 + 1,
+			  gp_colors[i % GP_NCOLORS]);
+		if (t->pol[i].measured) {
+			char label[300];
 
-			snprintf(t, sizeof t, "%s (measured)", runtime_policy(run->rt[i])->name);
-			gp_str(sb, t);
+			snprintf(label, sizeof label, "%s (measured)", t->pol[i].name);
+			gp_str(sb, label);
 		} else {
-			gp_str(sb, runtime_policy(run->rt[i])->name);
+			gp_str(sb, t->pol[i].name);
 		}
-		sb_puts(sb, ", \\\n     ");
+		first = 0;
 	}
-	/* Live bytes do not depend on the allocator; a collector that
-	 * frees cycles later can change them, so the line names its policy. */
-	sb_printf(sb, "'data/%s.p1.series.dat' using %s:($3/U) with lines"
-		  " lw 1 lc rgb '#000000' title ", slug, x_expr(timed));
+	/* Live bytes do not depend on the allocator; a collector that frees
+	 * cycles later can change them, so the line names its policy. */
+	sb_printf(sb, ", \\\n     'data/%s.p%zu.series.dat' using %s:($3/U) with lines"
+		  " lw 1 lc rgb '#000000' title ", slug, live_from + 1, x_expr(t->timed));
 	{
-		char t[300];
+		char lt[300];
 
-		snprintf(t, sizeof t, "live bytes (%s)", runtime_policy(run->rt[0])->name);
-		gp_str(sb, t);
+		snprintf(lt, sizeof lt, "live bytes (%s)", t->pol[live_from].name);
+		gp_str(sb, lt);
 	}
-	if (!timed) {
+	if (!t->timed) {
 		/* The exact peaks, at the event where each happened. */
-		for (size_t i = 0; i < run->n; i++)
-			sb_printf(sb, ", \\\n     'data/%s.p%zu.series.dat' every ::%zu::%zu"
-				  " using 11:($10/U) with points pt 7 ps 1.2"
-				  " lc rgb '%s' notitle", slug, i + 1,
-				  run->series[i]->n - 1, run->series[i]->n - 1,
-				  gp_colors[i % GP_NCOLORS]);
+		for (size_t i = 0; i < t->npol; i++)
+			if (t->pol[i].sampled && t->pol[i].nseries)
+				sb_printf(sb, ", \\\n     'data/%s.p%zu.series.dat' every ::%zu::%zu"
+					  " using 11:($10/U) with points pt 7 ps 1.2"
+					  " lc rgb '%s' notitle", slug, i + 1,
+					  t->pol[i].nseries - 1, t->pol[i].nseries - 1,
+					  gp_colors[i % GP_NCOLORS]);
 	}
 	sb_putc(sb, '\n');
 	gp_end(sb, name);
 }
 
-static void breakdown_gp(struct strbuf *sb, const char *name, const char *slug,
-			 const struct engine_run *run, size_t i, int timed)
+static void breakdown_gp(struct strbuf *sb, const char *name, const char *title,
+			 const char *slug, const struct record_trace *t, size_t i)
 {
-	char title[600], file[300];
-	const char *x = x_expr(timed), *unit;
-	const struct series *s = run->series[i];
-	uint64_t fmax = series_max(s, SERIES_FOOTPRINT), amax = series_max(s, SERIES_ALLOCATED);
+	char file[300], full[800];
+	const char *x = x_expr(t->timed), *unit;
+	const struct record_policy *p = &t->pol[i];
+	uint64_t fmax = series_max(p, SERIES_FOOTPRINT), amax = series_max(p, SERIES_ALLOCATED);
 	uint64_t lmin = UINT64_MAX;
-	double div, floor;
+	double div, floor_;
 	/* When the footprint dwarfs what is allocated (a mostly empty arena),
 	 * linear bands would be invisible: a log axis shows each of them. */
 	int logy = fmax > 20 * (amax ? amax : 1);
 
-	for (size_t k = 0; k < s->n; k++)
-		if (s->pts[k].v[SERIES_LIVE] && s->pts[k].v[SERIES_LIVE] < lmin)
-			lmin = s->pts[k].v[SERIES_LIVE];
+	for (size_t k = 0; k < p->nseries; k++)
+		if (p->series[k].v[SERIES_LIVE] && p->series[k].v[SERIES_LIVE] < lmin)
+			lmin = p->series[k].v[SERIES_LIVE];
 	byte_unit(fmax, &unit, &div);
-	snprintf(title, sizeof title, "%s under %s: where the memory goes%s", run->trace,
-		 runtime_policy(run->rt[i])->name, logy ? " (log scale)" : "");
+	snprintf(full, sizeof full, "%s%s", title, logy ? " (log scale)" : "");
 	snprintf(file, sizeof file, "data/%s.p%zu.series.dat", slug, i + 1);
-	gp_begin(sb, name, title);
-	sb_printf(sb, "set xlabel '%s'\nset ylabel 'memory (%s%s)'\n", x_label(timed),
+	gp_begin(sb, name, full);
+	sb_printf(sb, "set xlabel '%s'\nset ylabel 'memory (%s%s)'\n", x_label(t->timed),
 		  unit, logy ? ", log scale" : "");
-	floor = logy ? (lmin == UINT64_MAX ? 1.0 : (double)lmin / 2) / div : 0.0;
+	floor_ = logy ? (lmin == UINT64_MAX ? 1.0 : (double)lmin / 2) / div : 0.0;
 	if (logy)
 		sb_puts(sb, "set logscale y\n");
-	sb_printf(sb, "FLOOR = %.17g\nset yrange [FLOOR:*]\n", floor);
+	sb_printf(sb, "FLOOR = %.17g\nset yrange [FLOOR:*]\n", floor_);
 	sb_printf(sb, "set style fill solid 0.6 noborder\nM = %.1f\n", div);
+	gp_marks(sb, t);
 	sb_puts(sb, "min(a, b) = a < b ? a : b\nmax(a, b) = a > b ? a : b\n"
 		"# bands: live <= live + free lists <= allocated <= footprint\n"
 		"held(l, h, a) = min(l + h, max(a, l))\n");
@@ -369,210 +438,346 @@ static void breakdown_gp(struct strbuf *sb, const char *name, const char *slug,
 	gp_end(sb, name);
 }
 
-/* Pause plots list only policies that collected at least once. */
-static void pauses_gp(struct strbuf *sb, const char *name, const char *slug,
-		      const struct engine_run *run, int cdf)
+static void cdf_gp(struct strbuf *sb, const char *name, const char *title,
+		   const char *slug, const struct record_trace *t, size_t i_)
 {
-	char title[600];
 	int first = 1;
 
-	snprintf(title, sizeof title, cdf ? "%s: GC pause distribution"
-					  : "%s: GC pause timeline", run->trace);
+	(void)i_;
 	gp_begin(sb, name, title);
-	if (cdf)
-		sb_puts(sb, "set xlabel 'pause (ms)'\nset ylabel 'fraction of pauses <= x'\n"
-			"set yrange [0:1.05]\nset xrange [0:*]\n");
-	else
-		sb_puts(sb, "set xlabel 'run time incl. pauses (ms)'\n"
-			"set ylabel 'pause (ms)'\nset yrange [0:*]\nset xrange [0:*]\nset offsets 0, graph 0.02, 0, 0\n");
+	sb_puts(sb, "set xlabel 'pause (ms)'\nset ylabel 'fraction of pauses <= x'\n"
+		"set yrange [0:1.05]\nset xrange [0:*]\n");
 	sb_puts(sb, "plot ");
-	for (size_t i = 0; i < run->n; i++) {
-		size_t np;
-
-		runtime_pauses(run->rt[i], &np);
-		if (np == 0)
+	for (size_t i = 0; i < t->npol; i++) {
+		if (!t->pol[i].npauses)
 			continue;
-		if (!first)
-			sb_puts(sb, ", \\\n     ");
+		sb_printf(sb, "%s'data/%s.p%zu.pause-cdf.dat' using ($1/1e6):2 with steps"
+			  " lw 2 dt %zu lc rgb '%s' title ", first ? "" : ", \\\n     ",
+			  slug, i + 1, i % 5 + 1, gp_colors[i % GP_NCOLORS]);
+		gp_str(sb, t->pol[i].name);
 		first = 0;
-		if (cdf)
-			sb_printf(sb, "'data/%s.p%zu.pause-cdf.dat' using ($1/1e6):2 with steps"
-				  " lw 2 lc rgb '%s' title ", slug, i + 1, gp_colors[i % GP_NCOLORS]);
-		else
-			sb_printf(sb, "'data/%s.p%zu.pauses.dat' using ($3/1e6):($4/1e6) with"
-				  " impulses lw 1.5 lc rgb '%s' notitle, \\\n     "
-				  "'data/%s.p%zu.pauses.dat' using ($3/1e6):($4/1e6) with points"
-				  " pt 7 ps 0.6 lc rgb '%s' title ", slug, i + 1,
-				  gp_colors[i % GP_NCOLORS], slug, i + 1, gp_colors[i % GP_NCOLORS]);
-		gp_str(sb, runtime_policy(run->rt[i])->name);
 	}
 	sb_putc(sb, '\n');
 	gp_end(sb, name);
 }
 
-static void mmu_gp(struct strbuf *sb, const char *name, const char *slug,
-		   const struct engine_run *run)
+/* Colour by generation (row of the collector), shape by policy; the
+ * legend has one entry per generation name and one per policy. */
+static void timeline_gp(struct strbuf *sb, const char *name, const char *title,
+			const char *slug, const struct record_trace *t, size_t i_)
 {
-	char title[600];
+	const char *gnames[GEN_NCOLORS] = { 0 };
+	uint32_t ngen = 0;
+	int first = 1;
 
-	snprintf(title, sizeof title, "%s: minimum mutator utilisation", run->trace);
+	(void)i_;
+	for (size_t i = 0; i < t->npol; i++)
+		for (size_t k = 0; k < t->pol[i].npauses; k++) {
+			uint32_t g = t->pol[i].pauses[k].generation;
+
+			if (g < GEN_NCOLORS && !gnames[g])
+				gnames[g] = gen_name(&t->pol[i], g);
+			if (g + 1 > ngen)
+				ngen = g + 1;
+		}
+	gp_begin(sb, name, title);
+	sb_puts(sb, "set xlabel 'run time incl. pauses (ms)'\nset ylabel 'pause (ms)'\n"
+		"set yrange [0:*]\nset xrange [0:*]\nset offsets 0, graph 0.02, 0, 0\n"
+		"set key maxcols 4\n");
+	sb_puts(sb, "plot ");
+	for (uint32_t g = 0; g < ngen && g < GEN_NCOLORS; g++) {
+		char label[80];
+
+		if (gnames[g] && gnames[g][0] >= '0' && gnames[g][0] <= '9')
+			snprintf(label, sizeof label, "generation %s", gnames[g]);
+		else
+			snprintf(label, sizeof label, "%s", gnames[g] ? gnames[g] : "?");
+		sb_printf(sb, "%s1/0 with points pt 5 ps 1.5 lc rgb '%s' title ",
+			  first ? "" : ", \\\n     ", gen_colors[g]);
+		gp_str(sb, label);
+		first = 0;
+	}
+	for (size_t i = 0; i < t->npol; i++) {
+		if (!t->pol[i].npauses)
+			continue;
+		sb_printf(sb, ", \\\n     1/0 with points pt %zu ps 1.2 lc rgb '#000000' title ",
+			  i % 6 + 6);
+		gp_str(sb, t->pol[i].name);
+	}
+	for (size_t i = 0; i < t->npol; i++) {
+		if (!t->pol[i].npauses)
+			continue;
+		for (uint32_t g = 0; g < ngen; g++)
+			sb_printf(sb, ", \\\n     'data/%s.p%zu.pauses.dat' using ($3/1e6):($5 == %u"
+				  " ? $4/1e6 : 1/0) with impulses lw 1 lc rgb '%s' notitle, \\\n"
+				  "     '' using ($3/1e6):($5 == %u ? $4/1e6 : 1/0) with points"
+				  " pt %zu ps 0.8 lc rgb '%s' notitle", slug, i + 1, g,
+				  gen_colors[g % GEN_NCOLORS], g, i % 6 + 6,
+				  gen_colors[g % GEN_NCOLORS]);
+	}
+	sb_putc(sb, '\n');
+	gp_end(sb, name);
+}
+
+static void mmu_gp(struct strbuf *sb, const char *name, const char *title,
+		   const char *slug, const struct record_trace *t, size_t i_)
+{
+	(void)i_;
 	gp_begin(sb, name, title);
 	sb_puts(sb, "set logscale x 10\nset format x '%g'\n"
-		"set xlabel 'window (ms, log scale)'\nset ylabel 'MMU (fraction of window for the program)'\n"
-		"set yrange [0:1.05]\n");
+		"set xlabel 'window (ms, log scale)'\n"
+		"set ylabel 'MMU (fraction of window for the program)'\nset yrange [0:1.05]\n");
 	sb_puts(sb, "plot ");
-	for (size_t i = 0; i < run->n; i++) {
+	for (size_t i = 0; i < t->npol; i++) {
 		if (i)
 			sb_puts(sb, ", \\\n     ");
 		sb_printf(sb, "'data/%s.p%zu.mmu.dat' using ($1/1e6):2 with lines lw 2"
 			  " dt %zu lc rgb '%s' title ", slug, i + 1, i % 5 + 1,
 			  gp_colors[i % GP_NCOLORS]);
-		gp_str(sb, runtime_policy(run->rt[i])->name);
+		gp_str(sb, t->pol[i].name);
 	}
 	sb_putc(sb, '\n');
 	gp_end(sb, name);
 }
 
-static void occupancy_gp(struct strbuf *sb, const char *name, const char *slug,
-			 const struct engine_run *run, size_t i, size_t narenas)
+/* One bar group per pool count: a bar per snapshot, side by side. */
+static void occupancy_gp(struct strbuf *sb, const char *name, const char *title,
+			 const char *slug, const struct record_trace *t, size_t i)
 {
-	char title[700];
-	const uint32_t *in_use, *usable;
-	uint32_t most = 0;
+	const struct record_policy *p = &t->pol[i];
+	uint32_t most = occupancy_max(p);
+	size_t ns = p->noccupancy;
+	double w = 0.8 / (double)(ns ? ns : 1);
 
-	runtime_peak_occupancy(run->rt[i], &in_use, &usable);
-	for (size_t k = 0; k < narenas; k++)
-		most = usable[k] > most ? usable[k] : most;
-	snprintf(title, sizeof title, "%s under %s: %zu arena%s at peak footprint, by pools in use",
-		 run->trace, runtime_policy(run->rt[i])->name, narenas,
-		 narenas == 1 ? "" : "s");
 	gp_begin(sb, name, title);
 	sb_puts(sb, "set xlabel 'pools in use in the arena (an arena with 0 can be released)'\n"
 		"set ylabel 'arenas'\nset yrange [0:*]\n"
-		"set style fill solid 0.7 border -1\nset boxwidth 0.8\nset key off\n");
-	/* counts are whole: integer tics; every pool count visible */
-	sb_printf(sb, "set xrange [-0.5:%u.5]\nset ytics 1\nset ytics format '%%.0f'\n"
-		  "if (%zu > 15) set ytics autofreq\n", most, narenas);
-	sb_printf(sb, "plot 'data/%s.p%zu.occupancy.dat' using 1:2 with boxes lc rgb '%s'\n",
-		  slug, i + 1, gp_colors[i % GP_NCOLORS]);
+		"set style fill solid 0.75 border -1\n");
+	size_t tallest = 0;
+
+	/* whole counts: a tic per arena while they are few */
+	for (size_t k = 0; k < ns; k++)
+		if (p->occupancy[k].n > tallest)
+			tallest = p->occupancy[k].n;
+	sb_printf(sb, "set boxwidth %.4f\nset xrange [-0.5:%u.5]\nset format y '%%.0f'\n",
+		  w, most);
+	if (tallest <= 15)
+		sb_puts(sb, "set ytics 1\n");
+	sb_puts(sb, "plot ");
+	for (size_t k = 0; k < ns; k++) {
+		const struct record_occupancy *o = &p->occupancy[k];
+		char label[300];
+
+		snprintf(label, sizeof label, "%s (event %" PRIu64 ", %zu arenas)",
+			 strcmp(o->at, "peak_footprint") == 0 ? "at peak footprint"
+			 : strcmp(o->at, "end") == 0 ? "at end" : o->at, o->event, o->n);
+		sb_printf(sb, "%s'data/%s.p%zu.occupancy.dat' using ($1 + %.4f):%zu with boxes"
+			  " lc rgb '%s' title ", k ? ", \\\n     " : "", slug, i + 1,
+			  ((double)k - (double)(ns - 1) / 2) * w, k + 2,
+			  occ_colors[k % OCC_NCOLORS]);
+		gp_str(sb, label);
+	}
+	sb_putc(sb, '\n');
 	gp_end(sb, name);
 }
 
-/* ---- writing ----------------------------------------------------------- */
+/* ---- captions, made from the record ------------------------------------------ */
 
-static int write_one(const char *dir, const char *rel, struct strbuf *sb,
-		     struct ms_error *err)
+static void memory_caption(struct strbuf *sb, const struct record_trace *t, size_t i_)
 {
-	int rc = emit(dir, rel, sb, err);
+	size_t hi = 0, lo = 0;
+	char a[32], b[32];
 
-	sb_free(sb);
-	sb_init(sb);
-	return rc;
+	(void)i_;
+	for (size_t i = 1; i < t->npol; i++) {
+		if (t->pol[i].m[STATS_PEAK_RSS] > t->pol[hi].m[STATS_PEAK_RSS])
+			hi = i;
+		if (t->pol[i].m[STATS_PEAK_RSS] < t->pol[lo].m[STATS_PEAK_RSS])
+			lo = i;
+	}
+	value(a, sizeof a, UNIT_BYTES, t->pol[hi].m[STATS_PEAK_RSS]);
+	value(b, sizeof b, UNIT_BYTES, t->pol[lo].m[STATS_PEAK_RSS]);
+	sb_printf(sb, "RSS over the run, one line per policy (%zu); the thin black "
+		  "line is the live bytes under %s. Dots mark each exact peak: highest "
+		  "%s, %s at event %.0f", t->npol, t->pol[0].name, t->pol[hi].name, a,
+		  t->pol[hi].m[STATS_PEAK_RSS_EVENT]);
+	if (t->npol > 1)
+		sb_printf(sb, "; lowest %s, %s", t->pol[lo].name, b);
+	sb_puts(sb, ".");
+	if (t->nmarks)
+		sb_printf(sb, " Dashed lines: the trace's %zu mark%s.", t->nmarks,
+			  t->nmarks == 1 ? "" : "s");
+	if (t->nrecorded)
+		sb_printf(sb, " Grey ticks: %zu collections the traced runtime made.",
+			  t->nrecorded);
 }
 
-static int write_trace(const char *dir, const struct engine_run *run, size_t t,
-		       const char *slug, struct plot_list *out, struct ms_error *err)
+static void breakdown_caption(struct strbuf *sb, const struct record_trace *t, size_t i)
 {
-	struct strbuf sb;
-	char rel[600], name[400], title[400];
-	int timed = 0, any_pauses = 0, rc = 0;
+	const struct record_policy *p = &t->pol[i];
+	char fp[32], live[32], held[32];
 
-	sb_init(&sb);
-	for (size_t i = 0; i < run->n && rc == 0; i++) {
-		const struct series *s = run->series[i];
-		const uint32_t *in_use, *usable;
-		size_t np, na;
-		const struct gc_pause *p = runtime_pauses(run->rt[i], &np);
+	value(fp, sizeof fp, UNIT_BYTES, p->m[STATS_PEAK_FOOTPRINT]);
+	value(live, sizeof live, UNIT_BYTES, p->m[STATS_PEAK_LIVE]);
+	value(held, sizeof held, UNIT_BYTES, p->m[STATS_FL_HELD_PEAK]);
+	sb_printf(sb, "Where the memory goes under %s: live objects (blue, peak %s), "
+		  "bytes held by free lists (green, peak %s), rounding and allocator "
+		  "overhead (orange), free space inside the footprint (grey, peak "
+		  "footprint %s); RSS as a black line.", p->name, live, held, fp);
+}
 
-		if (s->n && s->pts[s->n - 1].v[SERIES_TIME] > 0)
-			timed = 1;
-		any_pauses |= np > 0;
-		series_dat(&sb, s);
-		snprintf(rel, sizeof rel, "data/%s.p%zu.series.dat", slug, i + 1);
-		rc = write_one(dir, rel, &sb, err);
-		pauses_dat(&sb, p, np);
-		snprintf(rel, sizeof rel, "data/%s.p%zu.pauses.dat", slug, i + 1);
-		rc = rc ? rc : write_one(dir, rel, &sb, err);
-		cdf_dat(&sb, p, np);
-		snprintf(rel, sizeof rel, "data/%s.p%zu.pause-cdf.dat", slug, i + 1);
-		rc = rc ? rc : write_one(dir, rel, &sb, err);
-		mmu_dat(&sb, run->rt[i]);
-		snprintf(rel, sizeof rel, "data/%s.p%zu.mmu.dat", slug, i + 1);
-		rc = rc ? rc : write_one(dir, rel, &sb, err);
-		na = runtime_peak_occupancy(run->rt[i], &in_use, &usable);
-		if (na != SIZE_MAX && rc == 0) {
-			occupancy_dat(&sb, in_use, usable, na);
-			snprintf(rel, sizeof rel, "data/%s.p%zu.occupancy.dat", slug, i + 1);
-			rc = write_one(dir, rel, &sb, err);
-		}
-	}
-	/* 1. memory over time */
-	snprintf(name, sizeof name, "%s.memory", slug);
-	memory_gp(&sb, name, slug, run, timed);
-	snprintf(rel, sizeof rel, "plots/%s.gp", name);
-	rc = rc ? rc : write_one(dir, rel, &sb, err);
-	add_plot(out, t, "Memory over time (RSS; live bytes dashed)", "%s", name);
-	/* 2. breakdown per policy */
-	for (size_t i = 0; i < run->n && rc == 0; i++) {
-		snprintf(name, sizeof name, "%s.p%zu.breakdown", slug, i + 1);
-		breakdown_gp(&sb, name, slug, run, i, timed);
-		snprintf(rel, sizeof rel, "plots/%s.gp", name);
-		rc = write_one(dir, rel, &sb, err);
-		snprintf(title, sizeof title, "Where the memory goes under %s",
-			 runtime_policy(run->rt[i])->name);
-		add_plot(out, t, title, "%s", name);
-	}
-	/* 3, 4. pauses and MMU, when anything collected */
-	if (any_pauses && rc == 0) {
-		snprintf(name, sizeof name, "%s.pause-cdf", slug);
-		pauses_gp(&sb, name, slug, run, 1);
-		snprintf(rel, sizeof rel, "plots/%s.gp", name);
-		rc = write_one(dir, rel, &sb, err);
-		add_plot(out, t, "GC pause distribution (CDF)", "%s", name);
-		snprintf(name, sizeof name, "%s.pause-timeline", slug);
-		pauses_gp(&sb, name, slug, run, 0);
-		snprintf(rel, sizeof rel, "plots/%s.gp", name);
-		rc = rc ? rc : write_one(dir, rel, &sb, err);
-		add_plot(out, t, "GC pause timeline", "%s", name);
-		snprintf(name, sizeof name, "%s.mmu", slug);
-		mmu_gp(&sb, name, slug, run);
-		snprintf(rel, sizeof rel, "plots/%s.gp", name);
-		rc = rc ? rc : write_one(dir, rel, &sb, err);
-		add_plot(out, t, "Minimum mutator utilisation", "%s", name);
-	}
-	/* 5. arena occupancy at peak */
-	for (size_t i = 0; i < run->n && rc == 0; i++) {
-		const uint32_t *in_use, *usable;
-		size_t na = runtime_peak_occupancy(run->rt[i], &in_use, &usable);
+static void pauses_caption(struct strbuf *sb, const struct record_trace *t, int cdf)
+{
+	size_t worst = SIZE_MAX, n = 0, policies = 0;
+	char a[32];
 
-		if (na == SIZE_MAX || na == 0)
+	for (size_t i = 0; i < t->npol; i++) {
+		if (!t->pol[i].npauses)
 			continue;
-		snprintf(name, sizeof name, "%s.p%zu.occupancy", slug, i + 1);
-		occupancy_gp(&sb, name, slug, run, i, na);
-		snprintf(rel, sizeof rel, "plots/%s.gp", name);
-		rc = write_one(dir, rel, &sb, err);
-		snprintf(title, sizeof title, "Arena occupancy at peak footprint under %s",
-			 runtime_policy(run->rt[i])->name);
-		add_plot(out, t, title, "%s", name);
+		policies++;
+		n += t->pol[i].npauses;
+		if (worst == SIZE_MAX ||
+		    t->pol[i].m[STATS_GC_PAUSE_MAX] > t->pol[worst].m[STATS_GC_PAUSE_MAX])
+			worst = i;
 	}
-	sb_free(&sb);
-	return rc;
+	value(a, sizeof a, UNIT_NS, t->pol[worst].m[STATS_GC_PAUSE_MAX]);
+	if (cdf)
+		sb_printf(sb, "Pause distribution of the %zu polic%s that collected (%zu "
+			  "pauses): the fraction of pauses at most x ms; further right is "
+			  "worse. Longest pause: %s under %s.", policies,
+			  policies == 1 ? "y" : "ies", n, a, t->pol[worst].name);
+	else
+		sb_printf(sb, "Every pause (%zu) at its start on the run's timeline "
+			  "(mutator time plus earlier pauses), its height the pause; colour "
+			  "is the generation collected, the point's shape the policy. "
+			  "Longest: %s under %s.", n, a, t->pol[worst].name);
 }
 
-int plot_write(const char *dir, const struct engine_run *runs, size_t n,
-	       struct plot_list *out, struct ms_error *err)
+static void cdf_caption(struct strbuf *sb, const struct record_trace *t, size_t i)
 {
-	int rc;
+	(void)i;
+	pauses_caption(sb, t, 1);
+}
 
+static void timeline_caption(struct strbuf *sb, const struct record_trace *t, size_t i)
+{
+	(void)i;
+	pauses_caption(sb, t, 0);
+}
+
+static void mmu_caption(struct strbuf *sb, const struct record_trace *t, size_t i_)
+{
+	char a[32];
+
+	(void)i_;
+	sb_puts(sb, "Minimum mutator utilisation: for a window width, the worst share of "
+		"any window left to the program (higher is better). At 10 ms:");
+	for (size_t i = 0; i < t->npol; i++) {
+		value(a, sizeof a, UNIT_RATIO, t->pol[i].m[STATS_MMU_10MS]);
+		sb_printf(sb, "%s %s %s", i ? "," : "", t->pol[i].name, a);
+	}
+	sb_puts(sb, ".");
+}
+
+static void occupancy_caption(struct strbuf *sb, const struct record_trace *t, size_t i)
+{
+	const struct record_policy *p = &t->pol[i];
+
+	sb_printf(sb, "Arenas by pools in use under %s:", p->name);
+	for (size_t k = 0; k < p->noccupancy; k++) {
+		const struct record_occupancy *o = &p->occupancy[k];
+		size_t empty = 0;
+
+		for (size_t a = 0; a < o->n; a++)
+			empty += o->in_use[a] == 0;
+		sb_printf(sb, "%s %s (event %" PRIu64 ", %zu arena%s, %zu empty)",
+			  k ? "," : "", strcmp(o->at, "peak_footprint") == 0 ? "at the peak footprint"
+			  : strcmp(o->at, "end") == 0 ? "at the end" : o->at, o->event, o->n,
+			  o->n == 1 ? "" : "s", empty);
+	}
+	sb_puts(sb, ". An arena is released only with 0 pools in use: bars right of 0 "
+		"are arenas pinned by a few live blocks.");
+}
+
+/* ---- the catalog ------------------------------------------------------------- */
+
+static int has_sampled(const struct record_trace *t, size_t i)
+{
+	return i == SIZE_MAX ? any_sampled(t) : t->pol[i].sampled;
+}
+
+static int has_pauses(const struct record_trace *t, size_t i)
+{
+	(void)i;
+	return any_pauses(t);
+}
+
+static int has_arenas(const struct record_trace *t, size_t i)
+{
+	return has_occupancy(&t->pol[i]);
+}
+
+/* The plots a trace can have, in page order. */
+static const struct plot_kind {
+	const char *suffix;
+	int per_policy;
+	int (*has)(const struct record_trace *t, size_t i);  /* i: SIZE_MAX = the trace */
+	const char *what;       /* the title after the trace (and policy) */
+	void (*caption)(struct strbuf *sb, const struct record_trace *t, size_t i);
+	void (*script)(struct strbuf *sb, const char *name, const char *title,
+		       const char *slug, const struct record_trace *t, size_t i);
+} plot_kinds[] = {
+	{ "memory", 0, has_sampled, "RSS over time", memory_caption, memory_gp },
+	{ "breakdown", 1, has_sampled, "where the memory goes",
+	  breakdown_caption, breakdown_gp },
+	{ "pause-cdf", 0, has_pauses, "GC pause distribution", cdf_caption, cdf_gp },
+	{ "pause-timeline", 0, has_pauses, "GC pauses by generation",
+	  timeline_caption, timeline_gp },
+	{ "mmu", 0, has_pauses, "minimum mutator utilisation", mmu_caption, mmu_gp },
+	{ "occupancy", 1, has_arenas, "arenas by pools in use",
+	  occupancy_caption, occupancy_gp },
+};
+#define PLOT_NKINDS (sizeof plot_kinds / sizeof plot_kinds[0])
+
+static void add_item(struct plot_list *l, size_t trace, size_t kind, size_t pol,
+		     const char *slug, const struct record_trace *t)
+{
+	const struct plot_kind *k = &plot_kinds[kind];
+	struct plot_item *it;
+	char name[400], title[700];
+	struct strbuf cap;
+
+	if (k->per_policy) {
+		snprintf(name, sizeof name, "%s.p%zu.%s", slug, pol + 1, k->suffix);
+		snprintf(title, sizeof title, "%s under %s: %s", t->name, t->pol[pol].name,
+			 k->what);
+	} else {
+		snprintf(name, sizeof name, "%s.%s", slug, k->suffix);
+		snprintf(title, sizeof title, "%s: %s", t->name, k->what);
+	}
+	sb_init(&cap);
+	k->caption(&cap, t, pol);
+	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
+	it = &l->v[l->n++];
+	*it = (struct plot_item){
+		.name = xstrdup(name), .title = xstrdup(title),
+		.caption = xstrdup(sb_str(&cap)), .trace = trace, .kind = kind, .policy = pol,
+	};
+	sb_free(&cap);
+}
+
+void plot_catalog(const struct record *rec, struct plot_list *out)
+{
 	memset(out, 0, sizeof *out);
-	out->trace_slug = xcalloc(n ? n : 1, sizeof *out->trace_slug);
-	out->ntraces = n;
-	for (size_t t = 0; t < n; t++) {
-		char *slug = trace_slug(runs[t].trace);
+	out->slug = xcalloc(rec->ntraces ? rec->ntraces : 1, sizeof *out->slug);
+	out->ntraces = rec->ntraces;
+	for (size_t t = 0; t < rec->ntraces; t++) {
+		const struct record_trace *tr = &rec->traces[t];
+		char *slug = trace_slug(tr->name);
 
 		/* The same file name twice (a/x.trace, b/x.trace): number it. */
 		for (size_t u = 0; u < t; u++) {
-			if (strcmp(out->trace_slug[u], slug) == 0) {
+			if (strcmp(out->slug[u], slug) == 0) {
 				char *s2 = xmalloc(strlen(slug) + 24);
 
 				sprintf(s2, "%s-%zu", slug, t + 1);
@@ -581,30 +786,70 @@ int plot_write(const char *dir, const struct engine_run *runs, size_t n,
 				break;
 			}
 		}
-		out->trace_slug[t] = slug;
+		out->slug[t] = slug;
+		for (size_t k = 0; k < PLOT_NKINDS; k++) {
+			if (!plot_kinds[k].per_policy) {
+				if (plot_kinds[k].has(tr, SIZE_MAX))
+					add_item(out, t, k, SIZE_MAX, slug, tr);
+				continue;
+			}
+			for (size_t i = 0; i < tr->npol; i++)
+				if (plot_kinds[k].has(tr, i))
+					add_item(out, t, k, i, slug, tr);
+		}
 	}
-	if ((rc = make_dir(dir, "data", err)) || (rc = make_dir(dir, "plots", err)))
-		return rc;
-	for (size_t t = 0; t < n; t++)
-		if ((rc = write_trace(dir, &runs[t], t, out->trace_slug[t], out, err)))
-			return rc;
-	return 0;
 }
 
-void plot_list_free(struct plot_list *l)
+/* ---- writing ---------------------------------------------------------------- */
+
+static int put(struct outdir *d, struct strbuf *sb, struct ms_error *err,
+	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Writes sb as the file named by fmt and empties sb. */
+static int put(struct outdir *d, struct strbuf *sb, struct ms_error *err,
+	       const char *fmt, ...)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->v[i].name);
-		free(l->v[i].title);
-	}
-	for (size_t t = 0; t < l->ntraces; t++)
-		free(l->trace_slug[t]);
-	free(l->trace_slug);
-	free(l->v);
-	memset(l, 0, sizeof *l);
+	char rel[700];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(rel, sizeof rel, fmt, ap);
+	va_end(ap);
+	rc = outdir_write(d, rel, sb, err);
+	sb->len = 0;
+	if (sb->buf)
+		sb->buf[0] = '\0';
+	return rc;
 }
 
-/* ---- rendering --------------------------------------------------------- */
+static int write_data(struct outdir *d, const struct record_trace *t, const char *slug,
+		      struct strbuf *sb, struct ms_error *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < t->npol && rc == 0; i++) {
+		const struct record_policy *p = &t->pol[i];
+
+		if (p->sampled) {
+			series_dat(sb, p);
+			rc = put(d, sb, err, "data/%s.p%zu.series.dat", slug, i + 1);
+		}
+		pauses_dat(sb, p->pauses, p->npauses);
+		rc = rc ? rc : put(d, sb, err, "data/%s.p%zu.pauses.dat", slug, i + 1);
+		cdf_dat(sb, p->pauses, p->npauses);
+		rc = rc ? rc : put(d, sb, err, "data/%s.p%zu.pause-cdf.dat", slug, i + 1);
+		mmu_dat(sb, p);
+		rc = rc ? rc : put(d, sb, err, "data/%s.p%zu.mmu.dat", slug, i + 1);
+		if (rc == 0 && p->noccupancy) {
+			occupancy_dat(sb, p);
+			rc = put(d, sb, err, "data/%s.p%zu.occupancy.dat", slug, i + 1);
+		}
+	}
+	return rc;
+}
+
+/* ---- rendering ---------------------------------------------------------------- */
 
 char *plot_find_program(const char *prog)
 {
@@ -631,19 +876,30 @@ char *plot_find_program(const char *prog)
 	return NULL;
 }
 
-static void remove_tree_files(const char *tmpdir, const struct plot_list *l)
+int plot_image_ok(const char *path)
 {
-	char path[1200];
+	static const unsigned char png_sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+	static const unsigned char iend[8] = { 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82 };
+	unsigned char head[16], tail[16];
+	size_t len = strlen(path);
+	FILE *f = fopen(path, "rb");
+	long size;
+	int ok = 0;
 
-	for (size_t i = 0; i < l->n; i++) {
-		snprintf(path, sizeof path, "%s/%s.png", tmpdir, l->v[i].name);
-		unlink(path);
-		snprintf(path, sizeof path, "%s/%s.svg", tmpdir, l->v[i].name);
-		unlink(path);
+	if (!f)
+		return 0;
+	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 64 && fseek(f, 0, SEEK_SET) == 0 &&
+	    fread(head, 1, 16, f) == 16 && fseek(f, -16, SEEK_END) == 0 &&
+	    fread(tail, 1, 16, f) == 16) {
+		if (len > 4 && strcmp(path + len - 4, ".png") == 0)
+			ok = memcmp(head, png_sig, 8) == 0 && memcmp(head + 12, "IHDR", 4) == 0 &&
+			     memcmp(tail + 8, iend, 8) == 0;
+		else if (len > 4 && strcmp(path + len - 4, ".svg") == 0)
+			for (int k = 0; k + 6 <= 16 && !ok; k++)
+				ok = memcmp(tail + k, "</svg>", 6) == 0;
 	}
-	snprintf(path, sizeof path, "%s/gnuplot.log", tmpdir);
-	unlink(path);
-	rmdir(tmpdir);
+	fclose(f);
+	return ok;
 }
 
 /* The first line of gnuplot's complaints, for the note. */
@@ -665,44 +921,16 @@ static void first_error(const char *log, char *buf, size_t size)
 	fclose(f);
 }
 
-int plot_render(const char *dir, const char *gnuplot, struct plot_list *l,
-		struct ms_error *err)
+/* Runs gnuplot from the stage (which holds data/ and plots/), drawing
+ * into tmp. Returns 1 when it exited 0. */
+static int run_gnuplot(const char *prog, const struct outdir *d, const char *tmp,
+		       const struct plot_list *l, const char *logpath)
 {
-	char *prog = plot_find_program(gnuplot ? gnuplot : "gnuplot");
-	char tmpl[] = "plots/.render.XXXXXX", *tmp;
-	char *cwd_tmp, logpath[1200], why[300];
-	char **argv;
+	char **argv = xcalloc(l->n + 4, sizeof *argv);
+	int status = -1;
 	pid_t pid;
-	int status = -1, ok = 1;
 
-	l->rendered = 0;
-	if (l->n == 0) {
-		l->rendered = 1;
-		free(prog);
-		return 0;
-	}
-	if (!prog) {
-		snprintf(l->note, sizeof l->note,
-			 "gnuplot not found on PATH: the data and scripts are written but not "
-			 "the images. Install it (Debian/Ubuntu: apt-get install gnuplot-nox; "
-			 "macOS: brew install gnuplot) and rerun, or run "
-			 "'cd %s && gnuplot plots/*.gp'.", dir);
-		return 0;
-	}
-	cwd_tmp = xmalloc(strlen(dir) + sizeof tmpl + 2);
-	sprintf(cwd_tmp, "%s/%s", dir, tmpl);
-	if (!mkdtemp(cwd_tmp)) {
-		ms_error_at(err, cwd_tmp, 0);
-		ms_error_set(err, MS_EXIT_IOERR, "cannot create directory: %s", strerror(errno));
-		free(cwd_tmp);
-		free(prog);
-		return err->code;
-	}
-	tmp = cwd_tmp + strlen(dir) + 1;        /* relative to dir */
-	snprintf(logpath, sizeof logpath, "%s/gnuplot.log", cwd_tmp);
-	/* gnuplot -e "outdir='plots/.render.X'" plots/a.gp plots/b.gp ... */
-	argv = xcalloc(l->n + 4, sizeof *argv);
-	argv[0] = prog;
+	argv[0] = (char *)prog;
 	argv[1] = "-e";
 	argv[2] = xmalloc(strlen(tmp) + 16);
 	sprintf(argv[2], "outdir='%s'", tmp);
@@ -721,53 +949,141 @@ int plot_render(const char *dir, const char *gnuplot, struct plot_list *l,
 		}
 		if (nul >= 0)
 			dup2(nul, STDIN_FILENO);
-		if (chdir(dir) == 0)
+		if (chdir(d->stage) == 0)
 			execv(prog, argv);
 		_exit(127);
 	}
-	if (pid > 0) {
+	if (pid > 0)
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
-	}
-	ok = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	/* gnuplot may exit 0 and still skip a plot: every image must exist. */
-	for (size_t i = 0; ok && i < l->n; i++) {
-		static const char *const ext[] = { "png", "svg" };
-
-		for (int e = 0; e < 2 && ok; e++) {
-			char path[1200];
-			struct stat st;
-
-			snprintf(path, sizeof path, "%s/%s.%s", cwd_tmp, l->v[i].name, ext[e]);
-			ok = stat(path, &st) == 0 && st.st_size > 0;
-		}
-	}
-	if (ok) {
-		for (size_t i = 0; i < l->n && ok; i++) {
-			static const char *const ext[] = { "png", "svg" };
-
-			for (int e = 0; e < 2 && ok; e++) {
-				char from[1200], to[1200];
-
-				snprintf(from, sizeof from, "%s/%s.%s", cwd_tmp, l->v[i].name, ext[e]);
-				snprintf(to, sizeof to, "%s/plots/%s.%s", dir, l->v[i].name, ext[e]);
-				ok = rename(from, to) == 0;
-			}
-		}
-		l->rendered = ok;
-	}
-	if (!ok) {
-		first_error(logpath, why, sizeof why);
-		snprintf(l->note, sizeof l->note,
-			 "gnuplot (%s) failed%s%s: the data and scripts are written but not "
-			 "the images; to see why, run 'cd %s && gnuplot plots/*.gp'.",
-			 prog, why[0] ? ": " : "", why, dir);
-	}
-	remove_tree_files(cwd_tmp, l);
 	for (size_t i = 2; i < l->n + 3; i++)
 		free(argv[i]);
 	free(argv);
-	free(cwd_tmp);
-	free(prog);
-	return 0;
+	return pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
+
+/* A private directory for gnuplot's images, under TMPDIR. */
+static char *render_dir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *dir;
+
+	if (!base || !*base)
+		base = "/tmp";
+	dir = xmalloc(strlen(base) + 32);
+	sprintf(dir, "%s/memsim-render.XXXXXX", base);
+	if (!mkdtemp(dir)) {
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+static void note(struct outdir *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void note(struct outdir *d, const char *fmt, ...)
+{
+	char buf[1000];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	sb_puts(&d->notes, buf);
+	sb_putc(&d->notes, '\n');
+}
+
+/*
+ * Draws every plot with gnuplot and copies the images in. gnuplot
+ * missing or failing is a note (the data and scripts are the report);
+ * a failure to copy an image into the report is an error.
+ */
+static int render(struct outdir *d, const struct plot_list *l, struct ms_error *err)
+{
+	const char *env = getenv("MEMSIM_GNUPLOT");
+	char *prog = plot_find_program(env && *env ? env : "gnuplot");
+	char *tmp, logpath[1200], why[300], path[1200], rel[700];
+	int ok, rc = 0;
+
+	if (!prog) {
+		note(d, "gnuplot not found on PATH: the data and scripts are written but not "
+		     "the images. Install it (Debian/Ubuntu: apt-get install gnuplot-nox; "
+		     "macOS: brew install gnuplot) and rerun, or run 'cd %s && gnuplot "
+		     "plots/*.gp'.", d->final);
+		return 0;
+	}
+	tmp = render_dir();
+	if (!tmp) {
+		ms_error_at(err, getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", 0);
+		rc = ms_error_set(err, MS_EXIT_IOERR, "cannot create a directory to draw "
+				  "the plots in: %s", strerror(errno));
+		free(prog);
+		return rc;
+	}
+	snprintf(logpath, sizeof logpath, "%s/gnuplot.log", tmp);
+	ok = run_gnuplot(prog, d, tmp, l, logpath);
+	/* gnuplot may exit 0 and still skip a plot: every image must be whole. */
+	for (size_t i = 0; ok && i < l->n; i++)
+		for (int e = 0; e < 2 && ok; e++) {
+			snprintf(path, sizeof path, "%s/%s.%s", tmp, l->v[i].name, e ? "svg" : "png");
+			ok = plot_image_ok(path);
+		}
+	if (!ok) {
+		struct statvfs vfs;
+
+		first_error(logpath, why, sizeof why);
+		if (statvfs(tmp, &vfs) == 0 && vfs.f_bavail == 0) {
+			ms_error_at(err, tmp, 0);
+			rc = ms_error_set(err, MS_EXIT_IOERR, "cannot draw the plots: %s",
+					  strerror(ENOSPC));
+		} else {
+			note(d, "gnuplot (%s) failed%s%s: the data and scripts are written but "
+			     "not the images; to see why, run 'cd %s && gnuplot plots/*.gp'.",
+			     prog, why[0] ? ": " : "", why, d->final);
+		}
+	}
+	for (size_t i = 0; ok && rc == 0 && i < l->n; i++)
+		for (int e = 0; e < 2 && rc == 0; e++) {
+			snprintf(path, sizeof path, "%s/%s.%s", tmp, l->v[i].name, e ? "svg" : "png");
+			snprintf(rel, sizeof rel, "plots/%s.%s", l->v[i].name, e ? "svg" : "png");
+			rc = outdir_copy(d, rel, path, err);
+		}
+	outfile_remove_tree(tmp);
+	free(tmp);
+	free(prog);
+	return rc;
+}
+
+static int plots_write_dir(struct outdir *d, const struct record *rec,
+			   const struct report_opts *o, struct ms_error *err)
+{
+	struct plot_list l;
+	struct strbuf sb;
+	int rc;
+
+	(void)o;
+	plot_catalog(rec, &l);
+	sb_init(&sb);
+	if ((rc = outdir_mkdir(d, "data", err)) == 0)
+		rc = outdir_mkdir(d, "plots", err);
+	for (size_t t = 0; rc == 0 && t < rec->ntraces; t++)
+		rc = write_data(d, &rec->traces[t], l.slug[t], &sb, err);
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		const struct plot_item *it = &l.v[i];
+
+		plot_kinds[it->kind].script(&sb, it->name, it->title, l.slug[it->trace],
+					    &rec->traces[it->trace], it->policy);
+		rc = put(d, &sb, err, "plots/%s.gp", l.v[i].name);
+	}
+	if (rc == 0 && l.n)
+		rc = render(d, &l, err);
+	sb_free(&sb);
+	plot_list_free(&l);
+	return rc;
+}
+
+const struct report_format report_format_plots = {
+	.name = "plots",
+	.summary = "data files, gnuplot scripts, PNG and SVG images (--out only)",
+	.write_dir = plots_write_dir,
+};

@@ -453,10 +453,13 @@ static void gc_metrics(const struct runtime *rt, double v[STATS_COUNT_])
 	struct gc_stats g;
 
 	rt->gc->stats(rt->gc_state, &g);
-	v[STATS_GC_COLL0] = (double)g.collections[0];
-	v[STATS_GC_COLL1] = (double)g.collections[1];
-	v[STATS_GC_COLL2] = (double)g.collections[2];
-	v[STATS_GC_COLLECTED] = (double)(g.collected[0] + g.collected[1] + g.collected[2]);
+	for (uint32_t i = 0; i < g.generations && i < GC_GENERATIONS_MAX; i++) {
+		v[STATS_GC_COLLECTIONS] += (double)g.collections[i];
+		v[STATS_GC_COLLECTED] += (double)g.collected[i];
+	}
+	v[STATS_GC_EXAMINED] = (double)g.examined;
+	v[STATS_GC_TRAVERSED] = (double)g.traversed;
+	v[STATS_GC_TRACKED] = (double)g.tracked;
 	v[STATS_GC_PAUSES] = (double)g.pauses;
 	v[STATS_GC_PAUSE_TOTAL] = (double)g.pause_total_ns;
 	v[STATS_GC_PAUSE_MEAN] = (double)g.pause_mean_ns;
@@ -495,6 +498,8 @@ void runtime_metrics(const struct runtime *rt, double v[STATS_COUNT_])
 	v[STATS_JW2] = stats_jw2(&rt->frag_events);
 	v[STATS_JW3] = stats_jw3(&rt->frag_events);
 	v[STATS_JW4] = stats_jw4(&rt->frag_events);
+	v[STATS_MEAN_LIVE] = stats_mean_live(f);
+	v[STATS_LIVE_AT_PEAK_FOOTPRINT] = (double)rt->frag_events.live_at_peak_footprint;
 	gc_metrics(rt, v);
 	v[STATS_FL_HELD_PEAK] = (double)rt->fl_last.held_peak;
 	v[STATS_FL_HELD_FINAL] = (double)rt->fl_last.held_bytes;
@@ -550,10 +555,29 @@ void runtime_gc_stats(const struct runtime *rt, struct gc_stats *out)
 	rt->gc->stats(rt->gc_state, out);
 }
 
-void runtime_freelist_details(const struct runtime *rt, const struct alloc_sink *sink)
+size_t runtime_gc_spaces(const struct runtime *rt, struct gc_space *out, size_t max)
 {
-	if (rt->fl->details)
-		rt->fl->details(rt->fl_state, sink);
+	struct gc_stats g;
+
+	if (rt->gc->spaces)
+		return rt->gc->spaces(rt->gc_state, out, max);
+	rt->gc->stats(rt->gc_state, &g);
+	return gc_spaces_from_stats(&g, out, max);
+}
+
+void runtime_freelist_types(const struct runtime *rt, void *ctx,
+			    void (*row)(void *ctx, const char *type,
+					const struct freelist_type_counts *c))
+{
+	if (rt->fl->types)
+		rt->fl->types(rt->fl_state, ctx, row);
+}
+
+void runtime_freelist_lists(const struct runtime *rt, void *ctx,
+			    void (*row)(void *ctx, const char *list, uint64_t parked))
+{
+	if (rt->fl->lists)
+		rt->fl->lists(rt->fl_state, ctx, row);
 }
 
 const struct alloc_inst *runtime_allocator(const struct runtime *rt)
@@ -568,6 +592,11 @@ uint64_t runtime_garbage(struct runtime *rt, uint64_t *bytes)
 
 	free(slots);
 	return n;
+}
+
+const struct alloc_inst *runtime_system_allocator(const struct runtime *rt)
+{
+	return rt->top_is_sys ? NULL : &rt->sys;
 }
 
 int runtime_check(const struct runtime *rt, struct ms_error *err)

@@ -96,8 +96,19 @@ struct gc_stats;
 /* The collector's statistics (gc.h). */
 void runtime_gc_stats(const struct runtime *rt, struct gc_stats *out);
 
-/* The free-list layer's own counters (per-type hits and misses). */
-void runtime_freelist_details(const struct runtime *rt, const struct alloc_sink *sink);
+struct gc_space;
+/* The collector's generations or spaces as rows (gc.h): fills out[0..max)
+ * and returns how many it has. */
+size_t runtime_gc_spaces(const struct runtime *rt, struct gc_space *out, size_t max);
+
+struct freelist_type_counts;
+/* The free lists' counters by trace type (freelist.h types()). */
+void runtime_freelist_types(const struct runtime *rt, void *ctx,
+			    void (*row)(void *ctx, const char *type,
+					const struct freelist_type_counts *c));
+/* The free lists' own counts, list by list (freelist.h lists()). */
+void runtime_freelist_lists(const struct runtime *rt, void *ctx,
+			    void (*row)(void *ctx, const char *list, uint64_t parked));
 
 /* The top allocator instance (for its details() counters). */
 const struct alloc_inst *runtime_allocator(const struct runtime *rt);
@@ -106,6 +117,10 @@ const struct alloc_inst *runtime_allocator(const struct runtime *rt);
  * set does not reach, which only its collector (if any) would free.
  * Returns their number and stores their bytes in *bytes. O(live). */
 uint64_t runtime_garbage(struct runtime *rt, uint64_t *bytes);
+
+/* The system allocator below the top one, or NULL when the top one is
+ * the system allocator (PYTHONMALLOC=malloc). */
+const struct alloc_inst *runtime_system_allocator(const struct runtime *rt);
 
 /* Checks the invariants of every layer; 0, or MS_EXIT_SOFTWARE. */
 int runtime_check(const struct runtime *rt, struct ms_error *err);

@@ -6,17 +6,41 @@
 #include <stddef.h>
 
 const struct stats_def stats_defs[STATS_COUNT_] = {
-#define STATS_DEF(id, group, key, label, kind) \
-	[STATS_##id] = { group, key, label, kind },
+#define STATS_DEF(id, sec, group, key, label, unit, kind, idle, base) \
+	[STATS_##id] = { STATS_SEC_##sec, group, key, label, UNIT_##unit, KIND_##kind, \
+			 idle, STATS_##base },
 	STATS_METRICS(STATS_DEF)
 #undef STATS_DEF
 };
+
+const char *const stats_section_name[STATS_NSECTIONS] = {
+#define STATS_SEC_NAME_(id, name, title) [STATS_SEC_##id] = name,
+	STATS_SECTIONS(STATS_SEC_NAME_)
+#undef STATS_SEC_NAME_
+};
+
+const char *const stats_section_title[STATS_NSECTIONS] = {
+#define STATS_SEC_TITLE_(id, name, title) [STATS_SEC_##id] = title,
+	STATS_SECTIONS(STATS_SEC_TITLE_)
+#undef STATS_SEC_TITLE_
+};
+
+#define STATS_COLUMN_(id, key, label, unit, kind) { key, label, UNIT_##unit, KIND_##kind },
+const struct stats_column stats_gen_columns[STATS_GEN_NCOLS] = {
+	STATS_GEN_COLUMNS(STATS_COLUMN_)
+};
+
+const struct stats_column stats_type_columns[STATS_TYPE_NCOLS] = {
+	STATS_TYPE_COLUMNS(STATS_COLUMN_)
+};
+#undef STATS_COLUMN_
 
 void stats_frag_step(struct stats_frag *f, uint64_t live, uint64_t footprint,
 		     double dt)
 {
 	f->sum_live += (double)live * dt;
 	f->sum_footprint += (double)footprint * dt;
+	f->sum_dt += dt;
 	if (live > f->peak_live) {
 		f->peak_live = live;
 		f->footprint_at_peak_live = footprint;
@@ -54,4 +78,9 @@ double stats_jw3(const struct stats_frag *f)
 double stats_jw4(const struct stats_frag *f)
 {
 	return excess((double)f->peak_footprint, (double)f->peak_live);
+}
+
+double stats_mean_live(const struct stats_frag *f)
+{
+	return f->sum_dt > 0 ? f->sum_live / f->sum_dt : 0;
 }

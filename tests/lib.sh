@@ -111,6 +111,24 @@ for k in sys.argv[3:]:
 print(v)' "$T/.out" "$@"
 }
 
+# gens I COLUMN: one column of policy I's collector rows (gc.generations)
+# of the last replay's JSON, as a list: "[260, 23, 3]".
+gens() {
+	python3 -c '
+import json, sys
+v = json.load(open(sys.argv[1]))["traces"][0]["policies"][int(sys.argv[2])]
+print([int(r[sys.argv[3]]) for r in v["gc"]["generations"]])' "$T/.out" "$@"
+}
+
+# ftype I TYPE COLUMN: policy I's free-list row of TYPE (freelists.types)
+# in the last replay's JSON, e.g. ftype 0 float misses.
+ftype() {
+	python3 -c '
+import json, sys
+v = json.load(open(sys.argv[1]))["traces"][0]["policies"][int(sys.argv[2])]
+print([r for r in v["freelists"]["types"] if r["type"] == sys.argv[3]][0][sys.argv[4]])' "$T/.out" "$@"
+}
+
 t_done() {
 	echo "1..$t_n"
 	[ "$t_failed" -eq 0 ]

@@ -6,7 +6,7 @@
 The annotations (# parked LIST, # reused LIST, # released LIST; see
 flcheck.py) give how many blocks each of the real interpreter's lists
 held after every event. memsim replays prefixes of TRACE under POLICY
-and reports its own counts (the parked.* counters of its per-type
+and reports its own counts (the freelists.lists rows of its per-type
 model); a binary search finds the shortest prefix after which any list
 differs, and the event that ends it is printed with both counts. Exit 1
 when one is found, 0 when memsim agrees at the end (then it agrees at
@@ -44,7 +44,7 @@ def memsim_counts(memsim, policy, lines, k):
         out = subprocess.run([memsim, "replay", "-q", "--format", "json", "-p", policy, f.name],
                              capture_output=True, text=True, check=True).stdout
     fl = json.loads(out)["traces"][0]["policies"][0].get("freelists", {})
-    return {k[len("parked."):]: v for k, v in fl.items() if k.startswith("parked.")}
+    return {r["list"]: r["parked"] for r in fl.get("lists", [])}
 
 
 def differs(real, sim):

@@ -10,7 +10,7 @@
       row is equal. For an object-level recording (3.13) every free-list
       line of CPython's output ("N free PyFloatObjects * 24 bytes each")
       must also equal the blocks memsim's free-list model holds
-      (.freelists, parked.float and so on), and so must the lists pyrec
+      (.freelists.lists, float and so on), and so must the lists pyrec
       read from the interpreter's memory that CPython does not print
       (the slice cache, contexts, async-generator lists).
 
@@ -78,7 +78,9 @@ def free_list_key(what):
 def diff_freelists(real, pol):
     """Differences between CPython's free lists and memsim's model."""
     bad = []
-    fl = pol.get("freelists", {})
+    # the lists' own counts: freelists.lists rows as "parked.LIST"
+    fl = {"parked." + r["list"]: r["parked"]
+          for r in pol.get("freelists", {}).get("lists", [])}
     for line in real.get("free_lists", []):
         key = free_list_key(line["what"])
         if key is None:

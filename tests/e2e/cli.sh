@@ -62,12 +62,12 @@ for cmd in "replay -q -p malloc $TR" "info $TR" "policies" "policies --show mall
 		"memsim: cannot write to standard output: No space left on device"
 done
 
-# --out DIR: a path under a regular file cannot be a directory (mkdir
-# fails with ENOTDIR); a regular file as DIR passes mkdir (EEXIST) and
-# fails at its first report; a missing parent is ENOENT.
+# --out DIR: a path under a regular file cannot be a directory (ENOTDIR);
+# a regular file as DIR is not a directory either; a missing parent is
+# ENOENT. All are found before the replay (outdir.sh).
 err "--out under a file" 74 "memsim: $T/plain/o: cannot create directory: Not a directory" \
 	replay -q -p malloc --out "$T/plain/o" "$TR"
-err "--out is a file" 74 "memsim: $T/plain/report.txt: cannot create: Not a directory" \
+err "--out is a file" 74 "memsim: $T/plain: cannot create directory: Not a directory" \
 	replay -q -p malloc --out "$T/plain" "$TR"
 err "--out with a missing parent" 74 \
 	"memsim: $T/none/o: cannot create directory: No such file or directory" \
@@ -93,7 +93,7 @@ err "--sample-step 2^64" 64 \
 err "--sample-ns 0" 64 $'memsim: replay: --sample-ns must be at least 1\nmemsim: see \'memsim replay --help\'' \
 	replay -p malloc --out "$T/o" --sample-ns 0 "$TR"
 err "--sample-step without --out" 64 \
-	$'memsim: replay: --sample-step and --sample-ns need --out DIR\nmemsim: see \'memsim replay --help\'' \
+	$'memsim: replay: --sample-step and --sample-ns need --out DIR or --series\nmemsim: see \'memsim replay --help\'' \
 	replay -p malloc --sample-step 10 "$TR"
 t_ok "rejected options create no --out directory" test ! -e "$T/o"
 

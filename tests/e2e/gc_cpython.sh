@@ -32,8 +32,8 @@ check() { # loop version preset fallback-json
 	rm -rf "$T/out"
 	t_run replay -q --format json --out "$T/out" -p "$preset" "$T/$loop-$ver.trace"
 	t_is "$loop $ver: replay exit status" "$T_STATUS" 0
-	got_coll=$(jqv .traces[0].policies[0].gc.collections | tr -d ' ')
-	got_coll_d=$(jqv .traces[0].policies[0].gc.collected | tr -d ' ')
+	got_coll=$(gens 0 collections | tr -d ' ')
+	got_coll_d=$(gens 0 collected | tr -d ' ')
 	python3 - "$ver" "$real" "$got_coll" "$got_coll_d" "$T/out/data/$loop-$ver.p1.pauses.dat" >"$T/verdict" <<'PY'
 import json, sys
 ver, real = sys.argv[1], json.loads(sys.argv[2])

@@ -32,6 +32,23 @@
 #   jw1 = 7 x 1048576 / 728 - 1 = 10081.4615 (1008146.15%);
 #   jw2 = (1048576 - 112) / 112 (936128.57%); jw3 = (1048576 - 56) / 56
 #   (1872357.14%); jw4 = jw2.
+#   Below it, the glibc model holds the arena as one 1 MiB mapping ("all
+#   mappings") and no brk heap.
+# The text shows values to three significant digits: 135168 B = 132 KiB,
+# free = top 134384 B = 131.2 KiB -> "131 KiB", 16192 B = 15.8 KiB,
+# 1015808 B = 992 KiB; run time 105 ns. The mean live bytes (jw1's denominator) are
+# 728 / 7 = 104 B, the live bytes at the peak footprint (event 1) 56 B:
+# every ratio's live bytes are below the 1 MiB floor, so all four are
+# "n/a" with the note. Rows zero or absent under both policies are
+# hidden: free lists' peak held, held at end, hits, blocked (4) and the
+# list type's hits, blocked, held, blocks, blocks freed (5); 17 of the
+# collector's 18 rows, all but the run time (its four MMU rows are idle at
+# 100%; the collector "none" has no generations, so no rows by
+# generation); glibc's fastbin chunks and bytes, mmapped chunks and
+# bytes, tcache chunks and bytes (6); pymalloc's arenas released (1):
+# 4 + 5 + 17 + 6 + 1 = 33. Under cpython-3.11 the glibc model below
+# pymalloc has no brk heap: arena 0, ordblks 1 (the empty top, as
+# int_mallinfo counts it), its thresholds at their defaults.
 . "$ROOT/tests/lib.sh"
 # Run from the tree so the report names the trace as traces/cycle.trace.
 cd "$ROOT" || exit 1

@@ -158,7 +158,7 @@ if [ ${#interps[@]} -gt 0 ]; then
 	t_like "allocator level: the JSON warns" "$(jqv .traces[0].warnings)" \
 		"cpython-3.$minor: the trace is at allocator level (its runtime's free lists already acted), so its free lists (per-type) were not applied: none"
 	t_run replay -q -p "cpython-3.$minor" "$T/al.msb"
-	t_like "allocator level: the text report warns" "$T_OUT" "  warning: cpython-3.$minor: the trace is at allocator level"
+	t_like "allocator level: the text report warns" "$T_OUT" "  cpython-3.$minor: the trace is at allocator level"
 fi
 printf '#memsim-trace 1\na 1 100\nf 1\n' >"$T/untyped.trace"
 t_run replay -q --format json -p cpython-3.13 "$T/untyped.trace"

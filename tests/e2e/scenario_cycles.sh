@@ -55,8 +55,8 @@ t_is "replay succeeds" "$T_STATUS" 0
 t_is "hand arithmetic: 260/23/3 collections" "$g0/$g1/$((g2 + 1))" "260/23/3"
 for i in 0 1 2; do
 	name=$(pol $i name)
-	t_is "$name: collections per generation" "$(pol $i gc collections)" "[$g0, $g1, $((g2 + 1))]"
-	t_is "$name: collected per generation" "$(pol $i gc collected)" "[$c0, $c1, $c2]"
+	t_is "$name: collections per generation" "$(gens $i collections)" "[$g0, $g1, $((g2 + 1))]"
+	t_is "$name: collected per generation" "$(gens $i collected)" "[$c0, $c1, $c2]"
 	t_is "$name: nothing left" "$(pol $i final_live_objects)" 0
 	t_is "$name: peak live objects = 701 + 11 + 19" "$(pol $i peak_live_objects)" "$peak_objs"
 	t_is "$name: peak at event 277591" "$(pol $i peak_live_event)" 277591

@@ -46,10 +46,10 @@ t_is "3.13 total = floor((N + 1) / 2001)" $(( (N + 1) / 2001 )) "$(python3 -c "i
 python3 "$ROOT/tools/gen-gc-traces" keep --version 3.11 --startup 0 -n "$N" >"$T/keep.trace"
 scenario_replay "$T/keep.trace" cpython-3.11 cpython-3.13
 t_is "replay succeeds" "$T_STATUS" 0
-t_is "3.11: collections" "$(pol 0 gc collections)" "$want311"
-t_is "3.13: collections" "$(pol 1 gc collections)" "$want313"
-t_is "3.11: nothing collected" "$(pol 0 gc collected)" "[0, 0, 0]"
-t_is "3.13: nothing collected" "$(pol 1 gc collected)" "[0, 0, 0]"
+t_is "3.11: collections" "$(gens 0 collections)" "$want311"
+t_is "3.13: collections" "$(gens 1 collections)" "$want313"
+t_is "3.11: nothing collected" "$(gens 0 collected)" "[0, 0, 0]"
+t_is "3.13: nothing collected" "$(gens 1 collected)" "[0, 0, 0]"
 # Live at the end: the keep list, its item array, N lists with their N
 # item arrays, and the N - 257 ints i > 256 that the lists hold (smaller
 # ones are cached, not traced): 3N - 255.

@@ -46,20 +46,20 @@ scenario_replay "$ROOT/traces/int-then-float.trace.gz" \
 t_is "int-then-float: replay succeeds" "$T_STATUS" 0
 for i in 0 2; do
 	name=$(pol $i name)
-	t_is "$name: int misses = ceil(N/41)" "$(pol $i freelists misses.int)" "$blocks"
-	t_is "$name: int hits = N - 2440" "$(pol $i freelists hits.int)" $((N - blocks))
-	t_is "$name: float misses = ceil(N/41)" "$(pol $i freelists misses.float)" "$blocks"
-	t_is "$name: float hits = N - 2440" "$(pol $i freelists hits.float)" $((N - blocks))
-	t_is "$name: float blocked bytes = 2440 * 992" "$(pol $i freelists blocked_bytes.float)" $((blocks * 992))
-	t_is "$name: int blocks still held" "$(pol $i freelists blocks.int)" "$blocks"
+	t_is "$name: int misses = ceil(N/41)" "$(ftype $i int misses)" "$blocks"
+	t_is "$name: int hits = N - 2440" "$(ftype $i int hits)" $((N - blocks))
+	t_is "$name: float misses = ceil(N/41)" "$(ftype $i float misses)" "$blocks"
+	t_is "$name: float hits = N - 2440" "$(ftype $i float hits)" $((N - blocks))
+	t_is "$name: float blocked bytes = 2440 * 992" "$(ftype $i float blocked_bytes)" $((blocks * 992))
+	t_is "$name: int blocks still held" "$(ftype $i int blocks)" "$blocks"
 	t_is "$name: peak allocated = 4880 * 1008" "$(pol $i peak_allocated_bytes)" "$pt_alloc"
 	t_is "$name: peak RSS = 1202 pages" "$(pol $i peak_rss_bytes)" "$pt_rss"
 	t_is "$name: final RSS = peak (blocks never freed)" "$(pol $i final_rss_bytes)" "$pt_rss"
 done
 for i in 1 3; do
 	name=$(pol $i name)
-	t_is "$name: float hits = floor(262144/24)" "$(pol $i freelists hits.float)" "$parked"
-	t_is "$name: float misses = N - 10922" "$(pol $i freelists misses.float)" $((N - parked))
+	t_is "$name: float hits = floor(262144/24)" "$(ftype $i float hits)" "$parked"
+	t_is "$name: float misses = N - 10922" "$(ftype $i float misses)" $((N - parked))
 	t_is "$name: blocked bytes 0" "$(pol $i freelists blocked_bytes)" 0
 	t_is "$name: held bytes peak = 10922 * 24" "$(pol $i freelists held_bytes_peak)" $((parked * 24))
 done
@@ -83,9 +83,9 @@ scenario_replay "$ROOT/traces/list-churn.trace.gz" cpython-2.7 cpython-3.11
 t_is "list-churn: replay succeeds" "$T_STATUS" 0
 for i in 0 1; do
 	name=$(pol $i name)
-	t_is "$name: list hits = 199 * 80" "$(pol $i freelists hits.list)" 15920
-	t_is "$name: list misses = 100 + 199 * 20" "$(pol $i freelists misses.list)" 4080
-	t_is "$name: no collections" "$(pol $i gc collections)" "[0, 0, 0]"
-	t_is "$name: 80 headers parked at the end" "$(pol $i freelists held_bytes.list)" $((80 * 56))
+	t_is "$name: list hits = 199 * 80" "$(ftype $i list hits)" 15920
+	t_is "$name: list misses = 100 + 199 * 20" "$(ftype $i list misses)" 4080
+	t_is "$name: no collections" "$(gens $i collections)" "[0, 0, 0]"
+	t_is "$name: 80 headers parked at the end" "$(ftype $i list held_bytes)" $((80 * 56))
 done
 t_done

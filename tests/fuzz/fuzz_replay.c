@@ -4,8 +4,9 @@
  * Each input is a trace; engine_replay() runs it under the presets
  * FUZZ_POLICY_A and FUZZ_POLICY_B (the allocator stack of CPython 3.11 and
  * plain malloc, i.e. pymalloc over glibc and glibc alone) and, when it
- * succeeds, every report format is rendered. The debug build's runtime
- * check (MEMSIM_DEBUG) verifies each layer's invariants at the end.
+ * succeeds, every document format of the registry renders its record.
+ * The debug build's runtime check (MEMSIM_DEBUG) verifies each layer's
+ * invariants at the end.
  * Contract: failure is 65 with a located message; nothing else.
  */
 #include <stdint.h>
@@ -50,7 +51,8 @@ static void setup(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct report_opts opts = { .baseline = NULL };
-	struct engine_run run;
+	struct record rec = { 0 };
+	struct record_trace run;
 	struct ms_error err;
 	struct strbuf sb;
 	const char *path;
@@ -67,11 +69,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		return 0;
 	}
+	*record_add_trace(&rec) = run;
 	sb_init(&sb);
-	report_text(&sb, &run, 1, &opts);
-	report_json(&sb, &run, 1, &opts);
-	report_csv(&sb, &run, 1, &opts);
+	for (size_t i = 0; report_formats[i]; i++)
+		if (report_formats[i]->write)
+			report_formats[i]->write(&sb, &rec, &opts);
 	sb_free(&sb);
-	engine_run_free(&run);
+	record_free(&rec);
 	return 0;
 }

@@ -93,38 +93,82 @@ static struct alloc_stats sys_stats(struct rig *r)
 	return s;
 }
 
-struct kv {
-	char key[64][80];
-	uint64_t val[64];
-	int n;
+struct type_query {
+	const char *type;
+	struct freelist_type_counts c;
+	int found;
 };
 
-static void kv_counter(void *ctx, const char *key, uint64_t value)
+static void type_row(void *ctx, const char *type, const struct freelist_type_counts *c)
 {
-	struct kv *kv = ctx;
+	struct type_query *q = ctx;
 
-	if (kv->n < 64) {
-		snprintf(kv->key[kv->n], sizeof kv->key[0], "%s", key);
-		kv->val[kv->n++] = value;
+	if (strcmp(type, q->type) == 0) {
+		q->c = *c;
+		q->found = 1;
 	}
 }
 
-static void kv_table(void *ctx, const char *name, const char *const *columns,
-		     size_t ncols, const uint64_t *cells, size_t nrows)
+struct list_query {
+	const char *list;
+	uint64_t parked;
+	int found;
+};
+
+static void list_row(void *ctx, const char *list, uint64_t parked)
 {
-	(void)ctx, (void)name, (void)columns, (void)ncols, (void)cells, (void)nrows;
+	struct list_query *q = ctx;
+
+	if (strcmp(list, q->list) == 0) {
+		q->parked = parked;
+		q->found = 1;
+	}
 }
 
+static int is_col(const char *key, size_t len, const char *name)
+{
+	return strlen(name) == len && strncmp(key, name, len) == 0;
+}
+
+/* "COLUMN.TYPE" of the policy's per-type rows (hits.list, blocks.int),
+ * "parked.LIST" of its lists, or held_bytes_peak of its totals. */
 static uint64_t detail(struct rig *r, const char *key)
 {
-	static struct kv kv;
-	struct alloc_sink sink = { .ctx = &kv, .counter = kv_counter, .table = kv_table };
+	const char *dot = strchr(key, '.');
+	struct type_query q = { .type = dot ? dot + 1 : "" };
+	size_t col = dot ? (size_t)(dot - key) : 0;
 
-	memset(&kv, 0, sizeof kv);
-	r->pol->details(r->fl, &sink);
-	for (int i = 0; i < kv.n; i++)
-		if (strcmp(kv.key[i], key) == 0)
-			return kv.val[i];
+	if (dot && is_col(key, col, "parked")) {
+		/* parked.LIST: the lists' own counts (lists()) */
+		struct list_query lq = { .list = dot + 1 };
+
+		if (r->pol->lists)
+			r->pol->lists(r->fl, &lq, list_row);
+		if (lq.found)
+			return lq.parked;
+	} else if (!dot) {
+		struct freelist_stats st;
+
+		r->pol->stats(r->fl, &st);
+		if (strcmp(key, "held_bytes_peak") == 0)
+			return st.held_peak;
+	} else {
+		r->pol->types(r->fl, &q, type_row);
+	}
+	if (q.found) {
+		if (is_col(key, col, "hits"))
+			return q.c.hits;
+		if (is_col(key, col, "misses"))
+			return q.c.misses;
+		if (is_col(key, col, "blocked_bytes"))
+			return q.c.blocked;
+		if (is_col(key, col, "held_bytes") && q.c.has_held)
+			return q.c.held;
+		if (is_col(key, col, "blocks_freed") && q.c.has_blocks)
+			return q.c.blocks_freed;
+		if (is_col(key, col, "blocks") && q.c.has_blocks)
+			return q.c.blocks;
+	}
 	printf("# detail %s missing\n", key);
 	return UINT64_MAX;
 }
