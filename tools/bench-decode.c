@@ -6,6 +6,7 @@
  * docs/performance.md, "Binary traces".
  */
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "trace.h"
@@ -20,6 +21,13 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs("usage: bench-decode TRACE...\n"
+		      "Reads each TRACE to its end and prints \"EVENTS SECONDS\" (wall\n"
+		      "clock): the trace reader's decode speed (tools/bench.sh).\n",
+		      argc < 2 ? stderr : stdout);
+		return argc < 2 ? 64 : 0;
+	}
 	for (int i = 1; i < argc; i++) {
 		struct ms_error err;
 		struct event ev;

@@ -24,6 +24,12 @@
 # SWEEP_EVENTS (the sweep row's trace; 0 skips the row), SWEEP (its -p);
 # TRACES="" runs the sweep row alone.
 set -eu
+case "${1:-}" in
+-h | --help)
+	sed -n '2,23s/^# \{0,1\}//p' "$0"
+	exit 0
+	;;
+esac
 : "${MEMSIM:=bin/memsim}" "${GEN:=build/release/tools/gen-bench}"
 : "${REAL:=build/release/tools/replay-real}"
 : "${DECODE:=$(dirname "$GEN")/bench-decode}"

@@ -292,6 +292,17 @@ int main(int argc, char **argv)
 	static char buf[1 << 20];
 
 	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs("usage: gen-bench [-m churn|alloc|seed-rc|refs] [-n N] [-l LIVE] [-s SEED] [-a]\n"
+			      "\n"
+			      "Writes a deterministic benchmark trace on stdout (same arguments,\n"
+			      "same bytes): -m the mode (default churn), -n about N events (seed-rc:\n"
+			      "objects), -l about LIVE objects alive (churn, refs), -s the seed, -a\n"
+			      "recorded-address-like IDs. The modes are described in\n"
+			      "tools/gen-bench.c and docs/performance.md.\n"
+			      "Example: gen-bench -m refs -n 1M > refs.trace\n", stdout);
+			return 0;
+		}
 		if (strcmp(argv[i], "-a") == 0) {
 			addr_ids = 1;
 			continue;

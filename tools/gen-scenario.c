@@ -159,14 +159,39 @@ static void lingering(uint64_t requests, uint64_t k)
 	}
 }
 
+static void help(FILE *out)
+{
+	fputs("usage: gen-scenario arenas|pinning|cycles|server|lingering [-n N] [-k K] [-f F] > FILE\n"
+	      "\n"
+	      "Writes one of the bundled scenarios' traces on stdout (deterministic:\n"
+	      "the same arguments give the same bytes; traces/README.md and\n"
+	      "docs/scenarios.md say what each shows).\n"
+	      "\n"
+	      "  arenas   -n objects of 16 bytes (default 10M) allocated, all freed,\n"
+	      "           then a small working set\n"
+	      "  pinning  -n objects of 32 bytes (default 1M), all freed but every\n"
+	      "           -k-th (default 100), then -f more (default 0)\n"
+	      "  cycles   -n two-object reference cycles (default 100000), then `c`\n"
+	      "  server   7000 long-lived objects, then -n requests (default 1000),\n"
+	      "           every 100th a spike of 50,000 objects; -k keeps every k-th\n"
+	      "  lingering  a module with a cache, then -n requests (default 10000);\n"
+	      "           every -k-th (default 50) lingers in the cache\n"
+	      "\n"
+	      "Numbers take K/M/G suffixes (powers of 1024) and 0x.\n"
+	      "Example: gen-scenario cycles -n 10K > cycles.trace\n", out);
+}
+
 int main(int argc, char **argv)
 {
 	static char buf[1 << 20];
 	uint64_t n = 0, k = UINT64_MAX, follow = 0;
 
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		help(stdout);
+		return 0;
+	}
 	if (argc < 2 || argc % 2 != 0) {
-		fputs("usage: gen-scenario arenas|pinning|cycles|server|lingering [-n N] [-k K] [-f F] > FILE\n",
-		      stderr);
+		help(stderr);
 		return 64;
 	}
 	for (int i = 2; i + 1 < argc; i += 2) {

@@ -14,10 +14,13 @@
 # they judge the model, not memory safety), glibc_exact.sh (needs
 # replay-real from the unit build's tools directory, which this tier does
 # not pass, and judges the model against the real glibc; a script whose
-# every test is skipped fails tests/run.sh). All run under ASan in `make
-# asan`. The binary is the release build (-O2 -g): memcheck on -O0 is
-# several times slower.
-VALGRIND_SKIP ?= resources.sh cpython_pymalloc.sh cpython_mimalloc.sh memrec.sh glibc_exact.sh
+# every test is skipped fails tests/run.sh), examples.sh (every documented
+# example verbatim on the bundled traces, 400,000-event replays: it checks
+# the documentation; the commands it runs are the paths reports.sh and
+# the golden scripts cover). All run under ASan in `make asan`. The
+# binary is the release build (-O2 -g): memcheck on -O0 is several times
+# slower.
+VALGRIND_SKIP ?= resources.sh cpython_pymalloc.sh cpython_mimalloc.sh memrec.sh glibc_exact.sh examples.sh
 VALGRIND_JOBS ?= 2
 VALGRIND_SCRIPTS = $(filter-out $(VALGRIND_SKIP),$(notdir $(wildcard tests/e2e/*.sh)))
 VALGRIND_UNITS = $(notdir $(UNIT_SRCS:.c=))
