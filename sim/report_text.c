@@ -618,8 +618,41 @@ static void title(struct strbuf *sb, const struct record_trace *t)
 	}
 }
 
+/* Appends `lead` and `text`, broken at spaces so that no line passes 79
+ * columns; continuation lines are indented by four. A word longer than
+ * a line (a path) is kept whole, never cut. */
+static void wrap_words(struct strbuf *sb, const char *lead, const char *text)
+{
+	size_t col = strlen(lead);
+	int fresh = 1;          /* at the start of a line: no space before */
+
+	sb_puts(sb, lead);
+	while (*text) {
+		size_t w = strcspn(text, " ");
+
+		if (!fresh && col + 1 + w > TEXT_WIDTH - 1) {
+			sb_puts(sb, "\n    ");
+			col = 4;
+			fresh = 1;
+		}
+		if (!fresh) {
+			sb_putc(sb, ' ');
+			col++;
+		}
+		sb_printf(sb, "%.*s", (int)w, text);
+		col += w;
+		fresh = 0;
+		text += w;
+		while (*text == ' ')
+			text++;
+	}
+	sb_putc(sb, '\n');
+}
+
 static void warnings(struct strbuf *sb, const struct record_trace *t)
 {
+	char lead[300];
+
 	size_t n = t->warnings.n;
 
 	for (size_t i = 0; i < t->npol; i++)
@@ -628,11 +661,12 @@ static void warnings(struct strbuf *sb, const struct record_trace *t)
 		return;
 	sb_puts(sb, "warnings:\n");
 	for (size_t k = 0; k < t->warnings.n; k++)
-		sb_printf(sb, "  %s\n", t->warnings.v[k]);
+		wrap_words(sb, "  ", t->warnings.v[k]);
 	for (size_t i = 0; i < t->npol; i++)
-		for (size_t k = 0; k < t->pol[i].warnings.n; k++)
-			sb_printf(sb, "  [%zu] %s: %s\n", i + 1, t->pol[i].name,
-				  t->pol[i].warnings.v[k]);
+		for (size_t k = 0; k < t->pol[i].warnings.n; k++) {
+			snprintf(lead, sizeof lead, "  [%zu] %s: ", i + 1, t->pol[i].name);
+			wrap_words(sb, lead, t->pol[i].warnings.v[k]);
+		}
 }
 
 static void render(struct strbuf *sb, struct page *pg, const struct record_trace *t,

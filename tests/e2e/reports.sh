@@ -223,6 +223,14 @@ t_run replay -q -p cpython-2.4 -p cpython-2.7 -p cpython-3.11 -p cpython-3.13 -p
 t_is "text: 80 columns below a long path" \
 	"$(printf '%s\n' "$T_OUT" | tail -n +2 | awk 'length($0) > 79' | head -3)" ""
 
+# A warning longer than a line is wrapped at a space (the no-typed-objects
+# sentence is 109 characters), continued four spaces in.
+printf '#memsim-trace 1\na 1 100\nf 1\n' >"$T/untyped.trace"
+t_run replay -q -p cpython-3.13 "$T/untyped.trace"
+t_is "text: a long warning fits 80 columns" \
+	"$(printf '%s\n' "$T_OUT" | tail -n +2 | awk 'length($0) > 79' | head -3)" ""
+t_like "text: the warning's second line is indented" "$T_OUT" $'act on,\n    and collectors'
+
 # --out: a failed replay (second trace missing) writes nothing.
 t_run replay -q --out "$T/failed" -p malloc traces/cycle.trace "$T/missing.trace"
 t_is "out: failed replay status" "$T_STATUS" 66
