@@ -24,8 +24,11 @@ t_is "the preset takes the trace's alignment" "$(lost 0) $(lost 1)" "0 0"
 t_is "each policy says so (JSON)" \
 	"$(jqv .traces[0].warnings[0])|$(jqv .traces[0].warnings[1])|$(jqv .traces[0].warnings[2])" \
 	"cpython-3.13: $FACT|cpython-3.13:gc.threshold0=5: $FACT|$UNTYPED"
+# The text wraps a warning at 79 columns, continued four spaces in.
+unwrap() { printf '%s\n' "$1" | sed -e ':a' -e 'N' -e '$!ba' -e 's/\n    / /g'; }
 t_run replay -p cpython-3.13 "$T/al.trace"
-t_like "and in text" "$T_OUT" "  warning: cpython-3.13: $FACT"
+t_like "and in text" "$(unwrap "$T_OUT")" "warnings:
+  cpython-3.13: $FACT"
 t_run replay --format json -p cpython-3.13 "$T/plain.trace"
 t_is "without the fact: unaligned, as the preset says" "$(lost 0)" 16384
 t_is "without the fact: no such warning" "$(jqv .traces[0].warnings)" "[\"$UNTYPED\"]"
@@ -59,6 +62,6 @@ t_is "no cpython preset at all: no warning" "$(jqv .traces[0].warnings)" "[]"
 # tools/pyrec's version-1 headers name the version as "python".
 printf '#memsim-trace 1 {"source":"pyrec","python":"3.12.1"}\na 1 64 list\n' >"$T/p12.trace"
 t_run replay -p cpython-3.11 "$T/p12.trace"
-t_like "\"python\":\"3.12.1\" read as cpython-3.12.1" "$T_OUT" \
-	"  warning: the trace was recorded under cpython-3.12.1, but no policy models CPython 3.12 (cpython-3.11 is another version)"
+t_like "\"python\":\"3.12.1\" read as cpython-3.12.1" "$(unwrap "$T_OUT")" \
+	"  the trace was recorded under cpython-3.12.1, but no policy models CPython 3.12 (cpython-3.11 is another version)"
 t_done
