@@ -16,8 +16,8 @@ O := build/$(BUILD)
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 
-DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcjson zlib 2>/dev/null)
-DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libcjson zlib 2>/dev/null || echo -lcjson -lz)
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcjson zlib libzstd 2>/dev/null)
+DEPS_LIBS := $(shell $(PKG_CONFIG) --libs libcjson zlib libzstd 2>/dev/null || echo -lcjson -lz -lzstd)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wconversion -Wno-sign-conversion -Wformat=2 -Wundef -Wcast-align \

@@ -3,11 +3,10 @@
  * docs/trace-format.md, which lists every message this file produces).
  *
  * How it reads:
- *  1. The input (a file, or standard input for "-") is read with read(2)
- *     in chunks of up to TRACE_CHUNK bytes. The first bytes decide the
- *     form: 1f 8b is the gzip magic (RFC 1952), and then the bytes go
- *     through zlib's inflate, member after member (concatenated gzip files
- *     are one stream, as gzip(1) treats them); anything else is plain text.
+ *  1. The input (a file, or standard input for "-") comes through the
+ *     byte source (source.h), which tells plain, gzip and zstd apart by
+ *     their first bytes and decompresses, member after member; the reader
+ *     asks it for up to TRACE_CHUNK bytes at a time.
  *  2. Text lands in one buffer. `lim` marks the end of the last complete
  *     line in it, so every line the parser sees ends with '\n' in memory:
  *     that newline is the sentinel that lets the field parsers run without
@@ -20,9 +19,9 @@
  *     are interned into the reader's typetab.
  *
  * Memory: the buffer (TRACE_CHUNK, more only while a longer line is being
- * read, never more than TRACE_LINE_MAX + 3 bytes), zlib's state and input
- * chunk for gzip, the header's metadata text and the type table. Nothing
- * grows with the number of lines.
+ * read, never more than TRACE_LINE_MAX + 3 bytes), the byte source's
+ * input chunk and decoder, the header's metadata text and the type table.
+ * Nothing grows with the number of lines.
  *
  * Checks are made in this order on an event line: each field left to
  * right (syntax, then range), then the number of fields, then the rules on
@@ -35,19 +34,15 @@
  */
 #include "trace.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <zlib.h>
 
+#include "source.h"
 #include "tracebin.h"
 #include "tracerules.h"
 #include "xalloc.h"
@@ -78,16 +73,8 @@ struct trace_reader {
 	char *pos, *lim, *end;
 	int in_eof;             /* the input has no more bytes */
 
-	int fd;
-	int own_fd;             /* close fd on trace_close (not stdin) */
+	struct source *src;     /* the decompressed bytes */
 	char *name;
-	uint64_t bytes_read;    /* from fd, i.e. compressed for gzip */
-	uint64_t file_size;     /* 0 if unknown */
-
-	int gzip;
-	int member_done;        /* inflate reached the end of a member */
-	z_stream z;
-	unsigned char *zin;     /* TRACE_CHUNK bytes of compressed input */
 
 	enum reader_state state;
 	struct ms_error err;    /* repeated after a failure */
@@ -230,84 +217,16 @@ static int stream_fail(struct trace_reader *r, struct ms_error *err,
 
 /* ---- input ---- */
 
-/* read(2) that retries on EINTR. Returns bytes, 0 at the end, -1 on error
- * with `err` filled (74). */
-static ssize_t read_fd(struct trace_reader *r, void *dst, size_t n,
-		       struct ms_error *err)
-{
-	ssize_t got;
-
-	do
-		got = read(r->fd, dst, n);
-	while (got < 0 && errno == EINTR);
-	if (got < 0)
-		return stream_fail(r, err, MS_EXIT_IOERR, "read error: %s",
-				   strerror(errno));
-	r->bytes_read += (uint64_t)got;
-	return got;
-}
-
-static voidpf zlib_alloc(voidpf opaque, uInt items, uInt size)
-{
-	(void)opaque;
-	return xcalloc(items, size);
-}
-
-static void zlib_free(voidpf opaque, voidpf p)
-{
-	(void)opaque;
-	free(p);
-}
-
-/*
- * Inflates into dst[0, n). Returns the bytes produced (at least 1), 0 at
- * the clean end of the last member, -1 on error. A stream that ends inside
- * a member is "truncated"; bytes that do not decode (including garbage
- * after a member, which inflate sees as a bad next header) are "corrupt".
- */
-static ssize_t read_gzip(struct trace_reader *r, char *dst, size_t n,
-			 struct ms_error *err)
-{
-	z_stream *z = &r->z;
-
-	z->next_out = (Bytef *)dst;
-	z->avail_out = (uInt)n;
-	while (z->avail_out == n) {
-		int ret;
-
-		if (z->avail_in == 0) {
-			ssize_t got = read_fd(r, r->zin, TRACE_CHUNK, err);
-
-			if (got < 0)
-				return -1;
-			if (got == 0) {
-				if (r->member_done)
-					return 0;
-				return stream_fail(r, err, MS_EXIT_DATAERR,
-						   "truncated gzip stream");
-			}
-			z->next_in = r->zin;
-			z->avail_in = (uInt)got;
-		}
-		if (r->member_done) {
-			inflateReset(z);
-			r->member_done = 0;
-		}
-		ret = inflate(z, Z_NO_FLUSH);
-		if (ret == Z_STREAM_END)
-			r->member_done = 1;
-		else if (ret != Z_OK && ret != Z_BUF_ERROR)
-			return stream_fail(r, err, MS_EXIT_DATAERR,
-					   "corrupt gzip stream: %s",
-					   z->msg ? z->msg : zError(ret));
-	}
-	return (ssize_t)(n - z->avail_out);
-}
-
+/* Decompressed input. Returns bytes, 0 at the end, -1 with the reader
+ * failed and `err` filled (read, gzip and zstd errors: source.h). */
 static ssize_t read_some(struct trace_reader *r, char *dst, size_t n,
 			 struct ms_error *err)
 {
-	return r->gzip ? read_gzip(r, dst, n, err) : read_fd(r, dst, n, err);
+	ssize_t got = source_read(r->src, dst, n, err);
+
+	if (got < 0)
+		fail(r, err);
+	return got;
 }
 
 static int starts_eline(const struct trace_reader *r);
@@ -1400,7 +1319,7 @@ malformed:
 			 "malformed header; expected '#memsim-trace 1' and an optional JSON object");
 }
 
-/* The binary decoder's input: the reader's plain or gzip byte stream. */
+/* The binary decoder's input: the reader's decompressed byte stream (source.h). */
 static ssize_t binary_read(void *ctx, void *dst, size_t n, struct ms_error *err)
 {
 	struct trace_reader *r = ctx;
@@ -1463,57 +1382,15 @@ static int start_binary(struct trace_reader *r, struct ms_error *err)
 	return 1;
 }
 
-/* Reads until the form is known (2 bytes or the end), sets up inflate for
- * gzip, tells binary from text, and consumes a header on line 1. Returns
- * 0 or -1. */
+/* Reads the first lines, tells binary from text, and consumes a header
+ * on line 1. Returns 0 or -1. */
 static int start(struct trace_reader *r, struct ms_error *err)
 {
-	size_t have = 0;
 	size_t len;
+	int got = refill(r, err, WANT_LINE);
 
-	while (have < 2) {
-		ssize_t got = read_fd(r, r->buf + have, r->cap - have, err);
-
-		if (got < 0)
-			return -1;
-		if (got == 0)
-			break;
-		have += (size_t)got;
-	}
-	if (have >= 2 && (unsigned char)r->buf[0] == 0x1f &&
-	    (unsigned char)r->buf[1] == 0x8b) {
-		int ret;
-
-		r->gzip = 1;
-		r->zin = xmalloc(TRACE_CHUNK);
-		/* cap == TRACE_CHUNK here, so the bytes fit. */
-		memcpy(r->zin, r->buf, have);
-		r->z.zalloc = zlib_alloc;
-		r->z.zfree = zlib_free;
-		r->z.next_in = r->zin;
-		r->z.avail_in = (uInt)have;
-		ret = inflateInit2(&r->z, 16 + MAX_WBITS);	/* gzip only */
-		if (ret != Z_OK)
-			return stream_fail(r, err, MS_EXIT_SOFTWARE,
-					   "zlib inflateInit2 failed: %s",
-					   zError(ret));
-		have = 0;
-	} else if (have == 0) {
-		r->in_eof = 1;
-	}
-	r->end = r->buf + have;
-	/* [buf, end) may hold complete lines: find where they stop. */
-	r->lim = r->end;
-	while (r->lim > r->buf && r->lim[-1] != '\n')
-		r->lim--;
-	if (r->lim == r->pos) {
-		int got = refill(r, err, WANT_LINE);
-
-		if (got < 0)
-			return -1;
-		if (got == 0)
-			return 0;
-	}
+	if (got <= 0)
+		return got;
 	if ((unsigned char)*r->pos == (unsigned char)TRACEBIN_MAGIC[0]) {
 		int bin = start_binary(r, err);
 
@@ -1537,30 +1414,14 @@ static int start(struct trace_reader *r, struct ms_error *err)
 
 struct trace_reader *trace_open(const char *path, struct ms_error *err)
 {
-	struct trace_reader *r = xcalloc(1, sizeof *r);
-	int is_stdin = strcmp(path, "-") == 0;
-	struct stat st;
+	struct trace_reader *r;
+	struct source *src = source_open(path, err);
 
-	r->name = xstrdup(is_stdin ? "<stdin>" : path);
-	r->fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	r->own_fd = !is_stdin;
-	if (r->fd < 0) {
-		r->own_fd = 0;
-		stream_fail(r, err, MS_EXIT_NOINPUT, "cannot open: %s",
-			    strerror(errno));
-		goto fail;
-	}
-	if (fstat(r->fd, &st) == 0) {
-		if (S_ISDIR(st.st_mode)) {
-			stream_fail(r, err, MS_EXIT_NOINPUT, "cannot open: %s",
-				    strerror(EISDIR));
-			goto fail;
-		}
-		if (S_ISREG(st.st_mode)) {
-			r->file_size = (uint64_t)st.st_size;
-			posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-		}
-	}
+	if (!src)
+		return NULL;
+	r = xcalloc(1, sizeof *r);
+	r->src = src;
+	r->name = xstrdup(source_name(src));
 	r->cap = TRACE_CHUNK;
 	r->buf = xmalloc(r->cap + 1);
 	r->pos = r->lim = r->end = r->buf;
@@ -1578,11 +1439,7 @@ void trace_close(struct trace_reader *r)
 {
 	if (!r)
 		return;
-	if (r->own_fd)
-		close(r->fd);
-	if (r->gzip && r->zin && r->z.state)
-		inflateEnd(&r->z);
-	free(r->zin);
+	source_close(r->src);
 	free(r->buf);
 	free(r->name);
 	free(r->metadata);
@@ -1670,12 +1527,12 @@ int trace_is_binary(const struct trace_reader *r)
 
 uint64_t trace_bytes_read(const struct trace_reader *r)
 {
-	return r->bytes_read;
+	return source_bytes_read(r->src);
 }
 
 uint64_t trace_file_size(const struct trace_reader *r)
 {
-	return r->file_size;
+	return source_file_size(r->src);
 }
 
 uint64_t trace_event_count(const struct trace_reader *r)

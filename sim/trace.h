@@ -3,8 +3,8 @@
  *
  * Reads versions 1 and 2 of the text form of ../shared/trace-format.md
  * (docs/trace-format.md) and the binary form (docs/binary-format.md,
- * sim/tracebin.h), plain or gzip-compressed (both detected from the first
- * bytes, not the name), from a file or from standard input ("-"). The
+ * sim/tracebin.h), plain or gzip- or zstd-compressed (detected from the
+ * first bytes, not the name), from a file or from standard input ("-"). The
  * reader checks everything that can be checked without the object table:
  * syntax, number ranges, name syntax, a header only on the first line,
  * extra fields, time going backwards, and the version-2 rules that span

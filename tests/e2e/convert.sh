@@ -113,4 +113,15 @@ t_is "--from mtrace on a memsim trace: exit 65" "$T_STATUS" 65
 t_like "--from mtrace on a memsim trace: message" "$T_ERR" "not a glibc mtrace line"
 t_run convert --help
 t_like "--help shows examples" "$T_OUT" "memsim convert app.trace.gz app.msb"
+
+# zstd-compressed traces read like gzip ones (sim/source.c), cut ones fail.
+if command -v zstd >/dev/null; then
+	printf '#memsim-trace 1\na 1 10\na 2 20\nf 1\n' | zstd -q -c >"$T/z.trace.zst"
+	t_run convert "$T/z.trace.zst" -
+	t_is "zstd input: the events" "$T_OUT" "$(printf '#memsim-trace 1\na 1 10\na 2 20\nf 1')"
+	head -c 12 "$T/z.trace.zst" >"$T/zcut.zst"
+	t_run info "$T/zcut.zst"
+	t_is "cut zstd input: exit 65" "$T_STATUS" 65
+	t_is "cut zstd input: message" "$T_ERR" "memsim: $T/zcut.zst: truncated zstd stream"
+fi
 t_done
