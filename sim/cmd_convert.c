@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "heaptrack.h"
 #include "mtrace.h"
 #include "progress.h"
 #include "sink.h"
@@ -36,6 +37,7 @@ static void convert_help(FILE *out)
 	fprintf(out,
 		"usage: memsim convert [--to text|binary] [--gzip] [-q] [-v] IN OUT\n"
 		"       memsim convert --from mtrace [--lenient] [--to ...] LOG OUT\n"
+		"       memsim convert --from heaptrack [--to ...] HEAPTRACK-FILE OUT\n"
 		"\n"
 		"Rewrites the trace IN (text or binary, plain or gzip, '-' for standard\n"
 		"input) as OUT ('-' for standard output), losslessly: the events and the\n"
@@ -52,8 +54,10 @@ static void convert_help(FILE *out)
 		"Options:\n"
 		"  -t, --to FORM      text or binary, whatever OUT is called\n"
 		"  -z, --gzip         compress the output with gzip\n"
-		"  -f, --from FORM    memsim (default: a memsim trace in either form) or\n"
-		"                     mtrace (a glibc mtrace(3) log, docs/recording.md)\n"
+		"  -f, --from FORM    memsim (default: a memsim trace in either form),\n"
+		"                     mtrace (a glibc mtrace(3) log, docs/recording.md) or\n"
+		"                     heaptrack (heaptrack 1.x's data file, zstd, gzip or\n"
+		"                     plain, e.g. heaptrack.app.1234.zst; docs/interop.md)\n"
 		"      --lenient      with --from mtrace: skip inconsistent lines\n"
 		"  -q, --quiet        no progress line\n"
 		"  -v, --verbose      print events and bytes per event on stderr at the end\n"
@@ -64,7 +68,8 @@ static void convert_help(FILE *out)
 		"  memsim convert app.msb app.trace\n"
 		"  memsim convert --to binary --gzip - out.bin < app.trace\n"
 		"  memsim convert app.msb - | head\n"
-		"  memsim convert --from mtrace --lenient malloc.log app.trace.gz\n");
+		"  memsim convert --from mtrace --lenient malloc.log app.trace.gz\n"
+		"  memsim convert --from heaptrack heaptrack.app.1234.zst app.trace.gz\n");
 }
 
 /* The form OUT's name asks for. */
@@ -200,43 +205,134 @@ static int convert(const struct convert_args *a, struct ms_error *err)
 	return status;
 }
 
+/* One importer of another tool's file: writes its events to `w`. */
+typedef int (*import_fn)(void *ctx, struct trace_writer *w, int quiet,
+			 struct ms_error *err);
+
 /*
- * --from mtrace: the importer writes OUT's form directly, through the
- * same writer and the same temporary file beside OUT, so OUT appears
- * only complete.
+ * --from FORM: the importer writes OUT's form directly, through the same
+ * writer and the same temporary file beside OUT as convert(), so OUT
+ * appears only complete. `version` and `meta` make the converted trace's
+ * header.
  */
-static int convert_mtrace(struct convert_args *a, int lenient, struct ms_error *err)
+static int convert_import(const struct convert_args *a, unsigned version,
+			  const char *meta, import_fn run, void *ctx,
+			  struct ms_error *err)
 {
-	struct mtrace_counts counts;
 	struct trace_writer *w;
 	struct sink *out;
-	char meta[512], line[512], *tmp;
-	int status;
-	FILE *in = strcmp(a->in, "-") == 0 ? stdin : fopen(a->in, "r");
+	char *tmp;
 
-	if (!in) {
+	out = open_out(a, &tmp, err);
+	w = out ? start_writer(a, out, version, meta, err) : NULL;
+	if (!w) {               /* the sink is closed */
+		if (tmp)
+			unlink(tmp);
+		free(tmp);
+		return err->code;
+	}
+	return finish_out(a, w, tmp, run(ctx, w, a->quiet, err), err);
+}
+
+struct mtrace_import {
+	FILE *in;
+	const char *name;
+	int lenient;
+	struct mtrace_counts counts;
+};
+
+static int run_mtrace(void *ctx, struct trace_writer *w, int quiet,
+		      struct ms_error *err)
+{
+	struct mtrace_import *m = ctx;
+
+	(void)quiet;
+	return mtrace_convert(m->in, m->name, w, m->lenient, &m->counts, err);
+}
+
+static int convert_mtrace(const struct convert_args *a, int lenient,
+			  struct ms_error *err)
+{
+	struct mtrace_import m = { .name = a->in, .lenient = lenient };
+	char meta[512], line[512];
+	int status;
+
+	m.in = strcmp(a->in, "-") == 0 ? stdin : fopen(a->in, "r");
+	if (!m.in) {
 		ms_error_at(err, a->in, 0);
 		return ms_error_set(err, MS_EXIT_NOINPUT, "cannot open: %s", strerror(errno));
 	}
 	mtrace_metadata(a->in, meta, sizeof meta);
-	out = open_out(a, &tmp, err);
-	w = out ? start_writer(a, out, 1, meta, err) : NULL;
-	if (!w) {
-		status = err->code;
-		if (tmp)
-			unlink(tmp);
-		free(tmp);
-		goto out;
-	}
-	status = mtrace_convert(in, a->in, w, lenient, &counts, err);
-	status = finish_out(a, w, tmp, status, err);
+	status = convert_import(a, 1, meta, run_mtrace, &m, err);
 	if (status == 0 && !a->quiet) {
-		mtrace_counts_format(&counts, line, sizeof line);
+		mtrace_counts_format(&m.counts, line, sizeof line);
 		fprintf(stderr, "memsim: converted %s: %s\n", a->in, line);
 	}
-out:
-	if (in != stdin)
-		fclose(in);
+	if (m.in != stdin)
+		fclose(m.in);
+	return status;
+}
+
+/* One heaptrack event as trace lines: its call-stack nodes become `k`
+ * lines and each allocation names its node as `^SITE`. */
+static int put_heaptrack(struct trace_writer *w, const struct heaptrack_event *ev)
+{
+	switch (ev->kind) {
+	case HEAPTRACK_ALLOC:
+		return tracewrite_alloc(w, ev->id, ev->size, NULL, ev->site);
+	case HEAPTRACK_FREE:
+		return tracewrite_free(w, ev->id);
+	case HEAPTRACK_TIME:
+		return tracewrite_time(w, ev->time);
+	case HEAPTRACK_SITE:
+		return tracewrite_site(w, ev->site, ev->parent, ev->frame);
+	}
+	return 0;
+}
+
+static int run_heaptrack(void *ctx, struct trace_writer *w, int quiet,
+			 struct ms_error *err)
+{
+	struct heaptrack_reader *h = ctx;
+	struct heaptrack_event ev;
+	struct progress bar;
+	uint64_t events = 0;
+	int rc, status = 0;
+
+	progress_start(&bar, cli_want_progress(quiet));
+	while ((rc = heaptrack_next(h, &ev, err)) > 0) {
+		if (put_heaptrack(w, &ev)) {
+			*err = *tracewrite_error(w);
+			status = err->code;
+			break;
+		}
+		if (progress_due(&bar, ++events))
+			progress_draw(&bar, heaptrack_name(h), events,
+				      heaptrack_bytes_read(h), heaptrack_file_size(h));
+	}
+	progress_end(&bar);
+	return status ? status : rc < 0 ? err->code : 0;
+}
+
+/* --from heaptrack: a version-2 trace (its stacks are sites). */
+static int convert_heaptrack(const struct convert_args *a, struct ms_error *err)
+{
+	struct heaptrack_reader *h = heaptrack_open(a->in, err);
+	struct heaptrack_counts counts;
+	char line[512], *meta;
+	int status;
+
+	if (!h)
+		return err->code;
+	meta = heaptrack_metadata(h, a->in);
+	status = convert_import(a, 2, meta, run_heaptrack, h, err);
+	if (status == 0 && !a->quiet) {
+		heaptrack_counts(h, &counts);
+		heaptrack_counts_format(&counts, line, sizeof line);
+		fprintf(stderr, "memsim: converted %s: %s\n", heaptrack_name(h), line);
+	}
+	free(meta);
+	heaptrack_close(h);
 	return status;
 }
 
@@ -254,7 +350,8 @@ static int convert_run(int argc, char **argv, struct ms_error *err)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct convert_args a = { .to = TO_AUTO };
-	int c, mtrace = 0, lenient = 0;
+	enum { FROM_MEMSIM, FROM_MTRACE, FROM_HEAPTRACK } from = FROM_MEMSIM;
+	int c, lenient = 0;
 
 	optind = 1;
 	opterr = 0;
@@ -275,11 +372,15 @@ static int convert_run(int argc, char **argv, struct ms_error *err)
 			break;
 		case 'f':
 			if (strcmp(optarg, "mtrace") == 0)
-				mtrace = 1;
-			else if (strcmp(optarg, "memsim") != 0)
+				from = FROM_MTRACE;
+			else if (strcmp(optarg, "heaptrack") == 0)
+				from = FROM_HEAPTRACK;
+			else if (strcmp(optarg, "memsim") == 0)
+				from = FROM_MEMSIM;
+			else
 				return ms_error_set(err, MS_EXIT_USAGE,
-						    "convert: unknown input form '%s' (use memsim or mtrace)",
-						    optarg);
+						    "convert: unknown input form '%s' "
+						    "(use memsim, mtrace or heaptrack)", optarg);
 			break;
 		case OPT_LENIENT:
 			lenient = 1;
@@ -300,7 +401,7 @@ static int convert_run(int argc, char **argv, struct ms_error *err)
 	if (argc - optind != 2)
 		return ms_error_set(err, MS_EXIT_USAGE,
 				    "convert: wants IN and OUT (see 'memsim convert --help')");
-	if (lenient && !mtrace)
+	if (lenient && from != FROM_MTRACE)
 		return ms_error_set(err, MS_EXIT_USAGE,
 				    "convert: --lenient applies only to --from mtrace");
 	a.in = argv[optind];
@@ -309,7 +410,15 @@ static int convert_run(int argc, char **argv, struct ms_error *err)
 		a.to = form_of(a.out);
 	if (sink_name_wants_gzip(a.out))
 		a.gzip = 1;
-	return mtrace ? convert_mtrace(&a, lenient, err) : convert(&a, err);
+	switch (from) {
+	case FROM_MTRACE:
+		return convert_mtrace(&a, lenient, err);
+	case FROM_HEAPTRACK:
+		return convert_heaptrack(&a, err);
+	case FROM_MEMSIM:
+		break;
+	}
+	return convert(&a, err);
 }
 
 const struct cli_command cmd_convert = {

@@ -1,7 +1,9 @@
 #!/bin/sh
 # tools/setup.sh - install the Debian packages memsim needs, only those missing.
 #
-# Build: gcc, make, pkg-config, libcjson-dev, zlib1g-dev.
+# Build: gcc, make, pkg-config, libcjson-dev, zlib1g-dev, libzstd-dev
+# (heaptrack files are zstd). Tests: heaptrack and zstd (recordings that
+# tests/e2e/heaptrack.sh compares with heaptrack_print).
 # Reports: gnuplot-nox (plots). Tests: python3 (JSON checks), clang and
 # libclang-rt-14-dev (sanitizer and fuzzing tiers), valgrind, sqlite3 (a
 # real program recorded by tests/e2e/glibc_exact.sh), libjemalloc2,
@@ -10,7 +12,7 @@
 # parallel (GNU parallel), slurm-wlm and munge (a single-node Slurm).
 # Run as root (or with sudo); when nothing is missing it does nothing.
 set -eu
-PACKAGES="gcc make pkg-config libc6-dev libcjson-dev zlib1g-dev gnuplot-nox python3 clang libclang-rt-14-dev valgrind sqlite3 libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 time parallel slurm-wlm munge"
+PACKAGES="gcc make pkg-config libc6-dev libcjson-dev zlib1g-dev libzstd-dev gnuplot-nox python3 clang libclang-rt-14-dev valgrind sqlite3 libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 time parallel slurm-wlm munge heaptrack zstd"
 
 missing=""
 for p in $PACKAGES; do

@@ -49,6 +49,20 @@ for f in "$ROOT"/tests/fuzz/corpus/mtrace/* "$ROOT"/tests/fuzz/regressions/mtrac
 	done
 done
 
+# heaptrack files: a clean conversion that replays, or a clear error (65).
+for f in "$ROOT"/tests/fuzz/corpus/heaptrack/* "$ROOT"/tests/fuzz/regressions/heaptrack/*; do
+	[ -f "$f" ] || continue
+	name="heaptrack/$(basename "$f")"
+	rm -f "$T/h.trace"
+	t_run convert -q --from heaptrack "$f" "$T/h.trace"
+	case $T_STATUS in
+	0) t_run info "$T/h.trace"
+	   t_is "$name: converted trace replays" "$T_STATUS" 0 ;;
+	65) t_like "$name: error names the file" "$T_ERR" "$(basename "$f")" ;;
+	*) t_fail "$name: status $T_STATUS" ;;
+	esac
+done
+
 # Policy inputs: the JSON documents as files, the rest as -p specifications.
 printf 'a 1 8\n' >"$T/one.trace"
 for f in "$ROOT"/tests/fuzz/corpus/policy/* "$ROOT"/tests/fuzz/regressions/policy/*; do

@@ -35,6 +35,7 @@ endif
 ifneq ($(wildcard tests/fuzz/fuzz_mtrace.c),)
 FUZZ_NAMES += mtrace
 endif
+FUZZ_NAMES += heaptrack
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_O)/fuzz_%)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_O)/%.o)
 
