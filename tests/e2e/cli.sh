@@ -44,7 +44,7 @@ err "convert: OUT under a file" 74 "memsim: $T/plain/x.msb: cannot create: Not a
 err "convert --from mtrace: missing input" 66 \
 	"memsim: $T/none.log: cannot open: No such file or directory" \
 	convert --from mtrace "$T/none.log" "$T/x.trace"
-err "convert --from xml" 64 $'memsim: convert: unknown input form \'xml\' (use memsim or mtrace)\nmemsim: see \'memsim convert --help\'' \
+err "convert --from xml" 64 $'memsim: convert: unknown input form \'xml\' (use memsim, mtrace or heaptrack)\nmemsim: see \'memsim convert --help\'' \
 	convert --from xml "$TR" "$T/x.trace"
 err "convert: unknown option" 64 "memsim: convert: unknown option '--bogus' (see 'memsim convert --help')" \
 	convert --bogus "$TR" "$T/x.trace"
