@@ -40,18 +40,6 @@ int sink_name_wants_gzip(const char *path)
 	return n > 3 && strcmp(path + n - 3, ".gz") == 0;
 }
 
-static voidpf zalloc_cb(voidpf opaque, uInt items, uInt size)
-{
-	(void)opaque;
-	return xcalloc(items, size);
-}
-
-static void zfree_cb(voidpf opaque, voidpf p)
-{
-	(void)opaque;
-	free(p);
-}
-
 static int fail(struct sink *s, struct ms_error *err, const char *what, int e)
 {
 	if (!s->err.code) {
@@ -93,8 +81,8 @@ struct sink *sink_fd(int fd, int own_fd, const char *name, unsigned flags)
 		int level = flags & SINK_GZIP_FAST ? 1 : Z_DEFAULT_COMPRESSION;
 
 		s->gzip = 1;
-		s->z.zalloc = zalloc_cb;
-		s->z.zfree = zfree_cb;
+		s->z.zalloc = xalloc_zcalloc;
+		s->z.zfree = xalloc_zfree;
 		if (deflateInit2(&s->z, level, Z_DEFLATED, 16 + MAX_WBITS, 8,
 				 Z_DEFAULT_STRATEGY) != Z_OK) {
 			/* Only a broken zlib gets here (memory comes from

@@ -110,18 +110,6 @@ static int fill_input(struct source *s, struct ms_error *err)
 	return got > 0;
 }
 
-static voidpf zlib_alloc(voidpf opaque, uInt items, uInt size)
-{
-	(void)opaque;
-	return xcalloc(items, size);
-}
-
-static void zlib_free(voidpf opaque, voidpf p)
-{
-	(void)opaque;
-	free(p);
-}
-
 static ssize_t read_gzip(struct source *s, unsigned char *dst, size_t n,
 			 struct ms_error *err)
 {
@@ -237,8 +225,8 @@ static int detect(struct source *s, struct ms_error *err)
 	}
 	if (s->in_len >= 2 && memcmp(s->in, gz, 2) == 0) {
 		s->form = SOURCE_GZIP;
-		s->z.zalloc = zlib_alloc;
-		s->z.zfree = zlib_free;
+		s->z.zalloc = xalloc_zcalloc;
+		s->z.zfree = xalloc_zfree;
 		if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK)
 			return fail(s, err, MS_EXIT_SOFTWARE, "cannot start zlib");
 	} else if (s->in_len >= 4 && memcmp(s->in, zst, 4) == 0) {

@@ -83,3 +83,15 @@ char *xstrdup(const char *s)
 
 	return memcpy(xmalloc(n), s, n);
 }
+
+void *xalloc_zcalloc(void *opaque, unsigned items, unsigned size)
+{
+	(void)opaque;
+	return xcalloc(items, size);
+}
+
+void xalloc_zfree(void *opaque, void *p)
+{
+	(void)opaque;
+	free(p);
+}

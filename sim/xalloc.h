@@ -28,6 +28,12 @@ char *xstrdup(const char *s);
  * already fits. */
 void *xgrow(void *p, uint32_t *cap, uint32_t i, size_t size, uint32_t min);
 
+/* zlib's allocation hooks (z_stream's zalloc and zfree have exactly these
+ * types: voidpf is void *, uInt unsigned int), so a gzip stream's memory
+ * is memsim's like the rest, for the trace reader and the writers. */
+void *xalloc_zcalloc(void *opaque, unsigned items, unsigned size);
+void xalloc_zfree(void *opaque, void *p);
+
 /* A note appended to the out-of-memory message (e.g. the --max-memory
  * value in force); the string must outlive the process. NULL for none. */
 void xalloc_set_note(const char *note);
