@@ -148,13 +148,11 @@ struct alloc_policy {
 			    uint32_t *pools_usable, size_t max);
 
 	/* Optional (NULL: no hint): the block at addr, requested with `size`
-	 * bytes, may soon be freed or resized; start loading the memory
-	 * free/resize would read there. Step 0 comes a few events ahead and
-	 * loads what the address alone locates; step 1, some events later,
-	 * may read what step 0 loaded to locate the next level. A hint: it
-	 * changes nothing, and it must be safe for any addr and size
-	 * (callers pass stale guesses). */
-	void (*prefetch)(void *state, uint64_t addr, uint64_t size, int step);
+	 * bytes, may soon be freed or resized (a few events ahead: the
+	 * heap's HEAP_PF_DYING stage); start loading what free/resize will
+	 * read first, that the address alone locates. A hint: it changes
+	 * nothing, and it must be safe for any addr and size. */
+	void (*prefetch)(void *state, uint64_t addr, uint64_t size);
 
 	/* Optional (NULL: the policy keeps no time): called before every
 	 * event with its index and the trace clock (time_ns of the latest `@`,

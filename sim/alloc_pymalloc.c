@@ -647,37 +647,25 @@ static void pymalloc_free(void *state, uint64_t addr, uint64_t size)
  * The free/resize hint (alloc.h). A small block's free finds its arena
  * (arena_of: a binary search over arena headers that stay cached), reads
  * its pool record, then the block's link word in the pool's link array:
- * two dependent cache misses. Step 0 loads the pool record, step 1 reads
- * it to load the link word. The block's class is guessed from `size` (a
- * block resized in place may sit in a bigger class: a wasted hint then).
+ * two dependent cache misses. The hint loads the pool record, the one the
+ * address alone locates; the link word needs the record first, and the
+ * one-stage protocol (heap.h, "Prefetching") leaves it to the free.
  * Blocks of the system allocator get its hint.
  */
-static void pymalloc_prefetch(void *state, uint64_t addr, uint64_t size, int step)
+static void pymalloc_prefetch(void *state, uint64_t addr, uint64_t size)
 {
 	const struct pymalloc *m = state;
 	const struct alloc_inst *lo = m->lower;
 
 	if (!is_small(m, size)) {
 		if (lo->policy->prefetch)
-			lo->policy->prefetch(lo->state, addr, size ? size : 1, step);
+			lo->policy->prefetch(lo->state, addr, size ? size : 1);
 		return;
 	}
 	const struct pool *pl = pool_of(m, addr);
 
-	if (!pl)
-		return;
-	if (step == 0) {
+	if (pl)
 		__builtin_prefetch(pl);
-		return;
-	}
-	uint64_t off = addr - pool_addr(m, pl);
-
-	if (off < m->p.pool_header)
-		return;
-	uint64_t bi = (off - m->p.pool_header) / class_size(m, class_of(m, size));
-
-	if (bi < pl->linkcap)
-		__builtin_prefetch(&pl->link[bi]);
 }
 
 static uint64_t pymalloc_resize(void *state, uint64_t addr, uint64_t old_size,

@@ -13,12 +13,11 @@
  * Within a batch a lane runs alone over all its events (runtime-major),
  * so its own tables stay in the cache, and it hides memory latency by
  * prefetching: every event names a random object of a large table, so
- * the lane asks its runtime to start loading the ID map entries of the
- * event ENGINE_AHEAD ahead (stage 0), the objects of the event
- * ENGINE_NEAR ahead once those entries have arrived (stage 1), and, for
- * events that may free or move a block, what the allocator will touch:
- * its records of the block ENGINE_FREE0 ahead (stage 2) and what those
- * point to ENGINE_FREE1 ahead (stage 3).
+ * the lane asks its runtime to start loading, in the heap's three stages
+ * (heap.h, "Prefetching"), the ID map entries of the event ENGINE_AHEAD
+ * ahead, the objects and the layers' state of them ENGINE_NEAR ahead once
+ * those entries have arrived, and, for events that may free or move a
+ * block, what the layers will read beyond that ENGINE_DYING ahead.
  * Events are still applied one by one, in order.
  *
  * Errors: each lane stops at the first event its runtime rejects; the
@@ -44,10 +43,17 @@
 #include "xalloc.h"
 
 #define ENGINE_TICK 65536u      /* events between observer calls */
-#define ENGINE_AHEAD 16u        /* prefetch distances, in events */
-#define ENGINE_NEAR 8u
-#define ENGINE_FREE0 5u         /* stage 2: what the block's address locates */
-#define ENGINE_FREE1 2u         /* stage 3: what that points to */
+/* Prefetch distances of the heap's stages (heap.h), in events; -D may
+ * set them for a measurement build (docs/performance.md). */
+#ifndef ENGINE_AHEAD
+#define ENGINE_AHEAD 16u        /* HEAP_PF_MAP */
+#endif
+#ifndef ENGINE_NEAR
+#define ENGINE_NEAR 8u          /* HEAP_PF_OBJ */
+#endif
+#ifndef ENGINE_DYING
+#define ENGINE_DYING 4u         /* HEAP_PF_DYING */
+#endif
 #define BATCH_EVENTS 4096u      /* 128 KiB of events: stays in L2 */
 #define RING_BATCHES 8u         /* batches in flight between threads */
 #define NO_FAILURE UINT64_MAX
@@ -164,7 +170,7 @@ static void lane_fail(struct lane *l, uint64_t index, const struct ms_error *err
 	}
 }
 
-/* Stages 2 and 3 concern only events that may free or resize a block. */
+/* Stage 2 concerns only events that may free or resize a block. */
 static int may_free(const struct event *ev)
 {
 	return ev->kind == EVENT_FREE || ev->kind == EVENT_RESIZE ||
@@ -190,10 +196,8 @@ static void lane_feed(struct lane *l, const struct batch *b, uint64_t stop)
 			runtime_prefetch(l->rt, &ev[k + ENGINE_AHEAD], 0);
 		if (k + ENGINE_NEAR < n)
 			runtime_prefetch(l->rt, &ev[k + ENGINE_NEAR], 1);
-		if (k + ENGINE_FREE0 < n && may_free(&ev[k + ENGINE_FREE0]))
-			runtime_prefetch(l->rt, &ev[k + ENGINE_FREE0], 2);
-		if (k + ENGINE_FREE1 < n && may_free(&ev[k + ENGINE_FREE1]))
-			runtime_prefetch(l->rt, &ev[k + ENGINE_FREE1], 3);
+		if (k + ENGINE_DYING < n && may_free(&ev[k + ENGINE_DYING]))
+			runtime_prefetch(l->rt, &ev[k + ENGINE_DYING], 2);
 		if (runtime_apply(l->rt, &ev[k], &err) != 0) {
 			lane_fail(l, b->first + k, &err, runtime_policy(l->rt)->name);
 			return;

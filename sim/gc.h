@@ -44,7 +44,7 @@
  *
  *     struct my_obj { uint32_t next; uint8_t colour; };
  *     struct my_state { struct my_obj *objs; ... };
- *     heap_side_add(env->heap, sizeof *s->objs, (void **)&s->objs);
+ *     heap_side_add(env->heap, sizeof *s->objs, (void **)&s->objs, NULL, NULL);
  *
  * s->objs[slot] then exists for every slot the heap hands out: the heap
  * grows the array with its slot array and rewrites s->objs when it moves

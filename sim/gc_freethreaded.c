@@ -531,7 +531,7 @@ static void *ft_create(const void *params, const struct gc_env *env)
 	s->p = *(const struct ft_params *)params;
 	s->env = *env;
 	gctypes_init(&s->tk, &s->p.types, env->types);
-	heap_side_add(env->heap, sizeof *s->objs, (void **)&s->objs);
+	heap_side_add(env->heap, sizeof *s->objs, (void **)&s->objs, NULL, NULL);
 	s->head = s->tail = HEAP_NONE;
 	pause_log_init(&s->log);
 	return s;

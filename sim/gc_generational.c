@@ -754,6 +754,21 @@ static int gen_collect(void *state, uint64_t gen, struct ms_error *err)
 
 /* ---- life cycle, statistics, check --------------------------------- */
 
+/* The heap's hint that the object may die soon: gen_on_free will unlink
+ * it, writing its list neighbours. */
+static void gen_dying(void *ctx, uint32_t slot)
+{
+	const struct gen_state *s = ctx;
+	const struct gen_obj *o = gobj(s, slot);
+
+	if (o->gen == GEN_UNTRACKED)
+		return;
+	if (o->prev != HEAP_NONE)
+		__builtin_prefetch(gobj(s, o->prev), 1);
+	if (o->next != HEAP_NONE)
+		__builtin_prefetch(gobj(s, o->next), 1);
+}
+
 static void *gen_create(const void *params, const struct gc_env *env)
 {
 	struct gen_state *s = xcalloc(1, sizeof *s);
@@ -761,7 +776,7 @@ static void *gen_create(const void *params, const struct gc_env *env)
 	s->p = *(const struct gen_params *)params;
 	s->env = *env;
 	gctypes_init(&s->tk, &s->p.types, env->types);
-	heap_side_add(env->heap, sizeof *s->objs, (void **)&s->objs);
+	heap_side_add(env->heap, sizeof *s->objs, (void **)&s->objs, gen_dying, s);
 	for (uint32_t i = 0; i < GEN_LISTS; i++)
 		s->head[i] = s->tail[i] = HEAP_NONE;
 	pause_log_init(&s->log);

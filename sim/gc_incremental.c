@@ -872,7 +872,7 @@ static void *inc_create(const void *params, const struct gc_env *env)
 	s->p = *(const struct inc_params *)params;
 	s->env = *env;
 	gctypes_init(&s->tk, &s->p.types, env->types);
-	heap_side_add(env->heap, sizeof *s->objs, (void **)&s->objs);
+	heap_side_add(env->heap, sizeof *s->objs, (void **)&s->objs, NULL, NULL);
 	for (int l = 0; l < L_LISTS; l++)
 		list_init(s, l);
 	s->work_to_do = INC_WORK_START;

@@ -114,6 +114,8 @@ struct slotarr {
 	void *mem;              /* the array */
 	void **base;            /* where its address is published */
 	size_t elem;            /* bytes per slot */
+	void (*dying)(void *ctx, uint32_t slot); /* the layer's hint, or NULL */
+	void *ctx;
 	void *raw;              /* malloc'ed block, or NULL when mapped */
 	uint64_t mapped;        /* bytes of the mapping, or 0 */
 };
@@ -219,7 +221,7 @@ static void slotarr_free(struct slotarr *a)
 }
 
 /* Registers an array and gives it the heap's capacity. */
-static void slotarr_add(struct heap *h, void **base, size_t elem)
+static struct slotarr *slotarr_add(struct heap *h, void **base, size_t elem)
 {
 	struct slotarr *a;
 
@@ -228,6 +230,7 @@ static void slotarr_add(struct heap *h, void **base, size_t elem)
 	*base = NULL;
 	*a = (struct slotarr){ .base = base, .elem = elem };
 	slotarr_resize(a, 0, h->slot_cap);
+	return a;
 }
 
 static uint32_t slot_take(struct heap *h)
@@ -250,10 +253,15 @@ static uint32_t slot_take(struct heap *h)
 	return h->slot_limit++;
 }
 
-void heap_side_add(struct heap *h, size_t elem, void **base)
+void heap_side_add(struct heap *h, size_t elem, void **base,
+		   void (*dying)(void *ctx, uint32_t slot), void *ctx)
 {
+	struct slotarr *a;
+
 	HEAP_ASSERT(elem > 0);
-	slotarr_add(h, base, elem);
+	a = slotarr_add(h, base, elem);
+	a->dying = dying;
+	a->ctx = ctx;
 	h->side_bytes += elem;
 }
 
@@ -284,7 +292,7 @@ static void obj_set_size(struct heap *h, struct heap_obj *o, uint64_t size)
 		return;
 	}
 	if (!h->big)
-		slotarr_add(h, (void **)&h->big, sizeof *h->big);
+		(void)slotarr_add(h, (void **)&h->big, sizeof *h->big);
 	o->size = HEAP_SIZE_BIG;
 	h->big[o - h->objs] = size;
 }
@@ -495,54 +503,75 @@ static void obj_bury(struct heap *h, uint32_t slot)
 	h->free_head = slot;
 }
 
+/* ---- prefetching (heap.h: "Prefetching") ---- */
+
+/*
+ * The pieces of an object to load: its core (arrs[0]), its elements of
+ * the side arrays, and what the layers read beyond them (their hints).
+ * Only what the event will read is loaded: a `+` or a `-` that frees
+ * nothing reads the cores alone, and each side element is a cache line
+ * of its own. always_inline here and below: GCC 12 deems a function that
+ * only prefetches free of effects and deletes calls to it before it
+ * would be inlined.
+ */
+__attribute__((always_inline))
+static inline void prefetch_core(const struct heap *h, uint32_t s)
+{
+	__builtin_prefetch(&h->objs[s]);
+}
+
+__attribute__((always_inline))
+static inline void prefetch_sides(const struct heap *h, uint32_t s)
+{
+	for (unsigned i = 1; i < h->narrs; i++)
+		__builtin_prefetch((const char *)h->arrs[i].mem + (size_t)s * h->arrs[i].elem);
+}
+
+__attribute__((always_inline))
+static inline void prefetch_hints(const struct heap *h, uint32_t s)
+{
+	for (unsigned i = 1; i < h->narrs; i++)
+		if (h->arrs[i].dying)
+			h->arrs[i].dying(h->arrs[i].ctx, s);
+}
+
+/* Whether a referent whose core has arrived looks about to die: its
+ * holder is dying and holds its only reference. */
+static inline int looks_dying(const struct heap *h, uint32_t s)
+{
+	return heap_obj_refcount(&h->objs[s]) == 1;
+}
+
 /*
  * Latency hiding in the cascade. A dying container's referents are
- * popped one by one, and each costs serial cache misses: its heap_obj
- * (a random slot), and, if it dies, its ID map bucket (map_delete_at)
- * and whatever the listener's on_free reads (the allocator's tables).
- * While a frame has edges left, the edge CASCADE_OBJ_AHEAD positions
- * further down gets its object prefetched; the one CASCADE_MAP_AHEAD down
- * (whose object has arrived by then), if it looks about to die (refcount
- * 1), its map bucket and the listener's prefetch_free step 0; the one
- * CASCADE_FREE_AHEAD down, step 1. A survivor costs no more than its
- * object. Hints only. On gen-bench -m seed-rc (lists of 1000 ints dying)
- * the objects and buckets took cascade_run from 23% to 7% of the replay;
- * distances from 8/4 to 32/16 measured the same.
+ * popped one by one, and each costs serial cache misses: its core (a
+ * random slot), and, if it dies, its ID map bucket (map_delete_at), its
+ * side elements and what the layers' on_free read beyond them. While a
+ * frame has edges left, the edge CASCADE_OBJ_AHEAD positions further down
+ * gets its core and side elements prefetched; the one CASCADE_MAP_AHEAD
+ * down (whose core has arrived by then), if it looks about to die, its
+ * map bucket and the layers' hints.
+ * A survivor costs no more than its core. On gen-bench -m seed-rc (lists
+ * of 1000 ints dying) the objects and buckets took cascade_run from 23%
+ * to 7% of the replay; distances from 8/4 to 32/16 measured the same.
  */
 #define CASCADE_OBJ_AHEAD 16u   /* edges */
 #define CASCADE_MAP_AHEAD 8u    /* edges; < CASCADE_OBJ_AHEAD */
-#define CASCADE_FREE_AHEAD 4u   /* edges; < CASCADE_MAP_AHEAD */
-
-/* For a referent that looks about to die (refcount 1): its map bucket,
- * which obj_bury deletes, and the listener's prefetch_free, step 0.
- * always_inline: GCC 12 deems a function that only prefetches free of
- * effects and deletes calls to it before it would be inlined. */
-__attribute__((always_inline))
-static inline void prefetch_if_dying(const struct heap *h, uint32_t s)
-{
-	const struct heap_obj *p = &h->objs[s];
-
-	if (heap_obj_refcount(p) != 1)
-		return;
-	__builtin_prefetch(&h->map[map_home(h, id_tag(p->id))]);
-	if (h->hooks.prefetch_free)
-		h->hooks.prefetch_free(h->hooks.ctx, h, s, 0);
-}
 
 __attribute__((always_inline))
 static inline void cascade_prefetch(const struct heap *h, const uint32_t *e,
 				    uint32_t n)
 {
-	void (*pf)(void *, const struct heap *, uint32_t, int) = h->hooks.prefetch_free;
 	uint32_t s;
 
-	if (n >= CASCADE_OBJ_AHEAD)
-		__builtin_prefetch(&h->objs[e[n - CASCADE_OBJ_AHEAD]]);
-	if (n >= CASCADE_MAP_AHEAD)
-		prefetch_if_dying(h, e[n - CASCADE_MAP_AHEAD]);
-	s = e[n - CASCADE_FREE_AHEAD];
-	if (pf && heap_obj_refcount(&h->objs[s]) == 1)
-		pf(h->hooks.ctx, h, s, 1);
+	if (n >= CASCADE_OBJ_AHEAD) {
+		prefetch_core(h, e[n - CASCADE_OBJ_AHEAD]);
+		prefetch_sides(h, e[n - CASCADE_OBJ_AHEAD]);
+	}
+	if (looks_dying(h, s = e[n - CASCADE_MAP_AHEAD])) {
+		__builtin_prefetch(&h->map[map_home(h, id_tag(h->objs[s].id))]);
+		prefetch_hints(h, s);
+	}
 }
 
 /*
@@ -566,7 +595,7 @@ static void cascade_run(struct heap *h)
 			struct heap_obj *ot = &h->objs[t];
 
 			out_set_nout(o, n);
-			if (n >= CASCADE_FREE_AHEAD)
+			if (n >= CASCADE_MAP_AHEAD)
 				cascade_prefetch(h, e, n);
 
 			HEAP_ASSERT(heap_obj_live(ot) && ot->incoming > 0);
@@ -603,7 +632,7 @@ struct heap *heap_create(const struct heap_hooks *hooks)
 	if (hooks)
 		h->hooks = *hooks;
 	h->slot_cap = SLOTS_MIN;
-	slotarr_add(h, (void **)&h->objs, sizeof *h->objs);
+	(void)slotarr_add(h, (void **)&h->objs, sizeof *h->objs);
 	h->free_head = HEAP_NONE;
 	map_init(h, MAP_MIN_BITS);
 	return h;
@@ -845,11 +874,6 @@ uint32_t heap_lookup(const struct heap *h, uint64_t id)
 	return h->map[map_probe(h, id, id_tag(id))].slot;
 }
 
-void heap_prefetch_map(const struct heap *h, uint64_t id)
-{
-	__builtin_prefetch(&h->map[map_home(h, id_tag(id))]);
-}
-
 /* The slot of the first entry with id's tag among the first 4 of its run,
  * or HEAP_NONE: the ID's own entry almost always (a hint's lookup). */
 static inline uint32_t map_guess(const struct heap *h, uint64_t id)
@@ -868,45 +892,95 @@ static inline uint32_t map_guess(const struct heap *h, uint64_t id)
 	return HEAP_NONE;
 }
 
-void heap_prefetch_obj(const struct heap *h, uint64_t id)
+/* The live object named id, if the guess finds it (its core is in the
+ * cache by HEAP_PF_DYING), else HEAP_NONE. */
+static inline uint32_t map_peek(const struct heap *h, uint64_t id)
 {
 	uint32_t s = map_guess(h, id);
 
-	/* A wrong guess costs one useless prefetch. */
-	if (s != HEAP_NONE)
-		__builtin_prefetch(&h->objs[s]);
+	return s != HEAP_NONE && h->objs[s].id == id ? s : HEAP_NONE;
 }
 
-/* The cascade of a dying object takes its edges last to first: the
- * engine's read-ahead loads the last few referents (step 0), then, for
- * those about to die with it, their map buckets and the listener's
- * allocator data (step 1), so that even a short cascade, too short for
- * cascade_prefetch, finds them in the cache. */
+/* The cascade of a dying object takes its edges last to first: its last
+ * DYING_REFERENTS referents are the first it releases, and a short
+ * cascade is too short for cascade_prefetch. */
 #define DYING_REFERENTS 4u
 
-void heap_prefetch_referents(const struct heap *h, uint32_t slot, int step)
+static void prefetch_referents(const struct heap *h, uint32_t s)
 {
-	const struct heap_obj *o = &h->objs[slot];
-	const uint32_t *e = heap_obj_cedges(o);
-	uint32_t n = out_nout(o), k = n < DYING_REFERENTS ? n : DYING_REFERENTS;
+	uint32_t n = out_nout(&h->objs[s]), k = n < DYING_REFERENTS ? n : DYING_REFERENTS;
+	const uint32_t *e = heap_obj_cedges(&h->objs[s]);
 
-	for (uint32_t i = n - k; i < n; i++) {
-		if (e[i] >= h->slot_limit)
-			continue;       /* a hint must never read out of bounds */
-		if (step == 0)
-			__builtin_prefetch(&h->objs[e[i]]);
-		else
-			prefetch_if_dying(h, e[i]);
-	}
+	for (uint32_t i = n - k; i < n; i++)
+		if (e[i] < h->slot_limit) {     /* never read out of bounds */
+			prefetch_core(h, e[i]);
+			prefetch_sides(h, e[i]);
+		}
 }
 
-uint32_t heap_peek(const struct heap *h, uint64_t id)
+/* HEAP_PF_MAP: the bucket of one ID. */
+static inline void pf_map(const struct heap *h, uint64_t id)
+{
+	__builtin_prefetch(&h->map[map_home(h, id_tag(id))]);
+}
+
+/* HEAP_PF_OBJ: the core of one ID, and with `all` its side elements. */
+static inline void pf_obj(const struct heap *h, uint64_t id, int all)
 {
 	uint32_t s = map_guess(h, id);
 
-	if (s == HEAP_NONE || h->objs[s].id != id)
-		return HEAP_NONE;
-	return s;
+	if (s == HEAP_NONE)
+		return;
+	prefetch_core(h, s);
+	if (all)
+		prefetch_sides(h, s);
+}
+
+void heap_prefetch(const struct heap *h, const struct event *ev, enum heap_pf_stage stage)
+{
+	uint32_t s;
+
+	switch (ev->kind) {
+	case EVENT_ALLOC:
+		/* A new object goes to a warm recycled slot: only the bucket
+		 * its ID will go to is worth loading. */
+		if (stage == HEAP_PF_MAP)
+			pf_map(h, ev->id);
+		break;
+	case EVENT_FREE:
+	case EVENT_RESIZE:
+		/* It dies or its block moves: every layer reads its state. */
+		if (stage == HEAP_PF_MAP) {
+			pf_map(h, ev->id);
+		} else if (stage == HEAP_PF_OBJ) {
+			pf_obj(h, ev->id, 1);
+		} else if ((s = map_peek(h, ev->id)) != HEAP_NONE) {
+			prefetch_hints(h, s);
+			if (ev->kind == EVENT_FREE)
+				prefetch_referents(h, s);
+		}
+		break;
+	case EVENT_REF_ADD:
+	case EVENT_REF_DROP:
+		if (stage == HEAP_PF_MAP) {
+			if (ev->id != EVENT_ID_ROOT)
+				pf_map(h, ev->id);
+			pf_map(h, ev->u.dst);
+		} else if (stage == HEAP_PF_OBJ) {
+			/* a drop's destination may die: its state too */
+			if (ev->id != EVENT_ID_ROOT)
+				pf_obj(h, ev->id, ev->kind == EVENT_REF_ADD);
+			pf_obj(h, ev->u.dst, ev->kind == EVENT_REF_DROP);
+		} else if (ev->kind == EVENT_REF_DROP &&
+			   (s = map_peek(h, ev->u.dst)) != HEAP_NONE && looks_dying(h, s)) {
+			/* the drop frees it (unless the edge is missing) */
+			prefetch_hints(h, s);
+			prefetch_referents(h, s);
+		}
+		break;
+	default:
+		break;
+	}
 }
 
 struct heap_obj *heap_obj(const struct heap *h, uint32_t slot)

@@ -135,7 +135,6 @@ static inline uint64_t heap_obj_size(const struct heap *h, const struct heap_obj
  *              is the root set. Edges dropped by a cascade are reported
  *              too (before the referent's death); the root given by `a`
  *              and roots that go with `f` are not.
- *   prefetch_free  see below.
  * Callbacks may call heap_lookup, heap_obj and the read-only queries.
  */
 struct heap_hooks {
@@ -144,11 +143,6 @@ struct heap_hooks {
 	void (*on_free)(void *ctx, struct heap *h, uint32_t slot);
 	void (*on_resize)(void *ctx, struct heap *h, uint32_t slot, uint64_t old_size);
 	void (*on_ref)(void *ctx, struct heap *h, uint32_t src, uint32_t dst, int delta);
-	/* A hint, not an event: the object in `slot` is about to die in a
-	 * running cascade (its refcount is 1 and its holder is dying), so
-	 * the listener may start loading what its on_free will read. Step 0
-	 * comes some deaths ahead, step 1 a few. It must not change state. */
-	void (*prefetch_free)(void *ctx, const struct heap *h, uint32_t slot, int step);
 };
 
 /* Creates an empty heap; `hooks` is copied (NULL for none). */
@@ -168,8 +162,16 @@ void heap_destroy(struct heap *h);
  * to the layer: it is kept while the object lives and is stale after its
  * death (the layer writes it again in its on_alloc). elem > 0; any number
  * of layers may add arrays.
+ *
+ * `dying` (NULL for none) is the layer's part in prefetching (below):
+ * called with `ctx` when the object in `slot` may soon die or move its
+ * block, once its core and element have arrived, it may start loading
+ * what the layer's on_free will read beyond the element (the allocator's
+ * records of the block, a collector's list neighbours). A hint: it must
+ * not change state and must be safe for any live slot.
  */
-void heap_side_add(struct heap *h, size_t elem, void **base);
+void heap_side_add(struct heap *h, size_t elem, void **base,
+		   void (*dying)(void *ctx, uint32_t slot), void *ctx);
 
 /*
  * Applies one trace event of kind ALLOC, FREE, RESIZE, REF_ADD or
@@ -182,28 +184,26 @@ void heap_side_add(struct heap *h, size_t elem, void **base);
 int heap_apply(struct heap *h, const struct event *ev, struct ms_error *err);
 
 /*
- * Latency hiding for a caller that knows upcoming IDs (the engine reads
- * ahead): heap_prefetch_map starts loading the ID map bucket of `id`;
- * heap_prefetch_obj, some events later when that bucket has arrived,
- * starts loading the object itself. Hints only: no effect on the state.
+ * Prefetching, the one mechanism that hides memory latency (docs/
+ * performance.md). Every event names random objects of big tables, and
+ * the events are known ahead (the engine reads them in batches), so a
+ * caller asks for an event's data in stages, some events before it is
+ * applied, each stage using what the one before brought:
+ *   HEAP_PF_MAP    the ID map buckets of the IDs the event names;
+ *   HEAP_PF_OBJ    the objects found there: their cores, and for `f`
+ *                  and `r` their elements of every side array (a `+` or
+ *                  `-` that frees nothing reads the cores alone);
+ *   HEAP_PF_DYING  for `f` and `r`, and for a `-` whose destination has
+ *                  one reference left, each layer's `dying` hint
+ *                  (heap_side_add) for that object; for both deaths the
+ *                  cores and side elements of its last few referents,
+ *                  which the cascade releases first.
+ * A death cascade prefetches its own referents the same way. Hints only:
+ * no effect on the state, safe for any event (a guess that misses costs
+ * one useless load).
  */
-void heap_prefetch_map(const struct heap *h, uint64_t id);
-void heap_prefetch_obj(const struct heap *h, uint64_t id);
-
-/*
- * For the stage after heap_prefetch_obj, when map entry and object are
- * in the cache: the slot of the live object named `id` if the first entry
- * with its tag among the first few of its probe run is it, else HEAP_NONE
- * (even when the object lives). No probing beyond: a miss would cost
- * more than the hint saves.
- */
-uint32_t heap_peek(const struct heap *h, uint64_t id);
-
-/* For an object about to die (found with heap_peek): step 0 starts
- * loading the last few objects it refers to, which its death releases
- * first; step 1, later, the ID map buckets and allocator data of those
- * that will die with it. Hints only. */
-void heap_prefetch_referents(const struct heap *h, uint32_t slot, int step);
+enum heap_pf_stage { HEAP_PF_MAP, HEAP_PF_OBJ, HEAP_PF_DYING };
+void heap_prefetch(const struct heap *h, const struct event *ev, enum heap_pf_stage stage);
 
 /* The slot of a live ID, or HEAP_NONE. */
 uint32_t heap_lookup(const struct heap *h, uint64_t id);

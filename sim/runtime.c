@@ -107,24 +107,18 @@ static void on_free(void *ctx, struct heap *h, uint32_t slot)
 	rt->gc->on_free(rt->gc_state, slot, !parked);
 }
 
-/* The object's block may soon be freed or resized: the top allocator
- * may start loading what that will read. A block a free list owns is
- * skipped; one that goes to a free list is prefetched in vain. */
-static void prefetch_block(const struct runtime *rt, uint32_t slot, int step)
+/* The heap's hint (the block side array's `dying`): the object's block
+ * may soon be freed or resized, so the top allocator may start loading
+ * what that will read. A block a free list owns is skipped; one that goes
+ * to a free list is prefetched in vain. */
+static void prefetch_block(void *ctx, uint32_t slot)
 {
+	const struct runtime *rt = ctx;
 	uint64_t b = rt->blocks[slot];
 
-	if (rt->top.policy->prefetch && !(b & RT_CACHED))
+	if (!(b & RT_CACHED))
 		rt->top.policy->prefetch(rt->top.state, b,
-					 heap_obj_size(rt->heap, heap_obj(rt->heap, slot)),
-					 step);
-}
-
-/* The heap's hint that an object dies soon in a cascade. */
-static void prefetch_free(void *ctx, const struct heap *h, uint32_t slot, int step)
-{
-	(void)h;
-	prefetch_block(ctx, slot, step);
+					 heap_obj_size(rt->heap, heap_obj(rt->heap, slot)));
 }
 
 static void clear_freelists(void *ctx)
@@ -199,10 +193,9 @@ struct runtime *runtime_create(const struct policy *p, const struct typetab *typ
 	rt->gc = p->part[POLICY_GC].impl.vtable;
 	if (rt->gc->on_ref)
 		hooks.on_ref = on_ref;
-	if (rt->top.policy->prefetch)
-		hooks.prefetch_free = prefetch_free;
 	rt->heap = heap_create(&hooks);
-	heap_side_add(rt->heap, sizeof *rt->blocks, (void **)&rt->blocks);
+	heap_side_add(rt->heap, sizeof *rt->blocks, (void **)&rt->blocks,
+		      rt->top.policy->prefetch ? prefetch_block : NULL, rt);
 	env = (struct gc_env){
 		.heap = rt->heap, .types = types, .clock = &rt->clock, .ctx = rt,
 		.clear_freelists = clear_freelists,
@@ -336,70 +329,10 @@ int runtime_apply(struct runtime *rt, const struct event *ev,
 	return 0;
 }
 
-/*
- * Stages by distance (the engine's read-ahead picks the distances):
- *   0  far ahead: the ID map buckets the event names;
- *   1  nearer, once they have arrived: the objects;
- *   2  a few events ahead, once the objects have arrived: for an event
- *      that may free or resize its object (`f`, `r`, a `-` that takes a
- *      destination's last reference) what the top allocator's free or
- *      resize will read first (its prefetch hint, step 0);
- *   3  nearer still: the allocator's next level (step 1).
- */
 void runtime_prefetch(const struct runtime *rt, const struct event *ev,
 		      int stage)
 {
-	void (*fn)(const struct heap *, uint64_t) =
-		stage ? heap_prefetch_obj : heap_prefetch_map;
-	uint32_t s;
-
-	if (stage >= 2) {
-		int dies = 0;
-
-		switch (ev->kind) {
-		case EVENT_FREE:
-			dies = 1;
-			/* fall through */
-		case EVENT_RESIZE:
-			s = heap_peek(rt->heap, ev->id);
-			break;
-		case EVENT_REF_DROP:
-			s = heap_peek(rt->heap, ev->u.dst);
-			if (s != HEAP_NONE && heap_obj_refcount(heap_obj(rt->heap, s)) != 1)
-				s = HEAP_NONE;
-			dies = 1;
-			break;
-		default:
-			s = HEAP_NONE;
-			break;
-		}
-		if (s == HEAP_NONE)
-			return;
-		prefetch_block(rt, s, stage - 2);
-		if (dies && heap_obj_nout(heap_obj(rt->heap, s)))
-			heap_prefetch_referents(rt->heap, s, stage - 2);
-		return;
-	}
-	switch (ev->kind) {
-	case EVENT_ALLOC:
-		/* The new object goes to a warm recycled slot; only the map
-		 * bucket where its ID will go is worth loading. */
-		if (!stage)
-			heap_prefetch_map(rt->heap, ev->id);
-		break;
-	case EVENT_FREE:
-	case EVENT_RESIZE:
-		fn(rt->heap, ev->id);
-		break;
-	case EVENT_REF_ADD:
-	case EVENT_REF_DROP:
-		if (ev->id != EVENT_ID_ROOT)
-			fn(rt->heap, ev->id);
-		fn(rt->heap, ev->u.dst);
-		break;
-	default:
-		break;
-	}
+	heap_prefetch(rt->heap, ev, (enum heap_pf_stage)stage);
 }
 
 int runtime_measured(const struct runtime *rt)

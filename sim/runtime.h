@@ -39,11 +39,11 @@ int runtime_apply(struct runtime *rt, const struct event *ev,
 		  struct ms_error *err);
 
 /*
- * Hints that `ev` comes some events later: stage 0 starts loading the ID
- * map entries it names, stage 1 (later) the objects; for an event that
- * may free or resize a block, stage 2 (later still) what the allocator
- * finds from the block's address and stage 3 what that points to. No
- * effect on results.
+ * Hints that `ev` comes some events later, in the heap's three stages
+ * (heap.h, "Prefetching"): 0 the ID map buckets it names, 1 (later) the
+ * objects and every layer's state of them, 2 (later still, for an event
+ * that may free or move a block) what the layers will read beyond that.
+ * No effect on results.
  */
 void runtime_prefetch(const struct runtime *rt, const struct event *ev,
 		      int stage);

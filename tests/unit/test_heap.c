@@ -1128,7 +1128,7 @@ static void test_side_array(void)
 	uint64_t before = heap_own_bytes(h);
 	char line[64];
 
-	heap_side_add(h, sizeof *r.ids, (void **)&r.ids);
+	heap_side_add(h, sizeof *r.ids, (void **)&r.ids, NULL, NULL);
 	CHECK(r.ids != NULL);
 	/* 64 slots x 8 bytes more */
 	CHECK_U64(heap_own_bytes(h), before + 64 * 8);
