@@ -73,6 +73,7 @@ struct lane {
 	int timed;
 	uint64_t fail_at;       /* event it rejected, or NO_FAILURE */
 	struct ms_error err;
+	uint64_t next_check;    /* debug builds: events fed at the next check */
 };
 
 struct pipeline;
@@ -170,6 +171,44 @@ static void lane_fail(struct lane *l, uint64_t index, const struct ms_error *err
 	}
 }
 
+#ifdef MEMSIM_DEBUG
+/*
+ * Debug builds (make check, make asan, the fuzzers) run every layer's
+ * validator (runtime_check) after every ENGINE_CHECK_MIN events or, once
+ * the live set is bigger, after as many events as there are live objects:
+ * a check reads the whole state, so its cost per event stays bounded
+ * (docs/testing.md). A broken invariant fails the lane at the event after
+ * which it was found, with status 70 (MS_EXIT_SOFTWARE).
+ */
+#define ENGINE_CHECK_MIN 4096u
+
+/* Checks the lane's runtime after event `index`; 0, or the failure. */
+static int lane_check(struct lane *l, uint64_t index)
+{
+	struct ms_error err;
+	uint64_t live = runtime_live_objects(l->rt), every = index + 1;
+
+	/* 1, 2, 4, ... events, then every ENGINE_CHECK_MIN: short traces
+	 * (the tests' and the fuzzers') are checked early and often. */
+	if (every > ENGINE_CHECK_MIN)
+		every = ENGINE_CHECK_MIN;
+	if (every < live)
+		every = live;
+	ms_error_clear(&err);
+	l->next_check = index + 1 + every;
+	if (runtime_check(l->rt, &err) == 0)
+		return 0;
+	lane_fail(l, index, &err, runtime_policy(l->rt)->name);
+	return err.code;
+}
+#define LANE_CHECK_DUE(l, index) ((index) + 1 >= (l)->next_check)
+#define ENGINE_CHECK_FIRST 1u
+#else
+#define lane_check(l, index) 0
+#define LANE_CHECK_DUE(l, index) 0
+#define ENGINE_CHECK_FIRST 0u
+#endif
+
 /* Stage 2 concerns only events that may free or resize a block. */
 static int may_free(const struct event *ev)
 {
@@ -202,6 +241,8 @@ static void lane_feed(struct lane *l, const struct batch *b, uint64_t stop)
 			lane_fail(l, b->first + k, &err, runtime_policy(l->rt)->name);
 			return;
 		}
+		if (LANE_CHECK_DUE(l, b->first + k) && lane_check(l, b->first + k))
+			return;
 		if (l->series)
 			lane_sample(l, &ev[k], b->first + k + 1);
 	}
@@ -375,6 +416,16 @@ static void run_inline(struct pipeline *p, struct reading *rd, uint32_t batch)
 
 /* ---- the replay ---- */
 
+/* Debug builds: the validators once more after the last event. */
+static void lanes_check_end(struct pipeline *p, const struct reading *rd)
+{
+	if (rd->rc != 0 || p->stop_at != NO_FAILURE)
+		return;
+	for (size_t i = 0; i < p->nlanes; i++)
+		if (p->lanes[i].fail_at == NO_FAILURE)
+			(void)lane_check(&p->lanes[i], rd->events ? rd->events - 1 : 0);
+}
+
 /* The replay's error: the earliest failing lane's, else the reader's. */
 static int outcome(const struct pipeline *p, const struct reading *rd,
 		   const char *path, int located, struct ms_error *err)
@@ -495,6 +546,7 @@ static void lanes_create(struct pipeline *p, struct record_trace *out,
 			.policy = i,
 			.rt = runtime_create(p->adjusted[i] ? p->adjusted[i] : policies[i], types),
 			.fail_at = NO_FAILURE,
+			.next_check = ENGINE_CHECK_FIRST,
 			.series = sampling ? series_create(samp->step_events, samp->step_ns)
 					   : NULL,
 		};
@@ -534,6 +586,7 @@ int engine_replay_opts(const char *path, struct policy *const *policies,
 		run_threaded(&p, &rd, jobs < n ? jobs : n);
 	if (rd.rc > 0 && p.stop_at == NO_FAILURE)    /* no thread started */
 		run_inline(&p, &rd, BATCH_EVENTS);
+	lanes_check_end(&p, &rd);
 	status = outcome(&p, &rd, path, from_stdin, err);
 	if (status == 0)
 		status = finish(out, &p, rd.r, err);

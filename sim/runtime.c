@@ -532,6 +532,11 @@ const struct alloc_inst *runtime_system_allocator(const struct runtime *rt)
 	return rt->top_is_sys ? NULL : &rt->sys;
 }
 
+uint64_t runtime_live_objects(const struct runtime *rt)
+{
+	return heap_live_objects(rt->heap);
+}
+
 int runtime_check(const struct runtime *rt, struct ms_error *err)
 {
 	char msg[200] = "";

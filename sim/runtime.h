@@ -122,7 +122,12 @@ uint64_t runtime_garbage(struct runtime *rt, uint64_t *bytes);
  * the system allocator (PYTHONMALLOC=malloc). */
 const struct alloc_inst *runtime_system_allocator(const struct runtime *rt);
 
-/* Checks the invariants of every layer; 0, or MS_EXIT_SOFTWARE. */
+/* Objects live in the heap now. */
+uint64_t runtime_live_objects(const struct runtime *rt);
+
+/* Checks the invariants of every layer (heap, allocators, collector);
+ * 0, or MS_EXIT_SOFTWARE with err naming the layer and what is wrong.
+ * Debug builds run it during every replay (engine.c). */
 int runtime_check(const struct runtime *rt, struct ms_error *err);
 
 /* Bytes memsim uses for this runtime's heap tables. */

@@ -5,8 +5,10 @@
  * FUZZ_POLICY_A and FUZZ_POLICY_B (the allocator stack of CPython 3.11 and
  * plain malloc, i.e. pymalloc over glibc and glibc alone) and, when it
  * succeeds, every document format of the registry renders its record.
- * The debug build's runtime check (MEMSIM_DEBUG) verifies each layer's
- * invariants at the end.
+ * The fuzz build defines MEMSIM_DEBUG, so the engine runs every layer's
+ * validator (runtime_check) during the replay and after its last event
+ * (docs/architecture.md, "Validators"); a broken invariant is status 70,
+ * which aborts here.
  * Contract: failure is 65 with a located message; nothing else.
  */
 #include <stdint.h>
