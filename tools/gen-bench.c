@@ -17,6 +17,9 @@
  *            reference handed over, borrowed once more (`+ 0 C`, `- 0 C`),
  *            and every list is dropped at the end, freeing its items by
  *            cascade: about 52 million events. -n sets the object count.
+ *   seed-fan the same objects and events, all held by one list (the
+ *            fan-out shape: one container of millions of objects, whose
+ *            drop at the end frees them all in one cascade).
  *   alloc    a plain allocation trace (a, f only) with churn's sizes and
  *            lifetimes: every object is top-level and dies by `f`; what
  *            tools/replay-real replays against the real malloc/free.
@@ -259,18 +262,18 @@ static void churn(uint64_t events, uint64_t live_target, int addr_ids, int refs,
 
 /* ---- seed-rc ---- */
 
-static void seed_rc(uint64_t nobj)
+/* nobj objects in lists of per_list (one list when per_list >= nobj). */
+static void seed_rc(uint64_t nobj, uint64_t per_list, const char *mode)
 {
-	const uint64_t per_list = 1000;
 	uint64_t nlists = (nobj + per_list - 1) / per_list;
 	uint64_t id = 1, done = 0;
 
-	printf("#memsim-trace 1 {\"source\":\"tools/gen-bench\",\"mode\":\"seed-rc\",\"objects\":%llu}\n",
-	       (ull)nobj);
+	printf("#memsim-trace 1 {\"source\":\"tools/gen-bench\",\"mode\":\"%s\",\"objects\":%llu}\n",
+	       mode, (ull)nobj);
 	for (uint64_t l = 0; l < nlists; l++) {
 		uint64_t lid = id++;
 
-		/* A list of 1000 items: 56-byte header, 8 bytes per item. */
+		/* A list: its 56-byte header (the item array is not traced). */
 		printf("a %llu 56 list\n", (ull)lid);
 		for (uint64_t k = 0; k < per_list && done < nobj; k++, done++) {
 			uint64_t c = id++;
@@ -308,7 +311,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (i + 1 >= argc) {
-			fputs("usage: gen-bench [-m churn|alloc|seed-rc|refs] [-n N] [-l LIVE] [-s SEED] [-a]\n",
+			fputs("usage: gen-bench [-m churn|alloc|seed-rc|seed-fan|refs] [-n N] [-l LIVE] [-s SEED] [-a]\n",
 			      stderr);
 			return 64;
 		}
@@ -338,8 +341,10 @@ int main(int argc, char **argv)
 	    strcmp(mode, "alloc") == 0) {
 		churn(events, live_target, addr_ids, strcmp(mode, "refs") == 0,
 		      strcmp(mode, "alloc") == 0);
-	} else if (strcmp(mode, "seed-rc") == 0) {
-		seed_rc(nobj ? nobj : UINT64_C(10) * 1024 * 1024);
+	} else if (strcmp(mode, "seed-rc") == 0 || strcmp(mode, "seed-fan") == 0) {
+		uint64_t n = nobj ? nobj : UINT64_C(10) * 1024 * 1024;
+
+		seed_rc(n, strcmp(mode, "seed-rc") == 0 ? 1000 : n, mode);
 	} else {
 		fprintf(stderr, "gen-bench: unknown mode '%s'\n", mode);
 		return 64;
