@@ -33,6 +33,16 @@
 #define ALLOC_PAGE_SIZE 4096u   /* bytes; the modelled machine's page */
 
 /*
+ * What alloc, alloc_kind, resize and map return when the simulated
+ * memory cannot serve the request (a lower allocator said so: the
+ * machine's memory is exhausted). The instance is then exactly as before
+ * the call (a failed resize leaves the block where it was, at its old
+ * size), so the caller may report the failure and stop, or go on. No
+ * policy runs out by itself today; sim/alloc_fault.h injects failures.
+ */
+#define ALLOC_OOM 0u
+
+/*
  * What a request is for, where a policy keeps kinds apart (the
  * free-threaded CPython gives each its own mimalloc heap; values as
  * _Py_mimalloc_heap_id in Include/internal/pycore_mimalloc.h of 3.13).
@@ -115,13 +125,13 @@ struct alloc_policy {
 	void (*destroy)(void *state);
 
 	/* Returns the block's address (never 0, below 2^63: the runtime keeps
-	 * a flag in the top bit). Size 0 is a legal request. */
+	 * a flag in the top bit), or ALLOC_OOM. Size 0 is a legal request. */
 	uint64_t (*alloc)(void *state, uint64_t size);
 	/* Optional (NULL: alloc serves every kind alike): alloc() for a
 	 * request of `kind` (enum alloc_kind). */
 	uint64_t (*alloc_kind)(void *state, uint64_t size, int kind);
 	/* Resizes the block at addr from old_size to new_size bytes (sizes as
-	 * requested); returns its address, which may differ. */
+	 * requested); returns its address, which may differ, or ALLOC_OOM. */
 	uint64_t (*resize)(void *state, uint64_t addr, uint64_t old_size,
 			   uint64_t new_size);
 	/* Frees the block at addr that was requested with `size` bytes. */
@@ -174,7 +184,8 @@ struct alloc_policy {
 	void (*peaks)(void *state, struct alloc_peaks *out);
 
 	/* System allocators only: map `bytes` (a multiple of the page) of
-	 * fresh zero pages; unmap them. NULL in other policies. */
+	 * fresh zero pages (or ALLOC_OOM); unmap them. NULL in other
+	 * policies. */
 	uint64_t (*map)(void *state, uint64_t bytes);
 	void (*unmap)(void *state, uint64_t addr, uint64_t bytes);
 };

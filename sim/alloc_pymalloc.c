@@ -273,23 +273,31 @@ static struct arena *arena_of(const struct pymalloc *m, uint64_t addr)
 	return m->arenas[b - m->bases];
 }
 
-/* new_arena(): gets arena_size bytes from below and lays out its pools. */
+/* new_arena(): gets arena_size bytes from below and lays out its pools;
+ * NULL, with nothing changed, when the lower allocator is out of memory
+ * (new_arena returns NULL when mmap fails: Objects/obmalloc.c). */
 static struct arena *arena_new(struct pymalloc *m)
 {
 	const struct alloc_inst *lo = m->lower;
-	struct arena *a = xcalloc(1, sizeof *a);
-	uint64_t excess, npools = m->p.arena_size / m->p.pool_size;
+	struct arena *a;
+	uint64_t excess, npools = m->p.arena_size / m->p.pool_size, base;
+	struct alloc_stats before = { 0 }, after;
 
 	if (m->p.arena_source == SRC_MMAP) {
-		a->base = lo->policy->map(lo->state, m->p.arena_size);
+		base = lo->policy->map(lo->state, m->p.arena_size);
+	} else {
+		lo->policy->stats(lo->state, &before);
+		base = lo->policy->alloc(lo->state, m->p.arena_size);
+	}
+	if (base == ALLOC_OOM)
+		return NULL;
+	a = xcalloc(1, sizeof *a);
+	a->base = base;
+	if (m->p.arena_source == SRC_MMAP) {
 		uint64_t pages = (m->p.arena_size + 2 * ALLOC_PAGE_SIZE) / ALLOC_PAGE_SIZE;
 
 		a->touched = xcalloc((size_t)((pages + 63) / 64), sizeof *a->touched);
 	} else {
-		struct alloc_stats before, after;
-
-		lo->policy->stats(lo->state, &before);
-		a->base = lo->policy->alloc(lo->state, m->p.arena_size);
 		lo->policy->stats(lo->state, &after);
 		a->lower_alloc = after.allocated - before.allocated;
 		m->arena_lower_alloc += a->lower_alloc;
@@ -384,7 +392,8 @@ static void ring_unlink(struct pool *pl)
 	pl->next = pl->prev = NULL;
 }
 
-/* A free pool for a new size class (allocate_from_new_pool's first half). */
+/* A free pool for a new size class (allocate_from_new_pool's first half),
+ * or NULL when no arena can be had. */
 static struct pool *take_free_pool(struct pymalloc *m)
 {
 	struct arena *a;
@@ -398,13 +407,16 @@ static struct pool *take_free_pool(struct pymalloc *m)
 			return pl;
 		}
 		a = m->current;
-		if (!a || a->ncarved == a->ntotal)
-			a = m->current = arena_new(m);
+		if (!a || a->ncarved == a->ntotal) {
+			if (!(a = arena_new(m)))
+				return NULL;
+			m->current = a;
+		}
 		a->nfree--;
 		return &a->pools[a->ncarved++];
 	}
-	if (!m->usable)
-		m->usable = arena_new(m);
+	if (!m->usable && !(m->usable = arena_new(m)))
+		return NULL;
 	a = m->usable;
 	if (a->freepools) {
 		pl = a->freepools;
@@ -418,7 +430,7 @@ static struct pool *take_free_pool(struct pymalloc *m)
 	return pl;
 }
 
-/* Hands out a block of class szidx (pymalloc_alloc). */
+/* Hands out a block of class szidx (pymalloc_alloc), or ALLOC_OOM. */
 static uint64_t small_alloc(struct pymalloc *m, uint32_t szidx)
 {
 	struct pool *sent = &m->used[szidx];
@@ -442,7 +454,8 @@ static uint64_t small_alloc(struct pymalloc *m, uint32_t szidx)
 			}
 		}
 	} else {
-		pl = take_free_pool(m);
+		if (!(pl = take_free_pool(m)))
+			return ALLOC_OOM;
 		ring_push_head(sent, pl);
 		if (pl->szidx != szidx) {
 			/* Initialise: header, first block out, second on the list. */
@@ -616,13 +629,17 @@ static uint64_t pymalloc_alloc(void *state, uint64_t size)
 
 	if (!is_small(m, size)) {
 		/* PyMem_RawMalloc(0) asks malloc for 1 byte. */
-		if (size == 0)
+		uint64_t addr = lo->policy->alloc(lo->state, size ? size : 1);
+
+		if (size == 0 && addr != ALLOC_OOM)
 			m->nzero++;
-		return lo->policy->alloc(lo->state, size ? size : 1);
+		return addr;
 	}
 	uint32_t szidx = class_of(m, size);
 	uint64_t addr = small_alloc(m, szidx);
 
+	if (addr == ALLOC_OOM)
+		return ALLOC_OOM;
 	m->requested += size;
 	m->allocated += class_size(m, szidx);
 	m->blocks++;
@@ -686,17 +703,22 @@ static uint64_t pymalloc_resize(void *state, uint64_t addr, uint64_t old_size,
 		}
 		uint64_t n = pymalloc_alloc(state, new_size);
 
-		pymalloc_free(state, addr, old_size);
+		if (n != ALLOC_OOM)     /* else the block stays (alloc.h) */
+			pymalloc_free(state, addr, old_size);
 		return n;
 	}
 	/* The system's block stays with the system, even when it shrinks
 	 * below the threshold (bug 1185883, 2.5+). */
+	uint64_t n = lo->policy->resize(lo->state, addr, old_size ? old_size : 1,
+					new_size ? new_size : 1);
+
+	if (n == ALLOC_OOM)
+		return ALLOC_OOM;
 	if (old_size == 0 && m->nzero)
 		m->nzero--;
 	if (new_size == 0)
 		m->nzero++;
-	return lo->policy->resize(lo->state, addr, old_size ? old_size : 1,
-				  new_size ? new_size : 1);
+	return n;
 }
 
 static uint64_t pymalloc_block_size(void *state, uint64_t size)

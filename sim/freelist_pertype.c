@@ -577,13 +577,17 @@ static void fl_push(struct blockalloc *a, uint32_t slot)
 }
 
 /* fill_free_list(): a new block from the system, every object free; the
- * objects are linked so that the highest address pops first. */
-static void block_new(struct pertype *s, int bk)
+ * objects are linked so that the highest address pops first. 0, or -1
+ * with nothing changed when the system allocator is out of memory. */
+static int block_new(struct pertype *s, int bk)
 {
 	struct blockalloc *a = &s->ba[bk];
 	const struct alloc_inst *sys = system_of(s);
+	uint64_t base = sys->policy->alloc(sys->state, block_request(s));
 	uint32_t id;
 
+	if (base == ALLOC_OOM)
+		return -1;
 	if (a->nspare) {
 		id = a->spare[--a->nspare];
 	} else {
@@ -598,7 +602,7 @@ static void block_new(struct pertype *s, int bk)
 	}
 	struct block *b = &a->b[id];
 
-	b->addr = sys->policy->alloc(sys->state, block_request(s));
+	b->addr = base;
 	b->nfree = s->nobj;
 	memset(b->free, 1, s->nobj);
 	a->order[a->norder++] = id;
@@ -610,6 +614,7 @@ static void block_new(struct pertype *s, int bk)
 	s->tot.held_blocks += s->nobj;
 	if (s->tot.held_bytes > s->tot.held_peak)
 		s->tot.held_peak = s->tot.held_bytes;
+	return 0;
 }
 
 static int block_take(struct pertype *s, struct tstat *t, int bk, uint64_t *addr)
@@ -621,7 +626,10 @@ static int block_take(struct pertype *s, struct tstat *t, int bk, uint64_t *addr
 		s->tot.hits++;
 	} else {
 		count_miss(s, t, -1, block_request(s));
-		block_new(s, bk);
+		if (block_new(s, bk) != 0) {
+			*addr = ALLOC_OOM;      /* the runtime reports it */
+			return 1;
+		}
 	}
 	uint32_t slot = a->fl[--a->nfl];
 	struct block *b = &a->b[slot / s->nobj];

@@ -28,6 +28,8 @@ struct runtime {
 	 * block's address, and RT_CACHED when a free list served it. */
 	uint64_t *blocks;
 	int served_by_allocator;        /* how the object being born was served */
+	uint64_t oom_size;              /* a request no allocator could serve */
+	int oom;                        /* (alloc.h ALLOC_OOM): the run stops */
 	int alloc_dirty;                /* the allocators were called since the
 	                                 * last measure(): their totals moved */
 
@@ -74,6 +76,16 @@ static uint64_t alloc_block(struct runtime *rt, uint32_t type, uint64_t size)
 	return ap->alloc_kind(rt->top.state, size, kind);
 }
 
+/* The allocators could not serve `size` bytes: runtime_apply reports it
+ * after the event (a hook cannot fail), and the run stops there, so no
+ * layer above the allocator has to undo its part of the event. */
+static void note_oom(struct runtime *rt, uint64_t size)
+{
+	if (!rt->oom)
+		rt->oom_size = size;
+	rt->oom = 1;
+}
+
 static void on_alloc(void *ctx, struct heap *h, uint32_t slot)
 {
 	struct runtime *rt = ctx;
@@ -83,11 +95,16 @@ static void on_alloc(void *ctx, struct heap *h, uint32_t slot)
 
 	rt->alloc_dirty = 1;
 	if (rt->fl->take(rt->fl_state, type, size, &addr)) {
+		if (addr == ALLOC_OOM)
+			note_oom(rt, size);
 		rt->blocks[slot] = addr | RT_CACHED;
 		rt->served_by_allocator = 0;
 		return;
 	}
-	rt->blocks[slot] = alloc_block(rt, type, size);
+	addr = alloc_block(rt, type, size);
+	if (addr == ALLOC_OOM)
+		note_oom(rt, size);
+	rt->blocks[slot] = addr;
 	rt->served_by_allocator = 1;
 }
 
@@ -151,14 +168,23 @@ static void on_resize(void *ctx, struct heap *h, uint32_t slot, uint64_t old_siz
 	if (b & RT_CACHED) {
 		/* A cached block may belong to the free list itself: move the
 		 * object to a fresh allocator block and hand the old one back. */
-		uint64_t old = b & RT_ADDR;
+		uint64_t old = b & RT_ADDR, n = alloc_block(rt, heap_obj_type(o), size);
 
-		rt->blocks[slot] = alloc_block(rt, heap_obj_type(o), size);
+		if (n == ALLOC_OOM) {
+			note_oom(rt, size);     /* the object keeps its block */
+			return;
+		}
+		rt->blocks[slot] = n;
 		if (!rt->fl->give(rt->fl_state, heap_obj_type(o), old_size, old))
 			rt->top.policy->free(rt->top.state, old, old_size);
 		return;
 	}
-	rt->blocks[slot] = rt->top.policy->resize(rt->top.state, b, old_size, size);
+	uint64_t n = rt->top.policy->resize(rt->top.state, b, old_size, size);
+
+	if (n == ALLOC_OOM)
+		note_oom(rt, size);     /* the block stays (alloc.h) */
+	else
+		rt->blocks[slot] = n;
 }
 
 struct runtime *runtime_create(const struct policy *p, const struct typetab *types)
@@ -323,6 +349,10 @@ int runtime_apply(struct runtime *rt, const struct event *ev,
 	default:        /* the annotations, which returned above */
 		break;
 	}
+	if (rt->oom)
+		return ms_error_set(err, MS_EXIT_FAIL,
+				    "simulated out of memory under policy %s: its allocators could not serve a request of %llu bytes (the simulated memory is exhausted)",
+				    rt->policy->name, (unsigned long long)rt->oom_size);
 	measure(rt);
 	if (rt->top.policy->fault)
 		return alloc_fault(rt, err);
@@ -528,6 +558,11 @@ uint64_t runtime_garbage(struct runtime *rt, uint64_t *bytes)
 }
 
 const struct alloc_inst *runtime_system_allocator(const struct runtime *rt)
+{
+	return rt->top_is_sys ? NULL : &rt->sys;
+}
+
+struct alloc_inst *runtime_system(struct runtime *rt)
 {
 	return rt->top_is_sys ? NULL : &rt->sys;
 }

@@ -122,6 +122,13 @@ uint64_t runtime_garbage(struct runtime *rt, uint64_t *bytes);
  * the system allocator (PYTHONMALLOC=malloc). */
 const struct alloc_inst *runtime_system_allocator(const struct runtime *rt);
 
+/* The system allocator instance under the top allocator (NULL when the
+ * top allocator is the system one, as under `malloc`): a test may wrap it
+ * in place right after runtime_create (alloc_fault.h) to inject
+ * simulated out-of-memory. runtime_apply then fails the event with
+ * MS_EXIT_FAIL and "simulated out of memory under policy NAME: ...". */
+struct alloc_inst *runtime_system(struct runtime *rt);
+
 /* Objects live in the heap now. */
 uint64_t runtime_live_objects(const struct runtime *rt);
 
