@@ -19,6 +19,7 @@
 #include "report.h"
 #include "retain.h"
 #include "runtime.h"
+#include "sitetab.h"
 #include "sweep.h"
 #include "xalloc.h"
 
@@ -93,6 +94,7 @@ struct analysis {
 	const char *trace;
 	const char *metadata;
 	const struct typetab *types;
+	const struct sitetab *sites;    /* the trace's stack nodes */
 	struct point_at at;
 	struct retain_graph g;
 	struct retain_result res;
@@ -272,13 +274,16 @@ static void text_retainers(struct strbuf *sb, const struct analysis *a)
 		  "objects", "own", "id", "type", "site");
 	for (size_t i = 0; i < a->ntop; i++) {
 		uint32_t v = a->top[i];
+		char site[24] = "-";
 
 		bytes_text(rb, sizeof rb, a->res.retained_bytes[v]);
 		bytes_text(own, sizeof own, a->g.size[v]);
+		if (a->g.site[v])
+			snprintf(site, sizeof site, "^%" PRIu64, sitetab_number(a->sites, a->g.site[v]));
 		sb_printf(sb, "%4zu %10s %5.1f%% %10" PRIu32 " %10s %-18" PRIu64 " %-16s %s\n",
 			  i + 1, rb, share(a->res.retained_bytes[v], a->live_bytes),
 			  a->res.retained_objects[v], own, a->g.id[v],
-			  type_label(a->types, a->g.type[v]), "-");
+			  type_label(a->types, a->g.type[v]), site);
 		sb_puts(sb, "     path: ");
 		path_text(sb, a, v);
 		sb_putc(sb, '\n');
@@ -302,11 +307,11 @@ static void text_groups(struct strbuf *sb, const struct analysis *a, int by_site
 	sb_printf(sb, "%-24s %11s %6s %10s %10s %10s\n", by_site ? "site" : "type",
 		  "retained", "share", "objects", "own", "live objs");
 	for (size_t i = 0; i < n; i++) {
-		char site[16];
+		char site[24];
 
 		bytes_text(rb, sizeof rb, grp[i].retained_bytes);
 		bytes_text(own, sizeof own, grp[i].bytes);
-		snprintf(site, sizeof site, "^%" PRIu32, grp[i].key);
+		snprintf(site, sizeof site, "^%" PRIu64, sitetab_number(a->sites, grp[i].key));
 		sb_printf(sb, "%-24s %s%10s %5.1f%% %10" PRIu64 " %10s %10" PRIu64 "\n",
 			  by_site ? site : type_label(a->types, grp[i].key),
 			  grp[i].exact ? " " : ">", rb, share(grp[i].retained_bytes, a->live_bytes),
@@ -398,7 +403,7 @@ static cJSON *json_groups(const struct analysis *a, int by_site)
 		cJSON *e = cJSON_CreateObject();
 
 		if (by_site)
-			json_u64(e, "site", grp[i].key);
+			json_u64(e, "site", sitetab_number(a->sites, grp[i].key));
 		else
 			cJSON_AddStringToObject(e, "type", type_label(a->types, grp[i].key));
 		json_u64(e, "retained_bytes", grp[i].retained_bytes);
@@ -457,7 +462,7 @@ static cJSON *json_report(const struct analysis *a)
 		json_u64(e, "id", a->g.id[v]);
 		cJSON_AddStringToObject(e, "type", type_label(a->types, a->g.type[v]));
 		if (a->g.site[v])
-			json_u64(e, "site", a->g.site[v]);
+			json_u64(e, "site", sitetab_number(a->sites, a->g.site[v]));
 		else
 			cJSON_AddNullToObject(e, "site");
 		json_u64(e, "retained_bytes", a->res.retained_bytes[v]);
@@ -504,7 +509,7 @@ static void analyse(struct analysis *a, struct heap *h, struct runtime *const *r
 		a->pg[i].objects = runtime_garbage(rt[i], &a->pg[i].bytes);
 	}
 	a->live_bytes = heap_live_bytes(h);
-	retain_graph_from_heap(&a->g, h, NULL);
+	retain_graph_from_heap(&a->g, h, a->at.sites);
 	a->refs = retain_graph_refs(&a->g);
 	retain_compute(&a->g, &a->res);
 	a->top = xmalloc((a->args->top ? a->args->top : 1) * sizeof *a->top);
@@ -541,7 +546,7 @@ static int at_point(void *ctx, struct heap *h, struct runtime *const *rt, size_t
 	struct retain_run *run = ctx;
 	struct analysis a = {
 		.args = run->args, .trace = trace_name(r), .metadata = trace_metadata(r),
-		.types = trace_types(r), .at = *where,
+		.types = trace_types(r), .sites = trace_sites(r), .at = *where,
 	};
 
 	analyse(&a, h, rt, n);

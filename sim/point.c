@@ -78,7 +78,9 @@ int point_find_peak(const char *path, uint64_t *event, uint64_t *bytes,
 	if (status == 0) {
 		*event = res.peak_live_bytes.event;
 		*bytes = res.peak_live_bytes.value;
-		*events = res.events_total;
+		*events = 0;    /* version-1 events, as points count them */
+		for (int k = 0; k < EVENT_KIND_V1_COUNT; k++)
+			*events += res.events[k];
 	}
 	info_free(&res);
 	trace_close(r);
@@ -92,7 +94,23 @@ struct walk {
 	struct runtime **rt;
 	size_t n;
 	struct point_at at;
+	uint64_t steps;         /* version-1 events fed */
+	uint32_t *sites;        /* heap slot -> site index (at.sites) */
+	uint32_t sites_cap;
 };
+
+/* After an a/r was applied: the object's site, as info.c counts it (an
+ * `r` without ^SITE keeps the one it had). */
+static void walk_site(struct walk *w, const struct event *ev)
+{
+	uint32_t slot = heap_lookup(w->heap, ev->id);
+
+	if (slot == HEAP_NONE || (ev->kind == EVENT_RESIZE && ev->site == EVENT_NO_SITE))
+		return;
+	w->sites = xgrow(w->sites, &w->sites_cap, slot, sizeof *w->sites, 1024);
+	w->sites[slot] = ev->site;
+	w->at.sites = w->sites;
+}
 
 /* Feeds one event to the bare heap and every runtime. */
 static int walk_event(struct walk *w, const struct event *ev, struct ms_error *err)
@@ -105,6 +123,8 @@ static int walk_event(struct walk *w, const struct event *ev, struct ms_error *e
 	case EVENT_REF_DROP:
 		if (heap_apply(w->heap, ev, err) != 0)
 			return err->code;
+		if (ev->kind == EVENT_ALLOC || ev->kind == EVENT_RESIZE)
+			walk_site(w, ev);
 		break;
 	case EVENT_TIME:
 		w->at.time_ns = ev->u.time;
@@ -119,16 +139,18 @@ static int walk_event(struct walk *w, const struct event *ev, struct ms_error *e
 	return 0;
 }
 
-/* Whether the state after the event just fed is the point asked for. */
+/* Whether the state after event `ev`, just fed, is the point asked for. */
 static int walk_arrived(const struct walk *w, const struct point_spec *spec,
-			uint64_t target)
+			const struct event *ev, uint64_t target)
 {
 	switch (spec->kind) {
 	case POINT_PEAK:
 	case POINT_EVENT:
-		return trace_event_count(w->r) == target;
-	case POINT_END:
+		return ev->kind < EVENT_KIND_V1_COUNT && w->steps == target;
 	case POINT_MARK:
+		return ev->kind == EVENT_MARK &&
+		       strcmp(typetab_name(trace_labels(w->r), ev->label), spec->label) == 0;
+	case POINT_END:
 		return 0;
 	}
 	return 0;
@@ -137,13 +159,20 @@ static int walk_arrived(const struct walk *w, const struct point_spec *spec,
 static int not_reached(const struct walk *w, const char *opt,
 		       const struct point_spec *spec, struct ms_error *err)
 {
-	uint64_t n = trace_event_count(w->r);
+	uint64_t n = w->steps;
+	size_t marks = 0;
 
-	if (spec->kind == POINT_MARK)
+	trace_marks(w->r, &marks);
+	if (spec->kind == POINT_MARK && marks == 0)
 		return ms_error_set(err, MS_EXIT_USAGE,
 				    "%s: %s '%s': the trace has no mark '%s' (it has no "
 				    "marks: `m LABEL` lines are trace format version 2)",
 				    trace_name(w->r), opt, spec->label, spec->label);
+	if (spec->kind == POINT_MARK)
+		return ms_error_set(err, MS_EXIT_USAGE,
+				    "%s: %s '%s': the trace has no mark '%s' (it has %zu "
+				    "other mark%s)", trace_name(w->r), opt, spec->label,
+				    spec->label, marks, marks == 1 ? "" : "s");
 	return ms_error_set(err, MS_EXIT_USAGE,
 			    "%s: %s %llu: the trace has only %llu event%s",
 			    trace_name(w->r), opt, (unsigned long long)spec->event,
@@ -163,15 +192,17 @@ static int walk_run(struct walk *w, const char *opt, const struct point_spec *sp
 			trace_locate(w->r, err);
 			return err->code;
 		}
-		w->at.event = trace_event_count(w->r);
-		if (walk_arrived(w, spec, target))
+		if (ev.kind < EVENT_KIND_V1_COUNT)
+			w->steps++;
+		w->at.event = w->steps;
+		if (walk_arrived(w, spec, &ev, target))
 			return 0;
 	}
 	if (rc < 0)
 		return err->code ? err->code : MS_EXIT_DATAERR;
 	if (spec->kind != POINT_END)
 		return not_reached(w, opt, spec, err);
-	w->at.trace_events = trace_event_count(w->r);
+	w->at.trace_events = w->steps;
 	return 0;
 }
 
@@ -211,6 +242,7 @@ int point_replay(const char *path, const char *opt, const struct point_spec *spe
 		runtime_destroy(w.rt[i]);
 	free(w.rt);
 	heap_destroy(w.heap);
+	free(w.sites);
 	trace_close(w.r);
 	return status;
 }

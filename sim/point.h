@@ -9,8 +9,10 @@
  *               (the program's own live set, whatever the policy), so
  *               every policy is looked at on the same event
  *   end         after the last event
- *   N           after event N (1-based, as in error messages; K/M/G and
- *               0x as everywhere)
+ *   N           after event N (1-based; K/M/G and 0x as everywhere),
+ *               counting the version-1 events only (a f r + - c s @), as
+ *               `memsim info` numbers its peaks: the version-2
+ *               annotations (k m g h e) are no step
  *   LABEL       after the first `m LABEL` mark (trace format version 2);
  *   mark:LABEL  the same, for a mark named like a keyword ("peak")
  *
@@ -54,6 +56,10 @@ struct point_at {
 	const char *label;      /* POINT_MARK: the mark's label */
 	uint64_t trace_events;  /* the trace's events, when it was read to
 	                         * its end (peak, end), else 0 */
+	const uint32_t *sites;  /* heap slot -> sitetab index (trace_sites)
+	                         * of the live object there: where its last
+	                         * `a` or `r` with ^SITE was made, as in
+	                         * `memsim info`; EVENT_NO_SITE if none */
 };
 
 /* "the peak of live bytes", "the end", "event 17", "mark 'burst'". */

@@ -82,6 +82,29 @@ t_like "info text: a path, escapes decoded" "$T_OUT" "<- parse it@app.c:40"
 t_like "info text: a mark" "$T_OUT" "  end                                           9            100"
 t_like "info text: snapshots" "$T_OUT" "heap snapshots         1 (the last lists 2 objects and 4 references)"
 
+# `memsim retain` on a version-2 trace: marks name points, ^SITE groups
+# objects, and events are numbered by version-1 events (the k, m, h and
+# e lines are no step), as `memsim info` numbers its peaks.
+#   a 1 100 dict ^9, a 2 50 list ^5, + 1 2, - 0 2   events 1-4
+#   m burst                                        after event 4
+#   a 3 1000 ^5                                    event 5: the peak, 1150 B
+#   f 3                                            event 6
+printf '%s\n' '#memsim-trace 2' 'k 5 0 main@a.py:1' 'k 9 5 cache@a.py:7' 'a 1 100 dict ^9' \
+	'a 2 50 list ^5' '+ 1 2' '- 0 2' 'm burst' 'a 3 1000 ^5' 'h' 'e 0 1' 'f 3' >"$T/rt.trace"
+t_run retain --format json --at burst "$T/rt.trace"
+t_is "retain --at MARK: after event 4" "$(jqv .at.event) $(jqv .at.what)" "4 mark"
+t_is "retain: the dict at node 9 retains both (150 B)" \
+	"$(jqv .retainers[0].id) $(jqv .retainers[0].site) $(jqv .retainers[0].retained_bytes)" "1 9 150"
+t_run retain --format json --at peak "$T/rt.trace"
+t_is "retain --at peak: event 5 of 6 version-1 events" "$(jqv .at.event) $(jqv .at.trace_events)" "5 6"
+t_is "retain by site: node 5 owns 50 + 1000 B, node 9 100 B" \
+	"$(jqv .by_site[0].site)=$(jqv .by_site[0].bytes) $(jqv .by_site[1].site)=$(jqv .by_site[1].bytes)" \
+	"5=1050 9=100"
+t_run retain --at nomark "$T/rt.trace"
+t_is "retain --at an absent mark: 64, how many marks there are" "$T_STATUS $T_ERR" \
+	"64 memsim: $T/rt.trace: --at 'nomark': the trace has no mark 'nomark' (it has 1 other mark)
+memsim: see 'memsim retain --help'"
+
 # Annotations change nothing: a generated trace with every version-2
 # line added (a node per allocation site, ^SITE on every a and r, marks,
 # recorded collections around frees, snapshots) replays to the same
