@@ -655,7 +655,8 @@ static const struct { const char *name, *bypass; int list; } list_types[] = {
  * never takes from the list; it still goes onto the list when it dies.
  * memsim's per-type model reads the suffix so (docs/freelists.md).
  */
-static const char *creation_name(const struct rec *r, uintptr_t obj, const char *name)
+static const char *creation_name(const struct rec *r, uintptr_t obj, const char *name,
+				 uint64_t size)
 {
 	if (!r->watching || (pyt_flags(pyt_type_of(obj)) & (1ul << 9)))
 		return name;    /* not watched, or a heap type (a class) */
@@ -665,9 +666,14 @@ static const char *creation_name(const struct rec *r, uintptr_t obj, const char 
 		if (strcmp(name, list_types[k].name) != 0)
 			continue;
 		if (list == PYW_TUPLE1) {
-			int64_t n;
+			/* The length from the block's size (the pre-header, a
+			 * 24-byte PyTupleObject head, 8 bytes an item): the
+			 * tracer runs before _PyObject_InitVar sets ob_size
+			 * (Include/internal/pycore_object.h of 3.13), so
+			 * ob_size is still whatever the block held before. */
+			uint64_t head = pyt_presize(&r->types, pyt_flags(pyt_type_of(obj))) + 24;
+			uint64_t n = size >= head ? (size - head) / 8 : 0;
 
-			memcpy(&n, (const void *)(obj + 16), sizeof n);
 			if (n < 1 || n > 20)
 				return name;
 			list += (int)n - 1;
@@ -709,7 +715,7 @@ static int rec_tracer(void *op, int event, void *data)
 	if (r->pend.used && r->pend.addr == block) {
 		type = rec_type_name(r, obj, &aux);
 		if (type)
-			type = creation_name(r, obj, type);
+			type = creation_name(r, obj, type, r->pend.size);
 		r->pend.used = 0;
 		r->c.objects++;
 		rec_new_block(r, block, r->pend.size, type, aux);
