@@ -75,6 +75,35 @@ t_run info --format json "$T/prog.trace"
 t_ok "prog: at least its own 1115 calls" test "$(jqv .events.alloc)" -ge 1115
 t_ok "prog: at least kept's $kept bytes live at the end" test "$(jqv .final_live_bytes)" -ge "$kept"
 
+# heaptrack's stacks are the trace's sites (k nodes, ^SITE). By hand from
+# heaptrack-prog.c: main's line 50, fill(1000, 24), mallocs 24 + i % 7
+# bytes for i < 1000 through make_label's line 14 (inlined into fill's
+# line 26), all live at once before the frees; main's line 49, fill(100,
+# 40), 40 + i % 7 bytes for i < 100; grow's line 36 reallocs 32, 64, ..
+# 65536 bytes, one block at a time (its line 32 is realloc(NULL, 16)); the
+# import writes each realloc as `f` and `a`, so these are 12 objects.
+t_is "prog: a version-2 trace" "$(head -c 15 "$T/prog.trace")" "#memsim-trace 2"
+t_run info --format json --sites 0 "$T/prog.trace"
+python3 - "$T_OUT" >"$T/sites.txt" <<'PY'
+import json, sys
+sites = json.loads(sys.argv[1])["sites"]
+def find(*frames):
+    for s in sites:
+        p = [f.split("@", 1)[0] + ":" + f.rsplit(":", 1)[-1] for f in s["path"][:len(frames)]]
+        if p == list(frames):
+            return "%d %d %d" % (s["objects"], s["bytes"], s["peak_live_bytes"])
+    return "missing"
+print(find("make_label:14", "fill:26", "main:50"))
+print(find("make_label:14", "fill:26", "main:49"))
+print(find("grow:36", "main:51"))
+PY
+temp=$(python3 -c 'print(sum(24 + i % 7 for i in range(1000)))')
+kept_all=$(python3 -c 'print(sum(40 + i % 7 for i in range(100)))')
+t_is "prog: site make_label<-fill<-main:50" "$(sed -n 1p "$T/sites.txt")" "1000 $temp $temp"
+t_is "prog: site make_label<-fill<-main:49" "$(sed -n 2p "$T/sites.txt")" "100 $kept_all $kept_all"
+t_is "prog: site grow:36 (12 reallocs)" "$(sed -n 3p "$T/sites.txt")" \
+	"12 $(python3 -c 'print(sum(2 ** k for k in range(5, 17)))') 65536"
+
 # The same data gzip-compressed and plain: the same trace, byte for byte;
 # to binary: the same figures.
 zstd -dcq "$REC" >"$T/prog.plain" 2>/dev/null || gzip -dc "$REC" >"$T/prog.plain"
