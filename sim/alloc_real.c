@@ -414,6 +414,59 @@ static void real_stats(void *state, struct alloc_stats *out)
 	*out = ((struct real_state *)state)->st;
 }
 
+/*
+ * What the child's keys mean (tools/replay-real.c writes them; the
+ * library's own names where it has them: glibc's mallinfo2 fields,
+ * jemalloc's mallctl "stats.*", gperftools' MallocExtension properties,
+ * mimalloc's mi_process_info), so every measured counter is reported
+ * with a label, unit and kind like the models' (test_metrics checks that
+ * the table exists; real_policy.sh that every key the child sends is in
+ * it).
+ */
+static const struct alloc_counter_def real_counters[] = {
+	{ REAL_PREFIX "calls", "calls replayed", UNIT_COUNT, KIND_TOTAL },
+	{ REAL_PREFIX "mapped", "mapped (anonymous)", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "rss", "resident (anon.)", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "peak_mapped", "peak mapped", UNIT_BYTES, KIND_PEAK },
+	{ REAL_PREFIX "peak_mapped_event", "peak mapped event", UNIT_EVENT, KIND_AT },
+	{ REAL_PREFIX "peak_rss", "peak resident", UNIT_BYTES, KIND_PEAK },
+	{ REAL_PREFIX "peak_rss_event", "peak resident event", UNIT_EVENT, KIND_AT },
+	{ REAL_PREFIX "peak_footprint", "peak footprint", UNIT_BYTES, KIND_PEAK },
+	{ REAL_PREFIX "peak_footprint_event", "peak footprint event", UNIT_EVENT, KIND_AT },
+	{ REAL_PREFIX "base_mapped", "mapped before calls", UNIT_BYTES, KIND_SETTING },
+	{ REAL_PREFIX "base_rss", "resident before", UNIT_BYTES, KIND_SETTING },
+	{ REAL_PREFIX "live_blocks", "live blocks", UNIT_COUNT, KIND_FINAL },
+	{ REAL_PREFIX "ns", "wall time", UNIT_NS, KIND_TOTAL },
+	{ REAL_PREFIX "cpu_ns", "CPU time", UNIT_NS, KIND_TOTAL },
+	{ REAL_PREFIX "process_peak_rss", "child's peak RSS", UNIT_BYTES, KIND_PEAK },
+	{ REAL_PREFIX "arena", "mallinfo2 arena", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "ordblks", "mallinfo2 ordblks", UNIT_COUNT, KIND_FINAL },
+	{ REAL_PREFIX "smblks", "mallinfo2 smblks", UNIT_COUNT, KIND_FINAL },
+	{ REAL_PREFIX "hblks", "mallinfo2 hblks", UNIT_COUNT, KIND_FINAL },
+	{ REAL_PREFIX "hblkhd", "mallinfo2 hblkhd", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "fsmblks", "mallinfo2 fsmblks", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "uordblks", "mallinfo2 uordblks", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "fordblks", "mallinfo2 fordblks", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "keepcost", "mallinfo2 keepcost", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "heap", "heap (sbrk)", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "footprint", "heap + mmapped", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "heap_rss", "heap resident", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "stats.allocated", "stats.allocated", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "stats.active", "stats.active", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "stats.metadata", "stats.metadata", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "stats.resident", "stats.resident", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "stats.mapped", "stats.mapped", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "stats.retained", "stats.retained", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "generic.current_allocated_bytes", "allocated bytes", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "generic.heap_size", "heap size", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "tcmalloc.pageheap_free_bytes", "page heap free", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "tcmalloc.pageheap_unmapped_bytes", "page heap unmapped", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "mi.current_rss", "mimalloc RSS", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "mi.peak_rss", "mimalloc peak RSS", UNIT_BYTES, KIND_PEAK },
+	{ REAL_PREFIX "mi.current_commit", "mimalloc committed", UNIT_BYTES, KIND_FINAL },
+	{ REAL_PREFIX "mi.peak_commit", "mimalloc peak commit", UNIT_BYTES, KIND_PEAK },
+};
+
 /* The child's own figures, as measured: every key of its last answer. */
 static void real_details(void *state, const struct alloc_sink *sink)
 {
@@ -480,6 +533,8 @@ const struct alloc_policy alloc_real = {
 	.block_size = real_block_size,
 	.stats = real_stats,
 	.details = real_details,
+	.counters = real_counters,
+	.ncounters = sizeof real_counters / sizeof real_counters[0],
 	.check = real_check,
 	.tick = real_tick,
 	.sync = real_sync,

@@ -377,7 +377,7 @@ void record_freeze_policy(struct record_policy *out, const struct runtime *rt,
 	freeze_types(out, rt);
 	freeze_lists(out, rt);
 	freeze_allocator(out, runtime_allocator(rt));
-	if (sys)
+	if (sys && !out->measured)      /* a real: policy's calls never reach it */
 		freeze_allocator(out, sys);
 	if (s) {
 		out->sampled = 1;

@@ -97,11 +97,10 @@ else
 	# shellcheck disable=SC2086
 	t_run replay $pols --out "$T/out" "$T/sqlite3.trace"
 	t_is "six policies on sqlite3: exit 0" "$T_STATUS" 0
-	# The text marks a measured column with * and says so under the
-	# legend; six columns come in two blocks of three (80 columns).
+	# The text marks a measured column with * and says so under the legend.
 	t_is "text: the real columns are marked measured, the models not" \
 		"$(printf '%s\n' "$T_OUT" | grep '^memory ' | tr -s ' ' | paste -sd'|')" \
-		"memory [1] [2]* [3]*|memory [4]* [5]* [6]"
+		"memory [1] [2]* [3]* [4]* [5]* [6]"
 	t_like "text: the mark is explained" "$T_OUT" \
 		"* measured on the real allocator; other columns are modelled"
 	python3 - "$T/out/report.json" "$T/out/report.csv" >"$T/six.txt" <<'PY'
@@ -117,6 +116,9 @@ print("calls equal", len(set(calls)) == 1 and calls[0] > 0)
 libstats = [k for p in ps if p["measured"] for k in p["real"]]
 print("own stats", all(k in libstats for k in ("measured.arena", "measured.stats.resident",
       "measured.generic.heap_size", "measured.mi.current_commit")))
+defs = json.load(open(sys.argv[1]))["definitions"]
+print("defined", sorted(k for p in ps if p["measured"] for k in p["real"]
+                        if defs.get("real." + k, {}).get("label", k) == k))
 PY
 	t_is "json: the six policies" "$(sed -n 1p "$T/six.txt")" \
 		"names malloc real:glibc real:jemalloc real:mimalloc real:tcmalloc cpython-3.13"
@@ -124,6 +126,7 @@ PY
 	t_is "csv: measured column" "$(sed -n 3p "$T/six.txt")" "csv 0 1 1 1 1 0"
 	t_is "every library got every call" "$(sed -n 4p "$T/six.txt")" "calls equal True"
 	t_is "each library's own statistics" "$(sed -n 5p "$T/six.txt")" "own stats True"
+	t_is "every measured counter has a label (alloc_real.c's table)" "$(sed -n 6p "$T/six.txt")" "defined []"
 	t_like "plot: the real lines are labelled measured" \
 		"$(cat "$T/out/plots/sqlite3.memory.gp")" "'real:jemalloc (measured)'"
 	n2=$(wc -l <"$T/out/data/sqlite3.p2.series.dat")

@@ -63,6 +63,14 @@ static int read_doc(void)
 	return 0;
 }
 
+static int documented(const char *key)
+{
+	for (size_t i = 0; i < ndoc; i++)
+		if (strcmp(doc[i].key, key) == 0)
+			return 1;
+	return 0;
+}
+
 /* The documented entry for key, with its unit and kind checked. */
 static void expect(const char *key, enum unit u, enum kind k)
 {
@@ -108,10 +116,11 @@ static void test_docs(void)
 		for (size_t i = 0; i < ap->ncounters; i++) {
 			const char *k = ap->counters[i].key, *dot = strchr(k, '.');
 
-			if (dot)        /* a table column: TABLE.COLUMN */
+			/* a table column: TABLE.COLUMN, unless the dotted key is
+			 * a counter's whole name (real's "measured.calls") */
+			snprintf(key, sizeof key, "%s.%s", ap->name, k);
+			if (dot && !documented(key))
 				snprintf(key, sizeof key, "%s.%.*s[]%s", ap->name, (int)(dot - k), k, dot);
-			else
-				snprintf(key, sizeof key, "%s.%s", ap->name, k);
 			expect(key, ap->counters[i].unit, ap->counters[i].kind);
 		}
 	}
