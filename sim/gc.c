@@ -22,11 +22,15 @@ const struct gc_policy *gc_find(const char *name)
 	return NULL;
 }
 
-size_t gc_spaces_from_stats(const struct gc_stats *st, struct gc_space *out, size_t max)
+size_t gc_spaces_from_stats(const struct gc_stats *st, const char *const *names,
+			    struct gc_space *out, size_t max)
 {
 	for (uint32_t i = 0; i < st->generations && i < max; i++) {
 		memset(&out[i], 0, sizeof out[i]);
-		snprintf(out[i].name, sizeof out[i].name, "%u", i);
+		if (names)
+			snprintf(out[i].name, sizeof out[i].name, "%s", names[i]);
+		else
+			snprintf(out[i].name, sizeof out[i].name, "%u", i);
 		out[i].collections = st->collections[i];
 		out[i].collected = st->collected[i];
 		out[i].count = st->count[i];

@@ -221,9 +221,11 @@ struct gc_policy {
 
 enum { GC_SEES_NOT, GC_SEES_BUILTIN, GC_SEES_OTHER };
 
-/* The rows of a collector without a spaces() slot: generation i of
- * `st` as row "i". Returns st->generations (at most max written). */
-size_t gc_spaces_from_stats(const struct gc_stats *st, struct gc_space *out, size_t max);
+/* Generation i of `st` as row names[i], or "i" when names is NULL (the
+ * rows of a collector without a spaces() slot). Returns st->generations
+ * (at most max written). */
+size_t gc_spaces_from_stats(const struct gc_stats *st, const char *const *names,
+			    struct gc_space *out, size_t max);
 
 extern const struct gc_policy gc_none, gc_generational, gc_incremental,
 	gc_freethreaded;

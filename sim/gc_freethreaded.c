@@ -571,6 +571,19 @@ static void ft_stats(void *state, struct gc_stats *out)
 	pause_summary(&s->log, mutator_now(s), out);
 }
 
+/* No generations: every collection takes the whole heap. The rows are
+ * the collections by gc.collect's argument as gc.get_stats() keeps them
+ * (0: the automatic ones and gc.collect(0); 2: gc.collect()), each
+ * row's count generations[i].count. */
+static size_t ft_spaces(void *state, struct gc_space *out, size_t max)
+{
+	static const char *const names[3] = { "auto", "collect(1)", "full" };
+	struct gc_stats st;
+
+	ft_stats(state, &st);
+	return gc_spaces_from_stats(&st, names, out, max);
+}
+
 static const struct gc_pause *ft_pauses(void *state, size_t *n)
 {
 	struct ft_state *s = state;
@@ -636,4 +649,5 @@ const struct gc_policy gc_freethreaded = {
 	.check = ft_check,
 	.sees = ft_sees,
 	.generation = ft_generation,
+	.spaces = ft_spaces,
 };

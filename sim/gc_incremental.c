@@ -914,6 +914,19 @@ static void inc_stats(void *state, struct gc_stats *out)
 	pause_summary(&s->log, mutator_now(s), out);
 }
 
+/* The rows by what their collections are (_PyGC_Collect's argument in
+ * 3.14.0: 0 young, 1 an increment, 2 full); each row's count is
+ * gc.get_count()'s entry at its index (young, the visited space's, the
+ * other space's), as inc_stats keeps them. */
+static size_t inc_spaces(void *state, struct gc_space *out, size_t max)
+{
+	static const char *const names[3] = { "young", "increment", "full" };
+	struct gc_stats st;
+
+	inc_stats(state, &st);
+	return gc_spaces_from_stats(&st, names, out, max);
+}
+
 static const struct gc_pause *inc_pauses(void *state, size_t *n)
 {
 	struct inc_state *s = state;
@@ -1017,4 +1030,5 @@ const struct gc_policy gc_incremental = {
 	.check = inc_check,
 	.sees = inc_sees,
 	.generation = inc_generation,
+	.spaces = inc_spaces,
 };

@@ -154,14 +154,19 @@ static double table_cell(const struct record_policy *p, const char *name,
 }
 
 /* One sub-heading per row of a keyed table, then a line per column. */
+/* The rows of table `name`, each a sub-heading and its columns; a row
+ * named by a number is labelled "NUMBER_PREFIX NAME" ("generation 0"). */
 static void keyed_rows(struct page *pg, const struct record_trace *t, const char *name,
 		       const struct stats_column *cols, size_t ncols, char **rows,
-		       size_t nrows, const char *prefix)
+		       size_t nrows, const char *number_prefix)
 {
 	char label[80];
 
 	for (size_t r = 0; r < nrows; r++) {
-		snprintf(label, sizeof label, "  %s%.*s", prefix, 40, rows[r]);
+		int number = rows[r][0] >= '0' && rows[r][0] <= '9';
+
+		snprintf(label, sizeof label, "  %s%.*s", number ? number_prefix : "", 40,
+			 rows[r]);
 		add_line(pg, L_SUB, label);
 		for (size_t c = 0; c < ncols; c++) {
 			struct line *l;
@@ -231,12 +236,9 @@ static void gen_rows(struct page *pg, const struct record_trace *t)
 {
 	char **rows;
 	size_t n = table_rows(t, STATS_GEN_TABLE, &rows);
-	int numeric = 1;
 
-	for (size_t r = 0; r < n; r++)
-		numeric &= rows[r][0] >= '0' && rows[r][0] <= '9';
 	keyed_rows(pg, t, STATS_GEN_TABLE, stats_gen_columns, STATS_GEN_NCOLS, rows, n,
-		   numeric ? "generation " : "");
+		   "generation ");
 	free(rows);
 }
 

@@ -525,7 +525,7 @@ size_t runtime_gc_spaces(const struct runtime *rt, struct gc_space *out, size_t 
 	if (rt->gc->spaces)
 		return rt->gc->spaces(rt->gc_state, out, max);
 	rt->gc->stats(rt->gc_state, &g);
-	return gc_spaces_from_stats(&g, out, max);
+	return gc_spaces_from_stats(&g, NULL, out, max);
 }
 
 void runtime_freelist_types(const struct runtime *rt, void *ctx,

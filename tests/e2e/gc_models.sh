@@ -160,4 +160,25 @@ t_is "cpython-3.14: the gc section of cpython-3.13" "$(jqv .gc)" "$gc13"
 t_run replay -q --format json -p cpython-3.13 -p cpython-3.14 "$T/cycles-7.trace"
 t_is "cpython-3.14: the collections of cpython-3.13" \
 	"$(jqv .traces[0].policies[1].gc.generations)" "$(jqv .traces[0].policies[0].gc.generations)"
+# 5. The rows are the collector's own (issue #20 item 4): 3.14.0 names its
+#    collections young/increment/full, 3.13t its whole-heap ones, the
+#    generational collector its generations; in JSON and text alike.
+#    3.14.0: the full collection completes the scavenge, so the first
+#    gc.collect(1) after it only marks (not counted, docs/gc.md), the
+#    second collects.
+printf 'a 1 64 list\na 2 64 list\n+ 1 2\n+ 2 1\nc\nc 1\nc 1\n' >"$T/rows.trace"
+t_run replay -q --format json -p cpython-3.14.0 -p cpython-3.13t -p cpython-3.13 "$T/rows.trace"
+rows() { jqv ".traces[0].policies[$1].gc.generations" | python3 -c '
+import json, sys
+print(",".join("%s:%d" % (r["name"], r["collections"]) for r in json.load(sys.stdin)))'; }
+t_is "cpython-3.14.0: rows by collection (one full, one increment)" "$(rows 0)" "young:0,increment:1,full:1"
+t_is "cpython-3.13t: whole-heap rows" "$(rows 1)" "auto:0,collect(1):2,full:1"
+t_is "cpython-3.13: generations" "$(rows 2)" "0:0,1:2,2:1"
+t_run replay -q --format csv -p cpython-3.14.0 "$T/rows.trace"
+t_is "csv: the rows' names in the columns" \
+	"$(printf '%s\n' "$T_OUT" | head -1 | tr ',' '\n' | grep -c '^gc\.generations\.\(young\|increment\|full\)\.collections$')" 3
+t_run replay -q -p cpython-3.14.0 -p cpython-3.13 "$T/rows.trace"
+t_is "text: each collector's rows, numbers as generations" \
+	"$(printf '%s\n' "$T_OUT" | sed -n '/^collector/,/^$/p' | grep '^  [a-z]' | grep -v '^  [a-z].*[0-9.]\+ \|MMU\|share' | paste -sd'|')" \
+	"  increment|  full|  generation 1|  generation 2"
 t_done
