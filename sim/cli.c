@@ -32,6 +32,16 @@ int cli_emit(const char *path, const struct strbuf *text, struct ms_error *err)
 	return outfile_write(path, text, err);
 }
 
+int cli_outdir_commit(struct outdir *d, int quiet, const char *what,
+		      struct ms_error *err)
+{
+	if (d->notes.len)
+		fprintf(stderr, "memsim: %s", sb_str(&d->notes));
+	if (!quiet)
+		fprintf(stderr, "memsim: %s in %s/index.html\n", what, d->final);
+	return outdir_commit(d, err);
+}
+
 int cli_parse_u64(const char *opt, const char *s, unsigned long long *out,
 		  struct ms_error *err)
 {

@@ -46,6 +46,14 @@ int cli_parse_format(const char *s, unsigned allowed, enum cli_format *out,
  */
 int cli_emit(const char *path, const struct strbuf *text, struct ms_error *err);
 
+struct outdir;
+
+/* A filled --out directory: prints the notes its plots left (gnuplot
+ * missing) and, unless quiet, "memsim: WHAT in DIR/index.html" on
+ * stderr, then swaps it in (outdir_commit). 0 or MS_EXIT_IOERR. */
+int cli_outdir_commit(struct outdir *d, int quiet, const char *what,
+		      struct ms_error *err);
+
 /* Parses a whole-number option value in units.h's syntax (4096, 64K,
  * 0x1000); 0 or MS_EXIT_USAGE naming `opt`. */
 int cli_parse_u64(const char *opt, const char *s, unsigned long long *out,

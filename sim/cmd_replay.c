@@ -275,11 +275,7 @@ static int write_dir(const struct replay_args *a, struct outdir *d,
 		outdir_abort(d);
 		return rc;
 	}
-	if (d->notes.len)
-		fprintf(stderr, "memsim: %s", sb_str(&d->notes));
-	if (!a->quiet)
-		fprintf(stderr, "memsim: report in %s/index.html\n", a->out_dir);
-	return outdir_commit(d, err);
+	return cli_outdir_commit(d, a->quiet, "report", err);
 }
 
 static int replay_traces(struct replay_args *a, int argc, char **argv, struct record *rec,

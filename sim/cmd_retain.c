@@ -15,6 +15,9 @@
 
 #include "cli.h"
 #include "heap.h"
+#include "html.h"
+#include "outfile.h"
+#include "plot.h"
 #include "point.h"
 #include "report.h"
 #include "retain.h"
@@ -29,6 +32,10 @@
 /* The accumulation point: follow the biggest dominator child while it
  * keeps this share of its parent's retained bytes (retain.h). */
 #define RETAIN_SUSPECT_SHARE 80
+/* The icicle chart of --out: dominator levels shown, and the smallest
+ * cell drawn, in parts per thousand of the reachable bytes. */
+#define RETAIN_ICICLE_DEPTH 8
+#define RETAIN_ICICLE_MIN_PERMILLE 5
 
 enum retain_by { BY_OBJECT, BY_TYPE, BY_SITE };
 
@@ -57,12 +64,18 @@ static void retain_help(FILE *out)
 		"                     cyclic garbage its collector has left (repeatable)\n"
 		"  -f, --format FMT   text (default) or json\n"
 		"  -o, --output FILE  write the report to FILE (atomically)\n"
-		"  -q, --quiet        (accepted for symmetry; retain draws no progress)\n"
+		"      --out DIR      also write DIR/retain.txt, retain.json, the icicle\n"
+		"                     chart of the dominator tree (data/retain.dat,\n"
+		"                     plots/retain.gp and, with gnuplot, .png/.svg) and\n"
+		"                     DIR/index.html; DIR is new, empty or an earlier\n"
+		"                     memsim report (replaced whole), checked first\n"
+		"  -q, --quiet        no line saying where --out wrote its report\n"
 		"  -h, --help         this help\n"
 		"\n"
 		"Examples:\n"
 		"  memsim retain traces/lingering.trace.gz\n"
 		"  memsim retain --at end --by type traces/lingering.trace.gz\n"
+		"  memsim retain --at end --out retained/ traces/lingering.trace.gz\n"
 		"  memsim retain --at 5000 --top 3 --format json app.trace | jq .retainers\n"
 		"  memsim retain --at end -p cpython-3.12 -p cpython-3.12:gc.mode=none x.trace\n",
 		RETAIN_TOP_DEFAULT);
@@ -75,17 +88,20 @@ struct retain_args {
 	enum retain_by by;
 	enum cli_format fmt;
 	const char *output;
+	const char *out_dir;
 	const char **specs;
 	size_t nspecs;
 	struct sweep_list variants;
 	struct policy **policies;
 	const char *trace;
+	int quiet;
 };
 
 /* Garbage a policy's collector left at the point. */
 struct policy_garbage {
 	const char *name;
 	uint64_t objects, bytes;
+	uint64_t allocated;     /* the policy's block sizes for them */
 };
 
 /* Everything the report shows, computed at the point. */
@@ -329,9 +345,12 @@ static void text_garbage(struct strbuf *sb, const struct analysis *a)
 	sb_printf(sb, "  %-30s %10" PRIu64 " objects %12s\n", "without a collector",
 		  a->res.garbage_objects, b);
 	for (size_t i = 0; i < a->npg; i++) {
+		char al[32];
+
 		bytes_text(b, sizeof b, a->pg[i].bytes);
-		sb_printf(sb, "  %-30s %10" PRIu64 " objects %12s\n", a->pg[i].name,
-			  a->pg[i].objects, b);
+		bytes_text(al, sizeof al, a->pg[i].allocated);
+		sb_printf(sb, "  %-30s %10" PRIu64 " objects %12s (%s in its allocator's "
+			  "blocks)\n", a->pg[i].name, a->pg[i].objects, b, al);
 	}
 }
 
@@ -485,6 +504,7 @@ static cJSON *json_report(const struct analysis *a)
 		cJSON_AddStringToObject(e, "policy", a->pg[i].name);
 		json_u64(e, "objects", a->pg[i].objects);
 		json_u64(e, "bytes", a->pg[i].bytes);
+		json_u64(e, "allocated_bytes", a->pg[i].allocated);
 		cJSON_AddItemToArray(arr, e);
 	}
 	return o;
@@ -495,6 +515,7 @@ static cJSON *json_report(const struct analysis *a)
 struct retain_run {
 	const struct retain_args *args;
 	struct strbuf *sb;
+	struct outdir *dir;     /* --out's staged directory, or NULL */
 };
 
 static void analyse(struct analysis *a, struct heap *h, struct runtime *const *rt,
@@ -506,7 +527,7 @@ static void analyse(struct analysis *a, struct heap *h, struct runtime *const *r
 	a->npg = n;
 	for (size_t i = 0; i < n; i++) {
 		a->pg[i].name = runtime_policy(rt[i])->name;
-		a->pg[i].objects = runtime_garbage(rt[i], &a->pg[i].bytes);
+		a->pg[i].objects = runtime_garbage(rt[i], &a->pg[i].bytes, &a->pg[i].allocated);
 	}
 	a->live_bytes = heap_live_bytes(h);
 	retain_graph_from_heap(&a->g, h, a->at.sites);
@@ -539,6 +560,108 @@ static void analysis_free(struct analysis *a)
 	free(a->pg);
 }
 
+/* ---- --out DIR ---- */
+
+static void point_title(char *buf, size_t size, const struct analysis *a)
+{
+	const struct point_at *p = &a->at;
+
+	if (p->kind == POINT_MARK)
+		snprintf(buf, size, "what keeps memory alive: %s at mark '%s' (after event %"
+			 PRIu64 ")", a->trace, p->label, p->event);
+	else if (p->kind == POINT_EVENT)
+		snprintf(buf, size, "what keeps memory alive: %s after event %" PRIu64,
+			 a->trace, p->event);
+	else
+		snprintf(buf, size, "what keeps memory alive: %s at %s (after event %" PRIu64 ")",
+			 a->trace, point_kind_name(p->kind), p->event);
+}
+
+/* The caption under the chart on the page, in the report's figures. */
+static void icicle_caption(char *buf, size_t size, const struct analysis *a, uint64_t min)
+{
+	char total[32], small[32];
+
+	bytes_text(total, sizeof total, a->res.reachable_bytes);
+	bytes_text(small, sizeof small, min);
+	snprintf(buf, size, "The dominator tree of the %s reachable from the root set "
+		 "(the top bar): below each object, the objects it alone keeps alive, "
+		 "as wide as their retained bytes, biggest first, coloured by type; "
+		 "%d levels at most, objects retaining less than %s (%d.%d%%) not drawn.",
+		 total, RETAIN_ICICLE_DEPTH, small, RETAIN_ICICLE_MIN_PERMILLE / 10,
+		 RETAIN_ICICLE_MIN_PERMILLE % 10);
+}
+
+/* The icicle: the dominator tree's top levels, cells as wide as their
+ * share of the reachable bytes, coloured by type. */
+static int write_icicle(struct outdir *d, const struct analysis *a, struct plot_list *plots,
+			struct ms_error *err)
+{
+	uint64_t total = a->res.reachable_bytes, min = total * RETAIN_ICICLE_MIN_PERMILLE / 1000;
+	struct retain_cell *cells;
+	size_t n = retain_icicle(&a->g, &a->res, RETAIN_ICICLE_DEPTH, min ? min : 1, &cells);
+	struct plot_cell *pc = xcalloc(n, sizeof *pc);
+	char (*labels)[128] = xcalloc(n, sizeof *labels), title[700], caption[600], b[32];
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t v = cells[i].node;
+
+		bytes_text(b, sizeof b, a->res.retained_bytes[v]);
+		if (v == 0)
+			snprintf(labels[i], sizeof labels[i], "root set %s", b);
+		else
+			snprintf(labels[i], sizeof labels[i], "%" PRIu64 " %s %s", a->g.id[v],
+				 type_label(a->types, a->g.type[v]), b);
+		pc[i].x0 = total ? (double)cells[i].start / (double)total : 0;
+		pc[i].x1 = total ? (double)(cells[i].start + a->res.retained_bytes[v]) /
+			(double)total : 1;
+		pc[i].depth = cells[i].depth;
+		pc[i].color = v == 0 ? 8 : a->g.type[v];       /* 8: the palette's grey */
+		pc[i].label = labels[i];
+	}
+	point_title(title, sizeof title, a);
+	icicle_caption(caption, sizeof caption, a, min ? min : 1);
+	rc = plot_write_icicle(d, "retain", title, caption, pc, n, cells[n - 1].depth, plots,
+			       err);
+	free(cells);
+	free(pc);
+	free(labels);
+	return rc;
+}
+
+/*
+ * --out DIR: retain.txt, retain.json, the chart and index.html into the
+ * staged directory d (outfile.h rule 3); the caller commits it. 0, or
+ * an exit status with err filled.
+ */
+static int write_out_dir(struct outdir *d, const struct analysis *a, struct ms_error *err)
+{
+	struct strbuf text, json;
+	struct plot_list plots = { 0 };
+	cJSON *doc = json_report(a);
+	int rc;
+
+	sb_init(&text);
+	sb_init(&json);
+	text_report(&text, a);
+	sb_put_json(&json, doc);
+	cJSON_Delete(doc);
+	rc = outdir_write(d, "retain.txt", &text, err);
+	if (rc == 0)
+		rc = outdir_write(d, "retain.json", &json, err);
+	if (rc == 0)
+		rc = write_icicle(d, a, &plots, err);
+	if (rc == 0)
+		rc = plot_render(d, &plots, err);
+	if (rc == 0)
+		rc = html_retain(d, sb_str(&text), &plots, err);
+	plot_list_free(&plots);
+	sb_free(&json);
+	sb_free(&text);
+	return rc;
+}
+
 static int at_point(void *ctx, struct heap *h, struct runtime *const *rt, size_t n,
 		    const struct point_at *where, const struct trace_reader *r,
 		    struct ms_error *err)
@@ -556,6 +679,14 @@ static int at_point(void *ctx, struct heap *h, struct runtime *const *rt, size_t
 				    "retain: --by site: %s has no allocation sites (^SITE on "
 				    "a and r lines, trace format version 2)", trace_name(r));
 	}
+	if (run->dir) {
+		int rc = write_out_dir(run->dir, &a, err);
+
+		if (rc) {
+			analysis_free(&a);
+			return rc;
+		}
+	}
 	if (run->args->fmt == CLI_FORMAT_JSON) {
 		cJSON *doc = json_report(&a);
 
@@ -570,7 +701,7 @@ static int at_point(void *ctx, struct heap *h, struct runtime *const *rt, size_t
 
 /* ---- the command ---- */
 
-enum { OPT_AT = 256, OPT_BY };
+enum { OPT_AT = 256, OPT_BY, OPT_OUT };
 
 static int parse_by(const char *s, enum retain_by *out, struct ms_error *err)
 {
@@ -594,6 +725,7 @@ static int parse_args(int argc, char **argv, struct retain_args *a, struct ms_er
 		{ "policy", required_argument, NULL, 'p' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "out", required_argument, NULL, OPT_OUT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -634,7 +766,14 @@ static int parse_args(int argc, char **argv, struct retain_args *a, struct ms_er
 		case 'o':
 			a->output = optarg;
 			break;
+		case OPT_OUT:
+			if (!*optarg)
+				return ms_error_set(err, MS_EXIT_USAGE,
+						    "retain: --out wants a directory name");
+			a->out_dir = optarg;
+			break;
 		case 'q':
+			a->quiet = 1;
 			break;
 		case 'h':
 			retain_help(stdout);
@@ -664,14 +803,24 @@ static int retain_cmd(int argc, char **argv, struct ms_error *err)
 		.fmt = CLI_FORMAT_TEXT,
 	};
 	struct strbuf sb;
+	struct outdir dir = { 0 };
 	struct retain_run run = { .args = &a, .sb = &sb };
 	struct point_visit visit = { &run, at_point };
 	int status = parse_args(argc, argv, &a, err);
 
 	sb_init(&sb);
+	/* Where the results go is checked before the replay, not after it. */
+	if (status == 0)
+		status = outfile_check(a.output, err);
+	if (status == 0 && a.out_dir && (status = outdir_begin(&dir, a.out_dir, err)) == 0)
+		run.dir = &dir;
 	if (status == 0)
 		status = point_replay(a.trace, "--at", &a.at, a.policies, a.variants.n,
 				      &visit, err);
+	if (run.dir && status != 0)
+		outdir_abort(&dir);
+	else if (run.dir)
+		status = cli_outdir_commit(&dir, a.quiet, "retention report", err);
 	if (status == 0)
 		status = cli_emit(a.output, &sb, err);
 	sb_free(&sb);

@@ -4,7 +4,8 @@
  * Layout: a title and links to every document format's file, any notes
  * the plots left (gnuplot missing), then per trace its part of the text
  * report and its plots (each SVG linking to its PNG and script) with
- * captions made from the record.
+ * captions made from the record. `memsim retain --out` has its own page
+ * (html_retain) under the same head: its chart, then its text report.
  */
 #include "html.h"
 
@@ -16,6 +17,7 @@
 
 #include "plot.h"
 #include "report.h"
+#include "xalloc.h"
 
 void html_escape(struct strbuf *sb, const char *s)
 {
@@ -92,9 +94,57 @@ static void figure(struct strbuf *sb, const struct outdir *d, const struct plot_
 	sb_puts(sb, "</figcaption>\n</figure>\n");
 }
 
+/* The page up to its first section: title, style, the links `links`
+ * (files relative to DIR, then data/), where to read about the plots,
+ * and the notes the plots left in d (gnuplot missing or failing). */
+static void page_head(struct strbuf *sb, const struct outdir *d, const char *title,
+		      const char *const *links, size_t nlinks, const char *doc)
+{
+	sb_puts(sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+		"<title>");
+	html_escape(sb, title);
+	sb_puts(sb, "</title>\n<style>\n");
+	sb_puts(sb, html_style);
+	sb_puts(sb, "</style>\n</head>\n<body>\n<h1>");
+	html_escape(sb, title);
+	sb_puts(sb, "</h1>\n<nav>");
+	for (size_t i = 0; i < nlinks; i++)
+		link(sb, links[i], links[i]);
+	link(sb, "data/", "data");
+	sb_puts(sb, "</nav>\n<p>How to read the plots: ");
+	html_escape(sb, doc);
+	sb_puts(sb, " in the memsim sources.</p>\n");
+	if (d->notes.len) {
+		sb_puts(sb, "<p class=\"note\"><strong>Plots not drawn.</strong> ");
+		html_escape(sb, sb_str(&d->notes));
+		sb_puts(sb, "</p>\n");
+	}
+}
+
+int html_retain(struct outdir *d, const char *text, const struct plot_list *list,
+		struct ms_error *err)
+{
+	static const char *const links[] = { "retain.txt", "retain.json" };
+	struct strbuf sb;
+	int rc;
+
+	sb_init(&sb);
+	page_head(&sb, d, "memsim retain", links, 2, "docs/retention.md");
+	for (size_t i = 0; i < list->n; i++)
+		figure(&sb, d, &list->v[i]);
+	sb_puts(&sb, "<h2>Report</h2>\n<pre>");
+	html_escape(&sb, text);
+	sb_puts(&sb, "</pre>\n</body>\n</html>\n");
+	rc = outdir_write(d, "index.html", &sb, err);
+	sb_free(&sb);
+	return rc;
+}
+
 static int html_write_dir(struct outdir *d, const struct record *rec,
 			  const struct report_opts *o, struct ms_error *err)
 {
+	size_t nlinks = 0, nformats = 0;
+	const char **links;
 	struct plot_list l;
 	struct strbuf sb, text;
 	int rc;
@@ -102,21 +152,14 @@ static int html_write_dir(struct outdir *d, const struct record *rec,
 	plot_catalog(rec, &l);
 	sb_init(&sb);
 	sb_init(&text);
-	sb_puts(&sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-		"<title>memsim report</title>\n<style>\n");
-	sb_puts(&sb, html_style);
-	sb_puts(&sb, "</style>\n</head>\n<body>\n<h1>memsim report</h1>\n<nav>");
-	for (size_t i = 0; report_formats[i]; i++)
+	while (report_formats[nformats])
+		nformats++;
+	links = xcalloc(nformats + 1, sizeof *links);
+	for (size_t i = 0; i < nformats; i++)
 		if (report_formats[i]->write && report_formats[i]->file)
-			link(&sb, report_formats[i]->file, report_formats[i]->file);
-	link(&sb, "data/", "data");
-	sb_puts(&sb, "</nav>\n<p>How to read the plots: docs/reports.md in the memsim "
-		"sources.</p>\n");
-	if (d->notes.len) {
-		sb_puts(&sb, "<p class=\"note\"><strong>Plots not drawn.</strong> ");
-		html_escape(&sb, sb_str(&d->notes));
-		sb_puts(&sb, "</p>\n");
-	}
+			links[nlinks++] = report_formats[i]->file;
+	page_head(&sb, d, "memsim report", links, nlinks, "docs/reports.md");
+	free(links);
 	for (size_t k = 0; k < rec->warnings.n; k++) {
 		sb_puts(&sb, "<p class=\"note\">");
 		html_escape(&sb, rec->warnings.v[k]);

@@ -321,11 +321,13 @@ void outfile_remove_tree(const char *path)
 
 /* ---- report directories (rule 3) ----------------------------------------- */
 
-/* Whether an entry of an existing DIR is one memsim writes there. */
+/* Whether an entry of an existing DIR is one memsim writes there: the
+ * page, data/ and plots/, replay's report.* and retain's retain.*. */
 static int ours(const char *name)
 {
 	return strcmp(name, "index.html") == 0 || strcmp(name, "data") == 0 ||
-	       strcmp(name, "plots") == 0 || strncmp(name, "report.", 7) == 0;
+	       strcmp(name, "plots") == 0 || strncmp(name, "report.", 7) == 0 ||
+	       strncmp(name, "retain.", 7) == 0;
 }
 
 /* An existing DIR may be replaced when it holds only what memsim

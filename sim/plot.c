@@ -1054,6 +1054,74 @@ static int render(struct outdir *d, const struct plot_list *l, struct ms_error *
 	return rc;
 }
 
+/* ---- icicle charts (memsim retain --out) -------------------------------------- */
+
+static void icicle_dat(struct strbuf *sb, const struct plot_cell *c, size_t n)
+{
+	sb_puts(sb, "# x0 x1 depth color label (x in % of the whole)\n");
+	for (size_t i = 0; i < n; i++) {
+		const char *s = strchr(gp_colors[c[i].color % GP_NCOLORS], '#') + 1;
+
+		sb_printf(sb, "%.6f %.6f %u %lu \"", 100.0 * c[i].x0, 100.0 * c[i].x1,
+			  c[i].depth, strtoul(s, NULL, 16));
+		/* a quote, a backslash or a control character would end or
+		 * escape gnuplot's string: each is written as '_' */
+		for (const unsigned char *l = (const unsigned char *)c[i].label; *l; l++)
+			sb_putc(sb, *l < 0x20 || *l == 0x7f || *l == '"' || *l == '\\' ?
+				'_' : (char)*l);
+		sb_puts(sb, "\"\n");
+	}
+}
+
+/* Boxes from x0 to x1, one level high; a label where the box is wider
+ * than about 12 characters of the 960-pixel chart. */
+static void icicle_gp(struct strbuf *sb, const char *name, const char *title,
+		      uint32_t depth)
+{
+	gp_begin(sb, name, title);
+	sb_printf(sb, "set xrange [0:100]\nset yrange [%u.5:-0.5]\nset key off\nunset grid\n"
+		  "set xlabel '%% of the bytes reachable from the root set'\n"
+		  "set ylabel 'dominator levels below the root set'\nset ytics 1\n"
+		  "set style fill solid 0.85 border rgb '#ffffff'\n", depth);
+	sb_printf(sb, "plot 'data/%s.dat' using (($1+$2)/2):3:(($2-$1)/2):(0.5):4 "
+		  "with boxxyerror lc rgb variable, \\\n"
+		  "     '' using (($1+$2)/2):3:(($2-$1) > 12 ? stringcolumn(5) : '') "
+		  "with labels font ',8' tc rgb '#ffffff'\n", name);
+	gp_end(sb, name);
+}
+
+int plot_write_icicle(struct outdir *d, const char *name, const char *title,
+		      const char *caption, const struct plot_cell *cells, size_t n,
+		      uint32_t depth, struct plot_list *list, struct ms_error *err)
+{
+	struct strbuf sb;
+	int rc;
+
+	if ((rc = outdir_mkdir(d, "data", err)) || (rc = outdir_mkdir(d, "plots", err)))
+		return rc;
+	sb_init(&sb);
+	icicle_dat(&sb, cells, n);
+	rc = put(d, &sb, err, "data/%s.dat", name);
+	if (rc == 0) {
+		icicle_gp(&sb, name, title, depth);
+		rc = put(d, &sb, err, "plots/%s.gp", name);
+	}
+	sb_free(&sb);
+	if (rc == 0) {
+		list->v = xreallocarray(list->v, list->n + 1, sizeof *list->v);
+		list->v[list->n++] = (struct plot_item){
+			.name = xstrdup(name), .title = xstrdup(title),
+			.caption = xstrdup(caption), .kind = SIZE_MAX, .policy = SIZE_MAX,
+		};
+	}
+	return rc;
+}
+
+int plot_render(struct outdir *d, const struct plot_list *list, struct ms_error *err)
+{
+	return list->n ? render(d, list, err) : 0;
+}
+
 static int plots_write_dir(struct outdir *d, const struct record *rec,
 			   const struct report_opts *o, struct ms_error *err)
 {
@@ -1075,8 +1143,8 @@ static int plots_write_dir(struct outdir *d, const struct record *rec,
 					    &rec->traces[it->trace], it->policy);
 		rc = put(d, &sb, err, "plots/%s.gp", l.v[i].name);
 	}
-	if (rc == 0 && l.n)
-		rc = render(d, &l, err);
+	if (rc == 0)
+		rc = plot_render(d, &l, err);
 	sb_free(&sb);
 	plot_list_free(&l);
 	return rc;

@@ -575,6 +575,85 @@ uint32_t retain_accumulation(const struct retain_graph *g,
 	return v;
 }
 
+/* Reachable nodes in ranking order (retained bytes descending, then ID):
+ * a sort key that needs no context in qsort. */
+struct ranked {
+	uint64_t bytes;
+	uint64_t id;
+	uint32_t node;
+};
+
+static int cmp_ranked(const void *pa, const void *pb)
+{
+	const struct ranked *a = pa, *b = pb;
+
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* The dominator tree's children lists (CSR by node) with each node's
+ * children in ranking order: filled from the nodes sorted by rank. */
+static void ranked_children(const struct retain_graph *g, const struct retain_result *r,
+			    uint64_t **off_out, uint32_t **kid_out)
+{
+	struct ranked *v = xmalloc(((size_t)r->reachable + 1) * sizeof *v);
+	uint64_t *off = xcalloc((size_t)r->n + 2, sizeof *off);
+	uint32_t *kid = xmalloc(((size_t)r->n + 1) * sizeof *kid);
+	size_t k = 0;
+
+	for (uint32_t x = 1; x <= r->n; x++)
+		if (r->idom[x] != RETAIN_NONE) {
+			v[k++] = (struct ranked){ r->retained_bytes[x], g->id[x], x };
+			off[r->idom[x] + 1]++;
+		}
+	qsort(v, k, sizeof *v, cmp_ranked);
+	for (uint32_t x = 0; x <= r->n; x++)
+		off[x + 1] += off[x];
+	for (size_t i = 0; i < k; i++)
+		kid[off[r->idom[v[i].node]]++] = v[i].node;
+	for (uint32_t x = r->n + 1; x > 0; x--)
+		off[x] = off[x - 1];
+	off[0] = 0;
+	free(v);
+	*off_out = off;
+	*kid_out = kid;
+}
+
+size_t retain_icicle(const struct retain_graph *g, const struct retain_result *r,
+		     uint32_t max_depth, uint64_t min_bytes, struct retain_cell **out)
+{
+	uint64_t *off;
+	uint32_t *kid;
+	struct retain_cell *c = xmalloc(16 * sizeof *c);
+	size_t n = 0, cap = 16;
+
+	ranked_children(g, r, &off, &kid);
+	c[n++] = (struct retain_cell){ 0, 0, 0 };
+	/* The cells array is the breadth-first queue: parents come first. */
+	for (size_t head = 0; head < n; head++) {
+		struct retain_cell p = c[head];
+		uint64_t at = p.start;
+
+		if (p.depth == max_depth)
+			continue;
+		for (uint64_t i = off[p.node]; i < off[p.node + 1]; i++) {
+			uint32_t w = kid[i];
+
+			if (r->retained_bytes[w] < min_bytes || r->retained_bytes[w] == 0)
+				break;          /* ranked: the rest are smaller */
+			if (n == cap)
+				c = xreallocarray(c, cap *= 2, sizeof *c);
+			c[n++] = (struct retain_cell){ w, p.depth + 1, at };
+			at += r->retained_bytes[w];
+		}
+	}
+	free(off);
+	free(kid);
+	*out = c;
+	return n;
+}
+
 /*
  * The lower bound: for each key, the retained sizes of its topmost
  * members (those with no dominator of the same key), whose subtrees are

@@ -164,6 +164,26 @@ uint32_t retain_accumulation(const struct retain_graph *g,
 			     const struct retain_result *r, unsigned percent,
 			     uint64_t *children);
 
+/*
+ * The top of the dominator tree laid out as an icicle: one cell per
+ * object at most `max_depth` dominator levels below the root set whose
+ * retained bytes are at least `min_bytes`, its dominator children side by
+ * side below it, biggest first (ties: the smaller ID). A cell spans
+ * [start, start + retained_bytes) in bytes, inside its dominator's span;
+ * the root set's cell (node 0, depth 0) spans the reachable bytes. The
+ * cells, parents before children, go into a newly allocated *out (caller
+ * frees); returns their number. O(n log n); at most max_depth x
+ * (reachable bytes / min_bytes) + 1 cells.
+ */
+struct retain_cell {
+	uint32_t node;
+	uint32_t depth;
+	uint64_t start;
+};
+
+size_t retain_icicle(const struct retain_graph *g, const struct retain_result *r,
+		     uint32_t max_depth, uint64_t min_bytes, struct retain_cell **out);
+
 /* One group of objects (a type, or a site). */
 struct retain_group {
 	uint32_t key;                   /* type or site index */

@@ -548,11 +548,18 @@ const struct alloc_inst *runtime_allocator(const struct runtime *rt)
 	return &rt->top;
 }
 
-uint64_t runtime_garbage(struct runtime *rt, uint64_t *bytes)
+uint64_t runtime_garbage(struct runtime *rt, uint64_t *bytes, uint64_t *allocated)
 {
+	const struct alloc_inst *top = &rt->top;
 	uint32_t *slots;
 	uint64_t n = heap_find_garbage(rt->heap, &slots, bytes);
 
+	*allocated = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		const struct heap_obj *o = heap_obj(rt->heap, slots[i]);
+
+		*allocated += top->policy->block_size(top->state, heap_obj_size(rt->heap, o));
+	}
 	free(slots);
 	return n;
 }

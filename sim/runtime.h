@@ -115,8 +115,10 @@ const struct alloc_inst *runtime_allocator(const struct runtime *rt);
 
 /* The cyclic garbage the runtime holds now: live objects that the root
  * set does not reach, which only its collector (if any) would free.
- * Returns their number and stores their bytes in *bytes. O(live). */
-uint64_t runtime_garbage(struct runtime *rt, uint64_t *bytes);
+ * Returns their number and stores their requested bytes in *bytes and
+ * the bytes the policy's allocator gives them (after rounding, as its
+ * block_size says) in *allocated. O(live). */
+uint64_t runtime_garbage(struct runtime *rt, uint64_t *bytes, uint64_t *allocated);
 
 /* The system allocator below the top one, or NULL when the top one is
  * the system allocator (PYTHONMALLOC=malloc). */

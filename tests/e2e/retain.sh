@@ -30,6 +30,11 @@ t_is "cycle end: cpython-3.11 collected it" "$(jqv .garbage.policies[0].policy) 
 t_like "cycle end: says why nothing is retained" "$(jqv .notes)" "no live object is reachable from the root set"
 t_run retain --at 6 --format json -p cpython-3.11 "$ROOT/traces/cycle.trace"
 t_is "cycle @6: cpython-3.11 not yet" "$(jqv .garbage.policies[0].objects) $(jqv .garbage.policies[0].bytes)" "2 112"
+# The policies' own sizes for them: pymalloc rounds 56 up to its
+# alignment, 8 in 2.4 (56, 112 for both), 16 in 3.11 (64, 128).
+t_run retain --at 6 --format json -p cpython-2.4 -p cpython-3.11 "$ROOT/traces/cycle.trace"
+t_is "cycle @6: allocated bytes under 2.4 and 3.11" \
+	"$(jqv .garbage.policies[0].allocated_bytes) $(jqv .garbage.policies[1].allocated_bytes)" "112 128"
 t_run retain --at end "$ROOT/traces/cycle.trace"
 t_like "cycle end text: the garbage group" "$T_OUT" "garbage only a collector would free: 2 objects, 112 B"
 
@@ -155,4 +160,67 @@ printf '#memsim-trace 1\na 1 10\n+ 1 9\n' >"$T/bad.trace"
 t_run retain --at end "$T/bad.trace"
 t_is "a bad trace: 65" "$T_STATUS" 65
 t_like "a bad trace: located" "$T_ERR" "bad.trace:3"
+
+# --- --out DIR: reports, the icicle chart, index.html --------------------
+# The bundled lingering trace at the end: the cells are the root set,
+# module 1, globals dict 2 and the cache 3 (each request retains 640 B,
+# 0.46% < 0.5% of the reachable 140,368 B: not drawn). The cache's cell
+# spans [0, 100 * 132696 / 140368) % = [0, 94.534367); the globals
+# dict's [0, 100 * 140296 / 140368) = [0, 99.948706).
+t_run retain --at end --out "$T/rout" "$ROOT/traces/lingering.trace.gz"
+t_is "--out: exit status" "$T_STATUS" 0
+t_ok "--out: retain.txt, retain.json, index.html, data, script" \
+	test -s "$T/rout/retain.txt" -a -s "$T/rout/retain.json" -a -s "$T/rout/index.html" \
+	-a -s "$T/rout/data/retain.dat" -a -s "$T/rout/plots/retain.gp"
+t_is "--out: retain.txt is the text report" "$(cat "$T/rout/retain.txt")" "$T_OUT"
+t_is "--out: four cells" "$(grep -vc '^#' "$T/rout/data/retain.dat")" 4
+t_is "--out: the cache's cell" "$(grep '"3 dict' "$T/rout/data/retain.dat" | cut -d' ' -f1-3)" "0.000000 94.534367 3"
+t_is "--out: the globals' cell" "$(grep '"2 dict' "$T/rout/data/retain.dat" | cut -d' ' -f1-3)" "0.000000 99.948706 2"
+t_like "--out: index.html shows the report" "$(cat "$T/rout/index.html")" "suspect (where retention spreads out): 3 dict"
+if command -v gnuplot >/dev/null 2>&1; then
+	t_ok "--out: the chart is drawn" test -s "$T/rout/plots/retain.png" -a -s "$T/rout/plots/retain.svg"
+else
+	t_skip "--out: the chart is drawn" "gnuplot is not installed"
+fi
+MEMSIM_GNUPLOT=/nonexistent/gnuplot t_run retain -q --at end --out "$T/rout2" "$ROOT/traces/cycle.trace"
+t_is "--out without gnuplot: still 0" "$T_STATUS" 0
+t_like "--out without gnuplot: says how to draw it" "$T_ERR" "gnuplot not found"
+t_ok "--out without gnuplot: no image" test ! -e "$T/rout2/plots/retain.png"
+t_ok "--out without gnuplot: the page" test -s "$T/rout2/index.html"
+: >"$T/afile"
+t_run retain --at end --out "$T/afile/sub" "$ROOT/traces/cycle.trace"
+t_is "--out under a file: 74" "$T_STATUS" 74
+
+# --- --out's directory rules: replay's (sim/outfile.h rule 3) -----------
+# Checked before the work: the missing trace would be 66.
+t_run retain --out "$T/none/o" "$T/missing.trace"
+t_is "--out under a missing directory: before the replay" "$T_STATUS" 74
+t_is "--out under a missing directory: message" "$T_ERR" \
+	"memsim: $T/none/o: cannot create directory: No such file or directory"
+# An earlier report, replay's or retain's, is replaced whole.
+"$MEMSIM" replay -q --out "$T/rrep" -p malloc "$ROOT/traces/cycle.trace" >/dev/null 2>&1
+: >"$T/rrep/plots/stale.png"
+t_run retain -q --at end --out "$T/rrep" "$ROOT/traces/cycle.trace"
+t_is "--out over replay's report: exit 0" "$T_STATUS" 0
+t_is "--out over replay's report: -q says nothing" "$T_ERR" ""
+t_is "--out over replay's report: nothing of it survives" \
+	"$(ls "$T/rrep" "$T/rrep/plots" "$T/rrep/data" | grep -c -e stale -e '^report\.' -e '\.p1\.')" 0
+t_ok "--out over replay's report: retain's files" test -s "$T/rrep/retain.json" -a -s "$T/rrep/plots/retain.gp"
+t_is "--out over replay's report: no stage left" "$(ls -a "$T" | grep -c 'memsim-')" 0
+# A failed run leaves the earlier report as it was, and no stage.
+cp "$T/rrep/retain.json" "$T/before.json"
+t_run retain -q --at end --out "$T/rrep" "$T/bad.trace"
+t_is "--out, a bad trace: 65" "$T_STATUS" 65
+t_ok "--out, a bad trace: the earlier report unchanged" cmp -s "$T/rrep/retain.json" "$T/before.json"
+t_is "--out, a bad trace: no stage left" "$(ls -a "$T" | grep -c 'memsim-')" 0
+# A directory holding anything else is refused, before the work.
+mkdir "$T/mine"
+echo keep >"$T/mine/notes.txt"
+t_run retain --out "$T/mine" "$T/missing.trace"
+t_is "--out with other files: refused" "$T_STATUS" 74
+t_is "--out with other files: message" "$T_ERR" \
+	"memsim: $T/mine: holds 'notes.txt', which memsim did not write: give --out a new or empty directory, or an earlier memsim report to replace"
+t_is "--out with other files: left alone" "$(ls "$T/mine") $(cat "$T/mine/notes.txt")" "notes.txt keep"
+t_run retain --out "" "$ROOT/traces/cycle.trace"
+t_is "--out '': 64" "$T_STATUS" 64
 t_done

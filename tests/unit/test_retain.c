@@ -377,6 +377,46 @@ static void test_accumulation(void)
 	}
 }
 
+/*
+ * The icicle of a small tree by hand: 0 -> 1 (10 B) -> {2 (50 B), 3
+ * (30 B), 4 (1 B)}, 2 -> 5 (20 B). Retained: 1: 111, 2: 70, 3: 30, 4: 1,
+ * 5: 20. With min 2 bytes and depth 3: root [0, 111), 1 [0, 111), then
+ * 1's children biggest first, 2 [0, 70) and 3 [70, 100) (4 is too small),
+ * then 5 [0, 20) under 2. Depth 1 stops after 1.
+ */
+static void test_icicle(void)
+{
+	static const uint64_t sz[] = { 0, 10, 50, 30, 1, 20 };
+	static const uint32_t e[][2] = { { 0, 1 }, { 1, 4 }, { 1, 3 }, { 1, 2 }, { 2, 5 } };
+	struct retain_graph g;
+	struct retain_result r;
+	struct retain_cell *c;
+	size_t n;
+
+	build(&g, 5, sz);
+	edges(&g, e, 5);
+	retain_compute(&g, &r);
+	n = retain_icicle(&g, &r, 3, 2, &c);
+	CHECK_U64(n, 5);
+	if (n == 5) {
+		CHECK_U64(c[0].node, 0);
+		CHECK_U64(c[1].node, 1);
+		CHECK_U64(c[1].depth, 1);
+		CHECK_U64(c[2].node, 2);
+		CHECK_U64(c[2].start, 0);
+		CHECK_U64(c[3].node, 3);
+		CHECK_U64(c[3].start, 70);
+		CHECK_U64(c[4].node, 5);
+		CHECK_U64(c[4].depth, 3);
+		CHECK_U64(c[4].start, 0);
+	}
+	free(c);
+	CHECK_U64(retain_icicle(&g, &r, 1, 2, &c), 2);
+	free(c);
+	retain_result_free(&r);
+	retain_graph_free(&g);
+}
+
 /* ---- big shapes: no recursion ---- */
 
 /* The issue's 10 million; the same shapes, smaller, under ASan and the
@@ -501,6 +541,7 @@ int main(void)
 	TEST_RUN(test_lt_figure);
 	TEST_RUN(test_groups);
 	TEST_RUN(test_accumulation);
+	TEST_RUN(test_icicle);
 	TEST_RUN(test_random);
 	TEST_RUN(test_from_heap);
 	TEST_RUN(test_big_chain);
