@@ -74,6 +74,11 @@ struct lane {
 	uint64_t fail_at;       /* event it rejected, or NO_FAILURE */
 	struct ms_error err;
 	uint64_t next_check;    /* debug builds: events fed at the next check */
+	/* Arena occupancy at each `m` mark, in trace order, under the
+	 * placeholder name "mark": the label table belongs to the reading
+	 * thread, so finish() names them once reading is over. */
+	struct record_policy at_marks;
+	uint64_t marks_seen;
 };
 
 struct pipeline;
@@ -216,6 +221,25 @@ static int may_free(const struct event *ev)
 	       ev->kind == EVENT_REF_DROP;
 }
 
+/*
+ * Occupancy snapshots are taken at the first ENGINE_MARK_SNAPSHOTS marks
+ * only: each holds two counts per arena, so a trace that marks every
+ * request would otherwise grow the record with its length; the report
+ * says when marks were left without one.
+ */
+#define ENGINE_MARK_SNAPSHOTS 8u
+
+/* At a mark: the allocator's arena occupancy now, named in finish(). */
+static void lane_mark(struct lane *l)
+{
+	struct runtime_now now;
+
+	if (l->marks_seen++ >= ENGINE_MARK_SNAPSHOTS)
+		return;
+	runtime_now(l->rt, &now);
+	record_note_occupancy(&l->at_marks, l->rt, "mark", now.events);
+}
+
 /* Feeds the batch's events up to index `stop` (inclusive) to the lane. */
 static void lane_feed(struct lane *l, const struct batch *b, uint64_t stop)
 {
@@ -243,6 +267,8 @@ static void lane_feed(struct lane *l, const struct batch *b, uint64_t stop)
 		}
 		if (LANE_CHECK_DUE(l, b->first + k) && lane_check(l, b->first + k))
 			return;
+		if (ev[k].kind == EVENT_MARK)
+			lane_mark(l);
 		if (l->series)
 			lane_sample(l, &ev[k], b->first + k + 1);
 	}
@@ -323,6 +349,17 @@ static int fill(struct trace_reader *r, struct batch *b, uint32_t max,
 	return rc;
 }
 
+/* The recorded runtime's own collections (`g GEN` ... `g`), as the
+ * reading thread passes them: numbered like marks (version-1 events
+ * before the opening line), timed by the last `@` before each line. */
+struct recorded_scan {
+	struct record_trace *out;   /* NULL: a version-1 trace, no scan */
+	struct record_collection cur;
+	int open;
+	uint64_t v1;            /* version-1 events read so far */
+	uint64_t last_time;
+};
+
 struct reading {
 	struct trace_reader *r;
 	const struct engine_observer *obs;
@@ -330,7 +367,44 @@ struct reading {
 	uint64_t next_tick;
 	struct ms_error rerr;   /* the reader's error, once reached */
 	int rc;                 /* trace_next's last result */
+	struct recorded_scan gcs;
 };
+
+/* Notes the batch's recorded collections; the frees inside one are the
+ * objects the runtime's collector freed (docs/trace-format.md). Only a
+ * version-2 trace pays for the pass. */
+static void scan_recorded(struct recorded_scan *s, const struct batch *b)
+{
+	if (!s->out)
+		return;
+	for (uint32_t k = 0; k < b->n; k++) {
+		const struct event *ev = &b->ev[k];
+
+		switch (ev->kind) {
+		case EVENT_TIME:
+			s->last_time = ev->u.time;
+			break;
+		case EVENT_FREE:
+			s->cur.freed += s->open;
+			break;
+		case EVENT_GC_BEGIN:
+			s->cur = (struct record_collection){
+				.event = s->v1, .time_ns = s->last_time,
+				.generation = (uint32_t)ev->u.gen,
+			};
+			s->open = 1;
+			break;
+		case EVENT_GC_END:
+			s->cur.pause_ns = s->last_time - s->cur.time_ns;
+			record_add_collection(s->out, &s->cur);
+			s->open = 0;
+			break;
+		default:
+			break;
+		}
+		s->v1 += ev->kind < EVENT_KIND_V1_COUNT;
+	}
+}
 
 static void observe(struct reading *rd)
 {
@@ -355,6 +429,7 @@ static void read_threaded(struct pipeline *p, struct reading *rd)
 			break;  /* nothing later can matter */
 		rd->rc = fill(rd->r, b, BATCH_EVENTS, rd->events, &rd->rerr);
 		rd->events += b->n;
+		scan_recorded(&rd->gcs, b);
 		pthread_mutex_lock(&p->mu);
 		p->published = s + 1;
 		pthread_cond_broadcast(&p->more);
@@ -408,6 +483,7 @@ static void run_inline(struct pipeline *p, struct reading *rd, uint32_t batch)
 	while (rd->rc > 0 && p->stop_at == NO_FAILURE) {
 		rd->rc = fill(rd->r, b, batch, rd->events, &rd->rerr);
 		rd->events += b->n;
+		scan_recorded(&rd->gcs, b);
 		p->stop_at = lanes_feed(p, 0, 1, b, p->stop_at);
 		observe(rd);
 	}
@@ -468,6 +544,38 @@ static void warn_inert(struct record_trace *out, const struct typetab *types)
 			    "policies had nothing to act on, and collectors see no untyped object");
 }
 
+/* The trace's marks into the record, and each lane's occupancy at them
+ * after its peak and end snapshots ("mark:LABEL"), as plot.c orders
+ * them. A lane whose allocator has no arenas took no snapshot. */
+static void add_marks(struct record_trace *out, const struct pipeline *p,
+		      const struct trace_reader *r)
+{
+	size_t n;
+	const struct trace_mark *m = trace_marks(r, &n);
+	const struct typetab *labels = trace_labels(r);
+
+	for (size_t k = 0; k < n; k++)
+		record_add_mark(out, typetab_name(labels, m[k].label), m[k].event, m[k].time);
+	if (n > ENGINE_MARK_SNAPSHOTS)
+		record_warn(&out->warnings, "arena occupancy is shown at the first %u of "
+			    "the trace's %zu marks", ENGINE_MARK_SNAPSHOTS, n);
+	for (size_t i = 0; i < p->nlanes; i++) {
+		const struct record_policy *at = &p->lanes[i].at_marks;
+
+		for (size_t k = 0; k < at->noccupancy && k < n; k++) {
+			const struct record_occupancy *o = &at->occupancy[k];
+			const char *label = typetab_name(labels, m[k].label);
+			size_t len = strlen(label) + sizeof "mark:";
+			char *name = xmalloc(len);
+
+			snprintf(name, len, "mark:%s", label);
+			record_add_occupancy(&out->pol[i], name, o->event, o->in_use,
+					     o->usable, o->n);
+			free(name);
+		}
+	}
+}
+
 /* Ends every lane and freezes it into the record (lanes_free then frees
  * its runtime and series: the record is all that outlives the replay);
  * 0, or the first lane's failure at the end (a real: policy's process
@@ -503,6 +611,7 @@ static int finish(struct record_trace *out, const struct pipeline *p,
 	}
 	if (status)
 		return status;
+	add_marks(out, p, r);
 	if (out->events == 0)
 		record_warn(&out->warnings, "the trace has no events: every value is 0");
 	warn_inert(out, trace_types(r));
@@ -514,6 +623,7 @@ static void lanes_free(struct pipeline *p)
 	for (size_t i = 0; i < p->nlanes; i++) {
 		runtime_destroy(p->lanes[i].rt);
 		series_destroy(p->lanes[i].series);
+		record_policy_free(&p->lanes[i].at_marks);
 		policy_free(p->adjusted[i]);
 	}
 	free(p->lanes);
@@ -579,6 +689,8 @@ int engine_replay_opts(const char *path, struct policy *const *policies,
 	if (!rd.r)
 		return err->code;
 	facts_read(rd.r, &facts);
+	if (trace_version(rd.r) >= 2)
+		rd.gcs.out = out;
 	lanes_create(&p, out, policies, n, opts->sampling, trace_types(rd.r), &facts);
 	if (from_stdin || jobs == 0)
 		run_inline(&p, &rd, from_stdin ? 1u : BATCH_EVENTS);

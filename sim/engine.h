@@ -47,11 +47,13 @@ struct engine_opts {
 };
 
 /*
- * Marks and recorded collections (trace version 2): when the reader
- * yields them, the engine adds them to the record (record_add_mark,
- * record_add_collection) and, at a mark, snapshots every lane's arena
- * occupancy into its record policy (record_note_occupancy with
- * "mark:LABEL"); the record and every format already carry them.
+ * Marks (trace version 2): the engine adds the trace's marks to the
+ * record (record_add_mark) and, at each of the first 8 marks, snapshots
+ * every lane's arena occupancy into its record policy ("mark:LABEL",
+ * after "peak_footprint" and "end"), with a warning when a trace has
+ * more marks. The reading thread adds every recorded collection
+ * (`g GEN` ... `g`: its generation, the frees inside, its pause) with
+ * record_add_collection; a version-1 trace skips that pass.
  *
  * Replays `path` under policies[0..n). Returns 0 with *out filled: the
  * trace's frozen results (record.h; free with record_trace_free), the

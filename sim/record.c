@@ -17,6 +17,7 @@
 
 #include "alloc.h"
 #include "freelist.h"
+#include "pause.h"
 #include "policy.h"
 #include "runtime.h"
 #include "xalloc.h"
@@ -53,8 +54,70 @@ void record_add_mark(struct record_trace *t, const char *label, uint64_t event,
 
 void record_add_collection(struct record_trace *t, const struct record_collection *c)
 {
-	t->recorded = xreallocarray(t->recorded, t->nrecorded + 1, sizeof *t->recorded);
+	size_t n = t->nrecorded;
+
+	if ((n & (n - 1)) == 0)     /* doubling: a service records many */
+		t->recorded = xreallocarray(t->recorded, n ? 2 * n : 1, sizeof *t->recorded);
 	t->recorded[t->nrecorded++] = *c;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sums generation g's recorded collections into *s; `scratch` holds
+ * t->nrecorded pauses. */
+static void gen_summary(const struct record_trace *t, uint32_t g, uint64_t *scratch,
+			struct record_gc_summary *s)
+{
+	size_t n = 0;
+
+	*s = (struct record_gc_summary){ .generation = g };
+	for (size_t i = 0; i < t->nrecorded; i++) {
+		const struct record_collection *c = &t->recorded[i];
+
+		if (c->generation != g)
+			continue;
+		s->collections++;
+		s->freed += c->freed;
+		s->pause_total_ns += c->pause_ns;
+		scratch[n++] = c->pause_ns;
+	}
+	qsort(scratch, n, sizeof *scratch, cmp_u64);
+	s->pause_p50_ns = pause_percentile(scratch, n, 50);
+	s->pause_p95_ns = pause_percentile(scratch, n, 95);
+	s->pause_p99_ns = pause_percentile(scratch, n, 99);
+	s->pause_max_ns = n ? scratch[n - 1] : 0;
+}
+
+size_t record_recorded_gens(const struct record_trace *t, struct record_gc_summary **out)
+{
+	size_t n = 0;
+	uint64_t *scratch;
+
+	*out = NULL;
+	if (!t->nrecorded)
+		return 0;
+	scratch = xreallocarray(NULL, t->nrecorded, sizeof *scratch);
+	/* g: the lowest generation not summed yet; each pass finds the
+	 * next one that has collections (CPython names 0-2) */
+	for (uint64_t g = 0;; g++) {
+		uint64_t next = UINT64_MAX;
+
+		for (size_t i = 0; i < t->nrecorded; i++)
+			if (t->recorded[i].generation >= g && t->recorded[i].generation < next)
+				next = t->recorded[i].generation;
+		if (next == UINT64_MAX)
+			break;
+		g = next;
+		*out = xreallocarray(*out, n + 1, sizeof **out);
+		gen_summary(t, (uint32_t)g, scratch, &(*out)[n++]);
+	}
+	free(scratch);
+	return n;
 }
 
 struct record_table *record_add_table(struct record_policy *p, const char *name,

@@ -67,6 +67,8 @@ struct record_collection {
 	uint64_t time_ns;
 	uint32_t generation;
 	uint64_t freed;         /* objects freed between the two lines */
+	uint64_t pause_ns;      /* the `@` time at the closing line minus
+				 * time_ns (0 in an untimed trace) */
 };
 
 /* One allocator counter (details()): in JSON "<group>": {"<key>": value}. */
@@ -189,6 +191,20 @@ void record_warn(struct record_strings *w, const char *fmt, ...)
 void record_add_mark(struct record_trace *t, const char *label, uint64_t event,
 		     uint64_t time_ns);
 void record_add_collection(struct record_trace *t, const struct record_collection *c);
+
+/* The recorded collections of one generation, summed: what reports put
+ * beside the modelled collector's rows. Pause percentiles are nearest
+ * rank, as the modelled ones (pause.h); all 0 in an untimed trace. */
+struct record_gc_summary {
+	uint32_t generation;
+	uint64_t collections, freed;
+	uint64_t pause_total_ns, pause_p50_ns, pause_p95_ns, pause_p99_ns, pause_max_ns;
+};
+
+/* One summary per generation the trace's recorded collections name, in
+ * increasing generation order, into a new array *out (free() it);
+ * returns how many (0, and *out NULL, when there are none). */
+size_t record_recorded_gens(const struct record_trace *t, struct record_gc_summary **out);
 
 /*
  * Adds an empty table with `ncols` columns copied from cols (keys,

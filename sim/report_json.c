@@ -266,6 +266,30 @@ static cJSON *policy_json(const struct record_policy *p)
 	return o;
 }
 
+
+/* The recorded collections summed by generation (derived: the loader
+ * rebuilds them from "recorded_collections"). */
+static void recorded_gens_json(cJSON *tr, const struct record_trace *t)
+{
+	struct record_gc_summary *g;
+	size_t n = record_recorded_gens(t, &g);
+	cJSON *arr = cJSON_AddArrayToObject(tr, "recorded_generations");
+
+	for (size_t i = 0; i < n; i++) {
+		cJSON *m = cJSON_CreateObject();
+
+		add_number(m, "generation", g[i].generation);
+		add_number(m, "collections", (double)g[i].collections);
+		add_number(m, "collected", (double)g[i].freed);
+		add_number(m, "pause_total_ns", (double)g[i].pause_total_ns);
+		add_number(m, "pause_p50_ns", (double)g[i].pause_p50_ns);
+		add_number(m, "pause_p95_ns", (double)g[i].pause_p95_ns);
+		add_number(m, "pause_p99_ns", (double)g[i].pause_p99_ns);
+		add_number(m, "pause_max_ns", (double)g[i].pause_max_ns);
+		cJSON_AddItemToArray(arr, m);
+	}
+	free(g);
+}
 static cJSON *trace_json(const struct record_trace *t, const struct report_opts *opts)
 {
 	cJSON *tr = cJSON_CreateObject(), *meta, *arr, *pols;
@@ -294,8 +318,10 @@ static cJSON *trace_json(const struct record_trace *t, const struct report_opts 
 		add_number(m, "time_ns", (double)c->time_ns);
 		add_number(m, "generation", c->generation);
 		add_number(m, "freed", (double)c->freed);
+		add_number(m, "pause_ns", (double)c->pause_ns);
 		cJSON_AddItemToArray(arr, m);
 	}
+	recorded_gens_json(tr, t);
 	cJSON_AddItemToObject(tr, "warnings", strings_json(&t->warnings));
 	pols = cJSON_AddArrayToObject(tr, "policies");
 	for (size_t i = 0; i < t->npol; i++) {
@@ -839,7 +865,8 @@ static int load_marks(struct loader *ld, struct record_trace *t, const cJSON *tr
 		uint64_t g;
 
 		if (get_u64(ld, e, "event", &c.event) || get_u64(ld, e, "time_ns", &c.time_ns) ||
-		    get_u64(ld, e, "generation", &g) || get_u64(ld, e, "freed", &c.freed))
+		    get_u64(ld, e, "generation", &g) || get_u64(ld, e, "freed", &c.freed) ||
+		    get_u64(ld, e, "pause_ns", &c.pause_ns))
 			return ld->err->code;
 		c.generation = (uint32_t)g;
 		record_add_collection(t, &c);

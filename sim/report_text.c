@@ -684,6 +684,37 @@ static void render(struct strbuf *sb, struct page *pg, const struct record_trace
 	}
 }
 
+/* The recorded runtime's own collections by generation, after the
+ * modelled collector's rows (docs/gc.md, "Recorded collections"). */
+static void recorded_rows(struct strbuf *sb, const struct record_trace *t)
+{
+	static const char *const head[] = { "p50", "p95", "p99", "max" };
+	struct record_gc_summary *g;
+	size_t n = record_recorded_gens(t, &g);
+	char cell[4][32];
+
+	if (!n)
+		return;
+	sb_puts(sb, "\nrecorded collector (the traced runtime's own, from its g lines)\n");
+	sb_printf(sb, "  %-12s %11s %11s", "generation", "collections", "collected");
+	for (size_t k = 0; t->timed && k < 4; k++)
+		sb_printf(sb, "   pause %s", head[k]);
+	sb_putc(sb, '\n');
+	for (size_t i = 0; i < n; i++) {
+		const uint64_t v[4] = { g[i].pause_p50_ns, g[i].pause_p95_ns,
+					g[i].pause_p99_ns, g[i].pause_max_ns };
+
+		sb_printf(sb, "  %-12u %11llu %11llu", (unsigned)g[i].generation,
+			  (unsigned long long)g[i].collections, (unsigned long long)g[i].freed);
+		for (size_t k = 0; t->timed && k < 4; k++) {
+			report_value(cell[k], sizeof cell[k], UNIT_NS, (double)v[k]);
+			sb_printf(sb, " %11s", cell[k]);
+		}
+		sb_putc(sb, '\n');
+	}
+	free(g);
+}
+
 static void text_trace(struct strbuf *sb, const struct record_trace *t,
 		       const struct report_opts *o)
 {
@@ -705,6 +736,7 @@ static void text_trace(struct strbuf *sb, const struct record_trace *t,
 	legend(sb, &ly, t, base);
 	warnings(sb, t);
 	render(sb, &pg, t, base, &ly);
+	recorded_rows(sb, t);
 	if (pg.floor_used)
 		sb_puts(sb, "\nn/a: the live bytes under the ratio are below 1 MiB, where the\n"
 			"allocator's granule (an arena, the heap's padding) decides the ratio\n"

@@ -1,9 +1,10 @@
 #!/bin/bash
 # Trace format version 2 (docs/trace-format.md, docs/binary-format.md):
 # lossless round trips of every line kind through both forms, plain and
-# gzip; annotations (k, ^SITE, m, g, h, e) change no replay result; what
+# gzip; annotations (k, ^SITE, m, g, h, e) change no simulated result; what
 # `memsim info` reports for sites, marks, recorded collections and
-# snapshots, derived by hand.
+# snapshots, and the marks and arena occupancy at marks a replay reports,
+# derived by hand.
 . "$ROOT/tests/lib.sh"
 TOOLS="$ROOT/build/${BUILD:-release}/tools"
 
@@ -82,6 +83,39 @@ t_like "info text: a path, escapes decoded" "$T_OUT" "<- parse it@app.c:40"
 t_like "info text: a mark" "$T_OUT" "  end                                           9            100"
 t_like "info text: snapshots" "$T_OUT" "heap snapshots         1 (the last lists 2 objects and 4 references)"
 
+# `memsim replay` on marks: the record lists them (label, events before
+# them), and every lane snapshots its arena occupancy at each. By hand,
+# cpython-3.11 (1 MiB arenas of 16 KiB pools since 3.10, Objects/obmalloc.c
+# ARENA_BITS 20 and POOL_BITS 14; one pool lost to alignment:
+# 63 usable): at "first" two 16-byte blocks share one pool; at "second"
+# they are freed and the 600-byte block is above pymalloc's 512-byte
+# limit, so no pool is in use. malloc has no arenas: no snapshot.
+printf '%s\n' '#memsim-trace 2' 'a 1 16' 'a 2 16' 'm first' 'f 1' 'f 2' \
+	'a 3 600' 'm second' >"$T/marks.trace"
+"$MEMSIM" replay -q -p cpython-3.11 -p malloc --format json "$T/marks.trace" >"$T/marks.json"
+t_is "replay: marks in the record" "$(python3 -c '
+import json, sys
+t = json.load(open(sys.argv[1]))["traces"][0]
+print([(m["label"], m["event"]) for m in t["marks"]])
+for p in t["policies"]:
+    print(p["name"], [(o["at"], o["event"], o["pools_in_use"], o["pools_usable"])
+                      for o in p["occupancy"] if o["at"].startswith("mark:")])' "$T/marks.json")" \
+	"[('first', 2), ('second', 5)]
+cpython-3.11 [('mark:first', 2, [1], [63]), ('mark:second', 5, [0], [63])]
+malloc []"
+t_like "replay text: the marks line" "$("$MEMSIM" replay -q -p cpython-3.11 "$T/marks.trace")" \
+	"marks: 2 (first at event 2, second at event 5)"
+# More than 8 marks: snapshots at the first 8 (a plot of more bars
+# is unreadable, and each costs two counts per arena), and the report says so.
+{ echo '#memsim-trace 2'; for i in $(seq 1 20); do echo "a $i 16"; echo "m m$i"; done; } >"$T/many.trace"
+"$MEMSIM" replay -q -p cpython-3.11 --format json "$T/many.trace" >"$T/many.json"
+t_is "replay: 20 marks, 8 snapshots, a warning" "$(python3 -c '
+import json, sys
+t = json.load(open(sys.argv[1]))["traces"][0]
+occ = [o["at"] for o in t["policies"][0]["occupancy"] if o["at"].startswith("mark:")]
+print(len(t["marks"]), len(occ), occ[-1], *[w for w in t["warnings"] if "marks" in w])' "$T/many.json")" \
+	"20 8 mark:m8 arena occupancy is shown at the first 8 of the trace's 20 marks"
+
 # `memsim retain` on a version-2 trace: marks name points, ^SITE groups
 # objects, and events are numbered by version-1 events (the k, m, h and
 # e lines are no step), as `memsim info` numbers its peaks.
@@ -144,8 +178,12 @@ report_json() {
 import json, sys
 d = json.load(sys.stdin)
 for t in d["traces"]:
-    for k in ("trace", "metadata", "events"):
+    for k in ("trace", "metadata", "events", "marks", "recorded_collections",
+              "recorded_generations"):
         t.pop(k, None)
+    t["warnings"] = [w for w in t["warnings"] if "marks" not in w]
+    for p in t["policies"]:
+        p["occupancy"] = [o for o in p["occupancy"] if not o["at"].startswith("mark:")]
 print(json.dumps(d, sort_keys=True))'
 }
 info_v1_part() {
@@ -170,5 +208,48 @@ for name in cycles server; do
 	t_is "$name: nor do they in binary" \
 		"$(report_json "$T/$name.v2.msb")" "$(report_json "$T/$name.trace")"
 	t_is "$name: info agrees" "$(info_v1_part "$T/$name.v2.trace")" "$(info_v1_part "$T/$name.trace")"
+	# the recorded collections in the replay's record, counted by awk:
+	# the opening g lines per generation and the f lines inside them
+	t_is "$name: replay records each g block and its frees" "$(
+		"$MEMSIM" replay -q -p malloc --format json "$T/$name.v2.msb" | python3 -c '
+import json, sys
+t = json.load(sys.stdin)["traces"][0]
+print(" ".join("%d:%d:%d" % (g["generation"], g["collections"], g["collected"])
+               for g in t["recorded_generations"]))')" "$(awk '
+		$1 == "g" && NF == 2 { open = 1; gen = $2; n[gen]++; next }
+		$1 == "g" { open = 0; next }
+		$1 == "f" && open { freed[gen]++ }
+		END { for (g in n) printf "%s%d:%d:%d", (k++ ? " " : ""), g, n[g], freed[g] }' \
+		"$T/$name.v2.trace")"
 done
+
+# Recorded collections with times, checked by hand:
+#   @1000 a a @2000 | g 0 (event 4) f f @2500 g   -> gen 0, 2 freed, 500 ns
+#   a @3000 | g 1 (event 9) @3100 g               -> gen 1, 0 freed, 100 ns
+#   @4000 | g 0 (event 11) f @4900 g              -> gen 0, 1 freed, 900 ns
+# per generation (nearest rank of {500, 900}: p50 500, p95 = p99 = max 900)
+printf '%s\n' '#memsim-trace 2' '@ 1000' 'a 1 32 Node' 'a 2 32 Node' '@ 2000' 'g 0' 'f 1' \
+	'f 2' '@ 2500' 'g' 'a 3 64 Node' '@ 3000' 'g 1' '@ 3100' 'g' '@ 4000' 'g 0' 'f 3' \
+	'@ 4900' 'g' >"$T/g.trace"
+"$MEMSIM" replay -q -p cpython-3.11 --format json "$T/g.trace" >"$T/g.json"
+t_is "replay: recorded collections in the record" "$(python3 -c '
+import json, sys
+t = json.load(open(sys.argv[1]))["traces"][0]
+for c in t["recorded_collections"]:
+    print(c["event"], c["time_ns"], c["generation"], c["freed"], c["pause_ns"])
+for g in t["recorded_generations"]:
+    print(g["generation"], g["collections"], g["collected"], g["pause_total_ns"],
+          g["pause_p50_ns"], g["pause_p95_ns"], g["pause_p99_ns"], g["pause_max_ns"])' "$T/g.json")" \
+	"4 2000 0 2 500
+9 3000 1 0 100
+11 4000 0 1 900
+0 2 3 1400 500 900 900 900
+1 1 0 100 100 100 100 100"
+"$MEMSIM" replay -q -p cpython-3.11 "$T/g.trace" >"$T/g.txt"
+t_like "replay text: the recorded line" "$(cat "$T/g.txt")" \
+	"recorded: 3 collections by the traced runtime, 3 objects freed"
+t_like "replay text: recorded collector, generation 0" "$(cat "$T/g.txt")" \
+	"  0                      2           3      500 ns      900 ns      900 ns      900 ns"
+t_like "replay text: recorded collector, generation 1" "$(cat "$T/g.txt")" \
+	"  1                      1           0      100 ns      100 ns      100 ns      100 ns"
 t_done

@@ -268,7 +268,8 @@ static void test_round_trip_extras(void)
 	struct record rec = { 0 };
 	struct report_opts o = { 0 };
 	struct record_trace *t;
-	struct record_collection c = { .event = 3, .time_ns = 0, .generation = 0, .freed = 2 };
+	struct record_collection c = { .event = 3, .time_ns = 0, .generation = 0, .freed = 2,
+					 .pause_ns = 700 };
 	struct record_column col = { "bytes", "explained", UNIT_BYTES, KIND_PEAK };
 	struct strbuf text;
 
