@@ -10,9 +10,10 @@
 # libtcmalloc-minimal4, libmimalloc2.0 (tools/replay-real --lib); make bench:
 # time (GNU time, for peak RSS). Sweeps (docs/sweeps.md, tests/e2e/sweep_*.sh):
 # parallel (GNU parallel), slurm-wlm and munge (a single-node Slurm).
+# chromium: tests/e2e/html_browser.sh opens index.html in it (headless).
 # Run as root (or with sudo); when nothing is missing it does nothing.
 set -eu
-PACKAGES="gcc make pkg-config libc6-dev libcjson-dev zlib1g-dev libzstd-dev gnuplot-nox python3 clang libclang-rt-14-dev valgrind sqlite3 libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 time parallel slurm-wlm munge heaptrack zstd"
+PACKAGES="gcc make pkg-config libc6-dev libcjson-dev zlib1g-dev libzstd-dev gnuplot-nox python3 clang libclang-rt-14-dev valgrind sqlite3 libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 time parallel slurm-wlm munge heaptrack zstd chromium"
 
 missing=""
 for p in $PACKAGES; do
