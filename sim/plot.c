@@ -57,21 +57,28 @@ static const char *const occ_colors[] = {
 
 /* ---- names ----------------------------------------------------------------- */
 
-/* "traces/list-churn.trace.gz" -> "list-churn"; characters other than
- * letters, digits, '-', '_' and '.' become '_'. */
+/* Cuts `ext` off the end of s (of length *len) if it is there and not
+ * all of s. */
+static void cut_ext(char *s, size_t *len, const char *ext)
+{
+	size_t e = strlen(ext);
+
+	if (*len > e && strcmp(s + *len - e, ext) == 0)
+		s[*len -= e] = '\0';
+}
+
+/* "traces/list-churn.trace.gz" -> "list-churn" (also .msb, .zst);
+ * characters other than letters, digits, '-', '_' and '.' become '_'. */
 static char *trace_slug(const char *trace)
 {
 	const char *base = strrchr(trace, '/');
 	char *s = xstrdup(base ? base + 1 : trace);
 	size_t len = strlen(s);
-	static const char *const ext[] = { ".gz", ".trace" };
 
-	for (int i = 0; i < 2; i++) {
-		size_t e = strlen(ext[i]);
-
-		if (len > e && strcmp(s + len - e, ext[i]) == 0)
-			s[len -= e] = '\0';
-	}
+	cut_ext(s, &len, ".gz");
+	cut_ext(s, &len, ".zst");
+	cut_ext(s, &len, ".trace");
+	cut_ext(s, &len, ".msb");
 	for (char *p = s; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))

@@ -34,6 +34,10 @@ traces: $(SCENARIO_TRACES)
 $(TRACES_DIR)/seed-arenas.trace.gz: $(GEN_SCENARIO)
 	@mkdir -p $(dir $@)
 	$(GEN_SCENARIO) arenas | gzip -1n > $@.tmp && mv $@.tmp $@
+# make report's copy of scenario 1 (Makefile, REPORT_TRACES)
+$(TRACES_DIR)/seed-arenas-1m.msb: $(GEN_SCENARIO) | $(MEMSIM)
+	@mkdir -p $(dir $@)
+	$(GEN_SCENARIO) arenas -n 1M | $(MEMSIM) convert -q - $@.tmp.msb && mv $@.tmp.msb $@
 $(TRACES_DIR)/pinning.trace.gz: $(GEN_SCENARIO)
 	@mkdir -p $(dir $@)
 	$(GEN_SCENARIO) pinning -n 1000000 -f 500000 | gzip -9n > $@.tmp && mv $@.tmp $@

@@ -115,4 +115,13 @@ if mount -t tmpfs -o size=300k tmpfs "$T/small" 2>/dev/null; then
 else
 	t_skip "full tmpfs: --out and -o" "cannot mount a tmpfs here (needs root)"
 fi
+
+# File names of plots: the trace's base name without .gz/.zst and then
+# .trace/.msb, so x.trace.gz and x.msb both give x.*; the second of two
+# equal names is numbered by its place (x-2).
+printf '%s\n' '#memsim-trace 1' 'a 1 64' 'f 1' >"$T/x.trace"
+"$MEMSIM" convert -q "$T/x.trace" "$T/x.msb"
+t_run replay -q --out "$T/names" -p malloc "$T/x.msb" "$T/x.trace"
+t_is "plot names: x.msb -> x, x.trace -> x-2" \
+	"$(cd "$T/names/plots" && ls *.memory.gp | tr '\n' ' ')" "x-2.memory.gp x.memory.gp "
 t_done
