@@ -48,6 +48,8 @@ static void replay_help(FILE *out)
 		"  -o, --output FILE    write the report to FILE (whole, or not at all)\n"
 		"  -b, --baseline NAME  add each other policy's difference to policy NAME\n"
 		"      --all            text: also show rows that are zero under every policy\n"
+		"      --sections LIST  text: only these sections, comma-separated, of memory,\n"
+		"                       fragmentation, freelists, collector, allocator, baseline\n"
 		"      --out DIR        also write the report directory DIR (created, or an\n"
 		"                       earlier report replaced whole):\n");
 	for (size_t i = 0; report_formats[i]; i++)
@@ -77,6 +79,9 @@ static void replay_help(FILE *out)
 		"      --format csv traces/list-churn.trace.gz\n"
 		"  memsim replay -p malloc -p real:glibc -p real:jemalloc -p real:mimalloc \\\n"
 		"      -p real:tcmalloc --out report/ traces/list-churn.trace.gz\n"
+		"  memsim replay -p cpython-2.4 -p cpython-2.7 -p cpython-3.11 -p cpython-3.13 \\\n"
+		"      -p malloc -p cpython-2.7:freelists.mode=shared --sections memory,collector \\\n"
+		"      traces/cycles.trace.gz\n"
 		"  memsim replay -p cpython-3.13 --format json traces/cycles.trace.gz > report.json\n"
 		"  memsim replay -p malloc -p cpython-3.12 --format csv traces/cycle.trace \\\n"
 		"      traces/list-churn.trace.gz\n"
@@ -112,10 +117,12 @@ struct replay_args {
 	int jobs;
 	int quiet;
 	int all;
+	unsigned sections;      /* --sections, REPORT_SEC_* bits (0: all) */
 	int series;
 };
 
-enum { OPT_OUT = 256, OPT_SAMPLE_STEP, OPT_SAMPLE_NS, OPT_FORCE, OPT_ALL, OPT_SERIES };
+enum { OPT_OUT = 256, OPT_SAMPLE_STEP, OPT_SAMPLE_NS, OPT_FORCE, OPT_ALL, OPT_SERIES,
+       OPT_SECTIONS };
 
 #define REPLAY_MAX_JOBS 1024
 
@@ -133,6 +140,7 @@ static int parse_args(int argc, char **argv, struct replay_args *a, struct ms_er
 		{ "sample-ns", required_argument, NULL, OPT_SAMPLE_NS },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "all", no_argument, NULL, OPT_ALL },
+		{ "sections", required_argument, NULL, OPT_SECTIONS },
 		{ "series", no_argument, NULL, OPT_SERIES },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -166,6 +174,10 @@ static int parse_args(int argc, char **argv, struct replay_args *a, struct ms_er
 			break;
 		case OPT_ALL:
 			a->all = 1;
+			break;
+		case OPT_SECTIONS:
+			if (report_sections_parse(optarg, &a->sections, err))
+				return err->code;
 			break;
 		case OPT_SERIES:
 			a->series = 1;
@@ -328,7 +340,8 @@ static int replay_run(int argc, char **argv, struct ms_error *err)
 		status = outdir_begin(&dir, a.out_dir, err);
 	if (status == 0)
 		status = replay_traces(&a, argc, argv, &rec, err);
-	opts = (struct report_opts){ .baseline = a.baseline, .all = a.all };
+	opts = (struct report_opts){ .baseline = a.baseline, .all = a.all,
+				     .sections = a.sections };
 	if (status == 0)
 		tell_warnings(&rec);
 	if (a.out_dir && status != 0)

@@ -67,6 +67,47 @@ int report_write_dir(struct outdir *d, const struct record *rec,
 	return rc;
 }
 
+static const char *section_name(int s)
+{
+	return s < STATS_NSECTIONS ? stats_section_name[s]
+	       : s == REPORT_SEC_ALLOCATOR ? "allocator" : "baseline";
+}
+
+int report_sections_parse(const char *list, unsigned *bits, struct ms_error *err)
+{
+	const char *p = list;
+
+	*bits = 0;
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		int s;
+
+		for (s = 0; s < REPORT_NSECTIONS; s++)
+			if (strlen(section_name(s)) == n && strncmp(p, section_name(s), n) == 0)
+				break;
+		if (s == REPORT_NSECTIONS) {
+			struct strbuf names;
+
+			sb_init(&names);
+			for (s = 0; s < REPORT_NSECTIONS; s++)
+				sb_printf(&names, "%s%s", s ? ", " : "", section_name(s));
+			ms_error_set(err, MS_EXIT_USAGE, "--sections: unknown section '%.*s' in '%s' "
+				     "(use %s)", (int)n, p, list, sb_str(&names));
+			sb_free(&names);
+			return err->code;
+		}
+		*bits |= 1u << s;
+		if (!p[n])
+			return 0;
+		p += n + 1;
+	}
+}
+
+int report_shows(const struct report_opts *o, int s)
+{
+	return !o || !o->sections || (o->sections >> s & 1u);
+}
+
 size_t report_baseline(const struct record_trace *t, const struct report_opts *opts)
 {
 	if (!opts || !opts->baseline)

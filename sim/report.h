@@ -22,12 +22,30 @@
 #include "error.h"
 #include "outfile.h"
 #include "record.h"
+#include "stats.h"
 #include "strbuf.h"
 
 struct report_opts {
 	const char *baseline;   /* policy name to compare the others with, or NULL */
 	int all;                /* text: also the rows that are zero everywhere */
+	unsigned sections;      /* text: a bit per REPORT_SEC_*, 0 = all of them */
 };
+
+/* The text report's sections, as --sections names them: the metric
+ * sections of stats.h (memory, fragmentation, freelists, collector),
+ * then these. */
+enum {
+	REPORT_SEC_ALLOCATOR = STATS_NSECTIONS,  /* allocator detail */
+	REPORT_SEC_BASELINE,                     /* vs baseline */
+	REPORT_NSECTIONS
+};
+
+/* Reads a comma-separated list of section names into *bits; a name
+ * that is none is an error (64) naming it and the valid ones. */
+int report_sections_parse(const char *list, unsigned *bits, struct ms_error *err);
+
+/* 1 if section s is shown under o (every section when o->sections is 0). */
+int report_shows(const struct report_opts *o, int s);
 
 struct report_format {
 	const char *name;       /* --format NAME */

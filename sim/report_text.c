@@ -330,6 +330,8 @@ static void other_tables(struct page *pg, const struct record_trace *t, size_t i
 static void build(struct page *pg, const struct record_trace *t, const struct report_opts *o)
 {
 	for (int s = 0; s < STATS_NSECTIONS; s++) {
+		if (!report_shows(o, s))
+			continue;
 		add_line(pg, L_SECTION, stats_section_title[s]);
 		metric_rows(pg, t, s);
 		if (s == STATS_SEC_FREELISTS)
@@ -337,8 +339,10 @@ static void build(struct page *pg, const struct record_trace *t, const struct re
 		if (s == STATS_SEC_COLLECTOR)
 			gen_rows(pg, t);
 	}
-	add_line(pg, L_SECTION, "allocator detail");
-	allocator_rows(pg, t);
+	if (report_shows(o, REPORT_SEC_ALLOCATOR)) {
+		add_line(pg, L_SECTION, "allocator detail");
+		allocator_rows(pg, t);
+	}
 	if (o && o->all)
 		for (size_t i = 0; i < t->npol; i++)
 			other_tables(pg, t, i);
@@ -724,7 +728,7 @@ static void text_trace(struct strbuf *sb, const struct record_trace *t,
 
 	title(sb, t);
 	build(&pg, t, o);
-	if (base != SIZE_MAX && t->npol > 1) {
+	if (base != SIZE_MAX && t->npol > 1 && report_shows(o, REPORT_SEC_BASELINE)) {
 		char head[300];
 
 		snprintf(head, sizeof head, "vs baseline");
@@ -736,7 +740,8 @@ static void text_trace(struct strbuf *sb, const struct record_trace *t,
 	legend(sb, &ly, t, base);
 	warnings(sb, t);
 	render(sb, &pg, t, base, &ly);
-	recorded_rows(sb, t);
+	if (report_shows(o, STATS_SEC_COLLECTOR))
+		recorded_rows(sb, t);
 	if (pg.floor_used)
 		sb_puts(sb, "\nn/a: the live bytes under the ratio are below 1 MiB, where the\n"
 			"allocator's granule (an arena, the heap's padding) decides the ratio\n"

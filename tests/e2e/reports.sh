@@ -352,4 +352,27 @@ t_run replay -q --series --sample-step 2 -p malloc --format json traces/cycle.tr
 t_is "--series: the series in JSON" \
 	"$(python3 -c 'import json,sys; print([p[0] for p in json.load(sys.stdin)["traces"][0]["policies"][0]["series"]["points"]])' <"$T/.out")" \
 	"[2, 4, 6, 7]"
+# --sections: the text report keeps only the sections named, in the
+# report's own order whatever the list's; JSON is not cut.
+sections_of() { grep -E '^(memory|fragmentation|free lists|collector|allocator detail|vs baseline|recorded collector)( |$|:)' | awk '{print $1}' | tr '\n' ' '; }
+t_run replay -q -p cpython-2.7 -p cpython-3.13 --baseline cpython-2.7 traces/cycles.trace.gz
+t_is "--sections: all by default" "$(printf '%s\n' "$T_OUT" | sections_of)" \
+	"memory fragmentation free collector allocator vs "
+t_run replay -q -p cpython-2.7 -p cpython-3.13 --baseline cpython-2.7 \
+	--sections collector,memory traces/cycles.trace.gz
+t_is "--sections collector,memory: those two, in report order" \
+	"$(printf '%s\n' "$T_OUT" | sections_of)" "memory collector "
+t_run replay -q -p cpython-2.7 -p cpython-3.13 --baseline cpython-2.7 \
+	--sections baseline,allocator,freelists,fragmentation traces/cycles.trace.gz
+t_is "--sections: the other four" "$(printf '%s\n' "$T_OUT" | sections_of)" \
+	"fragmentation free allocator vs "
+t_run replay -q -p cpython-2.7 --sections memory --format json traces/cycle.trace
+t_is "--sections leaves JSON whole (the cycle: one c, two lists)" \
+	"$(jqv '.traces[0].policies[0].gc.collections_total') $(jqv '.traces[0].policies[0].gc.collected_total')" "1 2"
+t_run replay -p malloc --sections memory,bogus traces/cycle.trace
+t_is "--sections with an unknown name: 64 and the valid ones" "$T_STATUS $T_ERR" \
+	"64 memsim: --sections: unknown section 'bogus' in 'memory,bogus' (use memory, fragmentation, freelists, collector, allocator, baseline)
+memsim: see 'memsim replay --help'"
+t_run replay -p malloc --sections '' traces/cycle.trace
+t_is "--sections '': 64" "$T_STATUS" 64
 t_done
