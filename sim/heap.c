@@ -46,11 +46,10 @@
  *     such object; the core keeps 32 bits of size). They are allocated
  *     and grown together with objs, to the same capacity.
  *   - map: the ID map, open addressing with linear probing and
- *     backward-shift deletion (no tombstones). An entry is 8 bytes: the
- *     slot and a 32-bit tag, the top half of a 64-bit mixed hash of the ID.
- *     The home bucket is the tag's top `bits` bits (Fibonacci-style), so
- *     probing compares tags without touching objs, and deletion and growth
- *     never need to rehash an ID. The load stays at most 3/4.
+ *     backward-shift deletion (no tombstones), 4-byte entries ("The ID
+ *     map" below: an entry packs the slot, the entry's distance from its
+ *     home bucket and a few hash bits, the widths set by the slot
+ *     capacity). The load stays at most 3/4.
  *   - out: up to two edges inside the core; beyond, a malloc'ed vector
  *     [count, capacity, edges...] of 2^k words (capacity 2^k - 2: 6, 14,
  *     30, ...), doubling.
@@ -98,10 +97,9 @@ _Static_assert(sizeof(struct heap_obj) == 32, "heap_obj is half a cache line");
 _Static_assert(HEAP_TYPE_MAX <= UINT32_MAX >> HEAP_TF_TYPE_SHIFT,
 	       "the type index fits above the flags");
 
-struct map_entry {
-	uint32_t tag;
-	uint32_t slot;          /* HEAP_NONE: empty */
-};
+/* The ID map's empty entry (no occupied entry has all slot bits set). */
+#define MAP_EMPTY UINT32_MAX
+#define MAP_DIST_BITS 4u        /* distance from home kept in an entry */
 
 /*
  * An array indexed by slot: the cores, a layer's side array, or the big
@@ -131,11 +129,18 @@ struct heap {
 	uint32_t slot_cap;
 	uint32_t free_head;     /* first free slot below slot_limit, or NONE */
 
-	struct map_entry *map;
+	uint32_t *map;          /* entries: [tag | dist | slot], MAP_EMPTY */
 	void *map_raw;
-	uint32_t map_bits;
-	uint32_t map_shift;     /* 32 - map_bits */
+	uint32_t map_bits;      /* the map has 2^map_bits entries */
+	uint32_t map_shift;     /* 64 - map_bits: home = hash >> map_shift */
 	uint64_t map_mask;
+	/* The entry layout (below: "The ID map"), all in place: */
+	uint32_t m_sbits;       /* slot bits, the low end */
+	uint32_t m_dsat;        /* largest distance, meaning "it or more" */
+	uint32_t m_dstep;       /* distance 1 (0 with no distance bits) */
+	uint32_t m_dfield;      /* the distance bits: m_dsat * m_dstep */
+	uint32_t m_tmask;       /* the tag bits, the high end */
+	uint32_t m_hmask;       /* distance and tag: all but the slot */
 
 	uint32_t *stack;
 	size_t stack_n, stack_cap;
@@ -169,6 +174,21 @@ static void *table_alloc(uint64_t bytes, void **raw)
 }
 
 /* ---- slot arrays ---- */
+
+/*
+ * Stores an array's address where its layer reads it. *base is really a
+ * `struct heap_obj *`, a `uint64_t *`, a `struct gen_obj *`...: storing
+ * through a `void **` breaks C's aliasing rule (C11 6.5p7), and GCC -O2
+ * may then keep using a pointer it loaded before the array moved (it
+ * did in a first version of the 4-byte ID map, whose slot_take also
+ * re-encoded the map: objects went missing past 2^19 slots, not at -O1
+ * or with -fno-strict-aliasing). memcpy may change any object's
+ * representation, so every reader sees the store.
+ */
+static void slotarr_publish(void **base, void *p)
+{
+	memcpy(base, &p, sizeof p);
+}
 
 /* Gives the array `cap` elements; the first `keep` keep their content,
  * the rest are zero. */
@@ -209,7 +229,7 @@ static void slotarr_resize(struct slotarr *a, uint64_t keep, uint64_t cap)
 	}
 	a->raw = raw;
 	a->mem = p;
-	*a->base = p;
+	slotarr_publish(a->base, p);
 }
 
 static void slotarr_free(struct slotarr *a)
@@ -227,7 +247,7 @@ static struct slotarr *slotarr_add(struct heap *h, void **base, size_t elem)
 
 	h->arrs = xreallocarray(h->arrs, h->narrs + 1, sizeof *h->arrs);
 	a = &h->arrs[h->narrs++];
-	*base = NULL;
+	slotarr_publish(base, NULL);
 	*a = (struct slotarr){ .base = base, .elem = elem };
 	slotarr_resize(a, 0, h->slot_cap);
 	return a;
@@ -300,12 +320,40 @@ static void obj_set_size(struct heap *h, struct heap_obj *o, uint64_t size)
 /* ---- the ID map ---- */
 
 /*
- * Mixes an ID into 64 bits. Sequential IDs and 16-byte-aligned addresses
- * both have all their entropy in a few low bits; two multiply-xorshift
- * rounds (the constants of splitmix64's finaliser) spread it over the top
- * half, which is where the tag and the home bucket come from.
+ * The ID map: ID -> slot, open addressing with linear probing over
+ * 2^map_bits entries of 4 bytes, backward-shift deletion, load at most 3/4
+ * (so 5.3 to 10.7 bytes per live object; the 8-byte entries before took
+ * 10.7 to 21).
+ *
+ *   1. The ID is mixed into 64 bits (id_hash). Its top map_bits bits are
+ *      the home bucket, its low 32 bits the source of the tag.
+ *   2. An entry packs, from the low end: the slot (m_sbits = map_bits
+ *      bits: every slot is below the most objects ever live, so below
+ *      3/4 of the map's size, and none has all the bits set, so
+ *      MAP_EMPTY, all ones, is never an entry), the distance from home
+ *      (at most MAP_DIST_BITS; the largest value m_dsat means "m_dsat
+ *      or more"), and in the bits left above (m_tmask) the same bits of
+ *      the hash's low half: the tag. With 2^20 slots: 21 + 4 + 7 bits.
+ *   3. A probe at distance k from home accepts an entry only if its
+ *      distance field is min(k, m_dsat) (it has the same home) and its tag
+ *      is the ID's; only then is the core's ID compared. So a miss rarely
+ *      touches objs, as with the 32-bit tags before: linear probing puts
+ *      fewer than one other entry of the same home in a run on average,
+ *      and a tag of t bits rejects all but 1/2^t of those.
+ *   4. Deletion needs the home of each entry it may shift back: home =
+ *      position - distance, or for a saturated distance (rare: a run
+ *      that long at load 3/4) the hash of the core's ID.
+ *   5. Growth (map_bits + 1, with the slot field one bit wider and the
+ *      tag one narrower) rebuilds from the slot array, a sequential read
+ *      of the cores. From 2^28 entries (201M live objects) on, the
+ *      distance and then the tag shrink to nothing and more probes
+ *      compare core IDs: correct, slower.
+ *
+ * Sequential IDs and 16-byte-aligned recorded addresses both keep their
+ * entropy in a few low bits; two multiply-xorshift rounds (the constants
+ * of splitmix64's finaliser) spread it over all 64 bits.
  */
-static inline uint32_t id_tag(uint64_t id)
+static inline uint64_t id_hash(uint64_t id)
 {
 	uint64_t x = id;
 
@@ -314,30 +362,75 @@ static inline uint32_t id_tag(uint64_t id)
 	x ^= x >> 27;
 	x *= UINT64_C(0x94d049bb133111eb);
 	x ^= x >> 31;
-	return (uint32_t)(x >> 32);
+	return x;
 }
 
-static inline uint64_t map_home(const struct heap *h, uint32_t tag)
+static inline uint64_t map_home(const struct heap *h, uint64_t x)
 {
-	return (uint64_t)(tag >> h->map_shift);
+	return x >> h->map_shift;
 }
 
-/* Index of the entry for `id`, or of the empty entry where it would go. */
-static inline uint64_t map_probe(const struct heap *h, uint64_t id, uint32_t tag)
+/* The tag field of hash x, in place (shifted to the top of the entry). */
+static inline uint32_t map_tag(const struct heap *h, uint64_t x)
 {
-	uint64_t i = map_home(h, tag);
+	return (uint32_t)x & h->m_tmask;
+}
+
+static inline uint32_t map_slot(const struct heap *h, uint32_t e)
+{
+	return e & ~h->m_hmask;
+}
+
+static inline uint32_t map_dist(const struct heap *h, uint32_t e)
+{
+	return (uint32_t)((uint64_t)(e & h->m_dfield) >> h->m_sbits);
+}
+
+/* An entry for slot at distance k from home, with tag field tf. */
+static inline uint32_t map_entry(const struct heap *h, uint32_t tf, uint64_t k,
+				 uint32_t slot)
+{
+	uint32_t d = k < h->m_dsat ? (uint32_t)k : h->m_dsat;
+
+	HEAP_ASSERT(slot < ~h->m_hmask);        /* never MAP_EMPTY */
+
+	return tf | d * h->m_dstep | slot;
+}
+
+/* Index of the entry for `id` (hash x), or of the empty entry where it
+ * would go. */
+static inline uint64_t map_probe(const struct heap *h, uint64_t id, uint64_t x)
+{
+	uint64_t i = map_home(h, x);
+	uint32_t key = map_tag(h, x), kmax = key | h->m_dfield;
 
 	for (;;) {
-		const struct map_entry *e = &h->map[i];
+		uint32_t e = h->map[i];
 
-		if (e->slot == HEAP_NONE)
+		if (e == MAP_EMPTY)
 			return i;
-		if (e->tag == tag && h->objs[e->slot].id == id)
+		if ((e & h->m_hmask) == key && h->objs[map_slot(h, e)].id == id)
 			return i;
+		if (key != kmax)
+			key += h->m_dstep;
 		i = (i + 1) & h->map_mask;
 	}
 }
 
+/* Sets the entry layout of a map of 2^s entries (step 2 above). */
+static void map_layout(struct heap *h, uint32_t s)
+{
+	uint32_t d = 32u - s < MAP_DIST_BITS ? 32u - s : MAP_DIST_BITS;
+
+	h->m_sbits = s;
+	h->m_dsat = (UINT32_C(1) << d) - 1;
+	h->m_dstep = (uint32_t)((uint64_t)1 << s);
+	h->m_dfield = h->m_dsat * h->m_dstep;
+	h->m_hmask = (uint32_t)~(((uint64_t)1 << s) - 1);
+	h->m_tmask = (uint32_t)~(((uint64_t)1 << (s + d)) - 1);
+}
+
+/* An empty map of 2^bits entries. */
 static void map_init(struct heap *h, uint32_t bits)
 {
 	uint64_t n = UINT64_C(1) << bits;
@@ -345,38 +438,50 @@ static void map_init(struct heap *h, uint32_t bits)
 	if (n > SIZE_MAX / sizeof *h->map)
 		xreallocarray(NULL, (size_t)n, sizeof *h->map); /* dies saying so */
 	h->map = table_alloc(n * sizeof *h->map, &h->map_raw);
-	for (uint64_t i = 0; i < n; i++)
-		h->map[i].slot = HEAP_NONE;
+	memset(h->map, 0xff, (size_t)(n * sizeof *h->map));   /* MAP_EMPTY */
 	h->map_bits = bits;
-	h->map_shift = 32u - bits;
+	h->map_shift = 64u - bits;
 	h->map_mask = n - 1;
+	map_layout(h, bits);
 }
 
-/* Doubles the map; entries move by their tags alone. */
+/* Enters a slot whose ID is not in the map. */
+static void map_insert(struct heap *h, uint32_t slot)
+{
+	uint64_t x = id_hash(h->objs[slot].id), home = map_home(h, x), i = home;
+
+	while (h->map[i] != MAP_EMPTY)
+		i = (i + 1) & h->map_mask;
+	h->map[i] = map_entry(h, map_tag(h, x), (i - home) & h->map_mask, slot);
+}
+
+/* Doubles the map, entering the live slots anew (step 5). The old map
+ * goes first: nothing is read from it, so old and new are never
+ * resident together (the peak RSS of a growth was 3 x the old map). */
 static void map_grow(struct heap *h)
 {
-	struct map_entry *old = h->map;
-	void *old_raw = h->map_raw;
-	uint64_t n = h->map_mask + 1;
-
+	free(h->map_raw);
 	map_init(h, h->map_bits + 1);
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t j;
+	for (uint32_t s = 0; s < h->slot_limit; s++)
+		if (heap_obj_live(&h->objs[s]))
+			map_insert(h, s);
+}
 
-		if (old[i].slot == HEAP_NONE)
-			continue;
-		j = map_home(h, old[i].tag);
-		while (h->map[j].slot != HEAP_NONE)
-			j = (j + 1) & h->map_mask;
-		h->map[j] = old[i];
-	}
-	free(old_raw);
+/* The home bucket of the entry at index j (step 4). */
+static inline uint64_t map_entry_home(const struct heap *h, uint64_t j, uint32_t e)
+{
+	uint32_t d = map_dist(h, e);
+
+	if (d < h->m_dsat)
+		return (j - d) & h->map_mask;
+	return map_home(h, id_hash(h->objs[map_slot(h, e)].id));
 }
 
 /*
  * Removes the entry at index i and closes the gap: each following entry
  * of the run moves back into the hole unless its home lies cyclically
- * after the hole (it would then become unreachable from its home).
+ * after the hole (it would then become unreachable from its home); a
+ * moved entry's distance shrinks by how far it moved.
  */
 static void map_delete_at(struct heap *h, uint64_t i)
 {
@@ -384,19 +489,21 @@ static void map_delete_at(struct heap *h, uint64_t i)
 
 	for (;;) {
 		uint64_t home;
+		uint32_t e;
 
 		j = (j + 1) & h->map_mask;
-		if (h->map[j].slot == HEAP_NONE)
+		e = h->map[j];
+		if (e == MAP_EMPTY)
 			break;
-		home = map_home(h, h->map[j].tag);
+		home = map_entry_home(h, j, e);
 		if (((j - home) & h->map_mask) >= ((j - i) & h->map_mask)) {
-			h->map[i] = h->map[j];
+			h->map[i] = map_entry(h, e & h->m_tmask,
+					      (i - home) & h->map_mask, map_slot(h, e));
 			i = j;
 		}
 	}
-	h->map[i].slot = HEAP_NONE;
+	h->map[i] = MAP_EMPTY;
 }
-
 /* ---- edges ---- */
 
 static inline uint32_t out_nout(const struct heap_obj *o)
@@ -491,7 +598,7 @@ static void obj_bury(struct heap *h, uint32_t slot)
 	if (h->hooks.on_free)
 		h->hooks.on_free(h->hooks.ctx, h, slot);
 	/* The listener may have looked the ID up; it goes now. */
-	map_delete_at(h, map_probe(h, o->id, id_tag(o->id)));
+	map_delete_at(h, map_probe(h, o->id, id_hash(o->id)));
 	h->live_objects--;
 	h->live_bytes -= heap_obj_size(h, o);
 	h->freed++;
@@ -569,7 +676,7 @@ static inline void cascade_prefetch(const struct heap *h, const uint32_t *e,
 		prefetch_sides(h, e[n - CASCADE_OBJ_AHEAD]);
 	}
 	if (looks_dying(h, s = e[n - CASCADE_MAP_AHEAD])) {
-		__builtin_prefetch(&h->map[map_home(h, id_tag(h->objs[s].id))]);
+		__builtin_prefetch(&h->map[map_home(h, id_hash(h->objs[s].id))]);
 		prefetch_hints(h, s);
 	}
 }
@@ -675,14 +782,14 @@ static int apply_alloc(struct heap *h, const struct event *ev,
 		       struct ms_error *err)
 {
 	uint64_t id = ev->id, size = ev->u.size;
-	uint32_t tag = id_tag(id), slot;
-	uint64_t pos;
+	uint64_t x = id_hash(id), pos;
+	uint32_t slot;
 	struct heap_obj *o;
 
 	if (id == EVENT_ID_ROOT)
 		return err_root(err);
-	pos = map_probe(h, id, tag);
-	if (h->map[pos].slot != HEAP_NONE)
+	pos = map_probe(h, id, x);
+	if (h->map[pos] != MAP_EMPTY)
 		return ms_error_set(err, MS_EXIT_DATAERR,
 				    "object %llu is already live",
 				    (unsigned long long)id);
@@ -700,7 +807,7 @@ static int apply_alloc(struct heap *h, const struct event *ev,
 	if ((h->live_objects + 1) * 4 > (h->map_mask + 1) * 3 &&
 	    h->map_bits < MAP_MAX_BITS) {
 		map_grow(h);
-		pos = map_probe(h, id, tag);
+		pos = map_probe(h, id, x);
 	}
 	slot = slot_take(h);
 	o = &h->objs[slot];
@@ -709,8 +816,7 @@ static int apply_alloc(struct heap *h, const struct event *ev,
 	o->tf = ev->type << HEAP_TF_TYPE_SHIFT;
 	obj_set_size(h, o, size);
 	o->roots = 1;
-	h->map[pos].tag = tag;
-	h->map[pos].slot = slot;
+	h->map[pos] = map_entry(h, map_tag(h, x), (pos - map_home(h, x)) & h->map_mask, slot);
 	h->live_objects++;
 	h->live_bytes += size;
 	if (h->hooks.on_alloc)
@@ -871,23 +977,28 @@ int heap_apply(struct heap *h, const struct event *ev, struct ms_error *err)
 
 uint32_t heap_lookup(const struct heap *h, uint64_t id)
 {
-	return h->map[map_probe(h, id, id_tag(id))].slot;
+	uint32_t e = h->map[map_probe(h, id, id_hash(id))];
+
+	return e != MAP_EMPTY ? map_slot(h, e) : HEAP_NONE;
 }
 
-/* The slot of the first entry with id's tag among the first 4 of its run,
- * or HEAP_NONE: the ID's own entry almost always (a hint's lookup). */
+/* The slot of the first entry with id's home and tag among the first 4
+ * of its run, or HEAP_NONE: the ID's own entry almost always (a hint's
+ * lookup, which reads no core). */
 static inline uint32_t map_guess(const struct heap *h, uint64_t id)
 {
-	uint32_t tag = id_tag(id);
-	uint64_t i = map_home(h, tag);
+	uint64_t x = id_hash(id), i = map_home(h, x);
+	uint32_t key = map_tag(h, x);
 
-	for (int k = 0; k < 4; k++, i = (i + 1) & h->map_mask) {
-		const struct map_entry *e = &h->map[i];
+	for (uint32_t k = 0; k < 4; k++, i = (i + 1) & h->map_mask) {
+		uint32_t e = h->map[i];
 
-		if (e->slot == HEAP_NONE)
+		if (e == MAP_EMPTY)
 			break;
-		if (e->tag == tag)
-			return e->slot;
+		if ((e & h->m_hmask) == key)
+			return map_slot(h, e);
+		if (k < h->m_dsat)
+			key += h->m_dstep;
 	}
 	return HEAP_NONE;
 }
@@ -921,7 +1032,7 @@ static void prefetch_referents(const struct heap *h, uint32_t s)
 /* HEAP_PF_MAP: the bucket of one ID. */
 static inline void pf_map(const struct heap *h, uint64_t id)
 {
-	__builtin_prefetch(&h->map[map_home(h, id_tag(id))]);
+	__builtin_prefetch(&h->map[map_home(h, id_hash(id))]);
 }
 
 /* HEAP_PF_OBJ: the core of one ID, and with `all` its side elements. */
@@ -1170,18 +1281,24 @@ int heap_check(const struct heap *h, struct ms_error *err)
 				   (unsigned long)in[s]);
 	}
 
-	/* Every map entry is a live object whose tag matches; with the
-	 * per-object lookups above this makes map and slots a bijection. */
+	/* Every map entry is a live object whose tag and distance from home
+	 * are right; with the per-object lookups above this makes map and
+	 * slots a bijection. */
 	for (uint64_t i = 0; i <= h->map_mask; i++) {
-		const struct map_entry *e = &h->map[i];
+		uint32_t e = h->map[i], s = map_slot(h, e);
+		uint64_t x;
 
-		if (e->slot == HEAP_NONE)
+		if (e == MAP_EMPTY)
 			continue;
 		mapped++;
-		if (e->slot >= h->slot_limit || !heap_obj_live(&h->objs[e->slot]) ||
-		    id_tag(h->objs[e->slot].id) != e->tag)
-			CHECK_FAIL("ID map entry %llu names slot %lu wrongly",
-				   (unsigned long long)i, (unsigned long)e->slot);
+		if (s >= h->slot_limit || !heap_obj_live(&h->objs[s]))
+			CHECK_FAIL("ID map entry %llu names free slot %lu",
+				   (unsigned long long)i, (unsigned long)s);
+		x = id_hash(h->objs[s].id);
+		if (map_entry(h, map_tag(h, x), (i - map_home(h, x)) & h->map_mask, s) != e)
+			CHECK_FAIL("ID map entry %llu (%#lx) has the wrong tag or distance for object %llu",
+				   (unsigned long long)i, (unsigned long)e,
+				   (unsigned long long)h->objs[s].id);
 	}
 	if (mapped != live)
 		CHECK_FAIL("ID map has %llu entries for %llu live objects",

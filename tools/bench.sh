@@ -193,4 +193,8 @@ sweep_rows() {
 for t in $TRACES; do
 	bench_trace "$t"
 done
-[ "$SWEEP_EVENTS" -gt 0 ] && sweep_rows
+# (an `if`: `[ ... ] && sweep_rows` as the last command made the script
+# fail, exit 1, whenever SWEEP_EVENTS=0 skipped the row)
+if [ "$SWEEP_EVENTS" -gt 0 ]; then
+	sweep_rows
+fi

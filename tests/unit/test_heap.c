@@ -1199,6 +1199,107 @@ static void test_type_limit(void)
 	heap_destroy(h);
 }
 
+/*
+ * The ID map under collisions. heap.c mixes an ID with splitmix64's
+ * finaliser, which is invertible, so the test builds IDs whose mixed
+ * hashes share their top 24 bits (one home bucket in every map of up to
+ * 2^24 entries) and, for half of them, their low 32 bits (the tag too):
+ * a run of 200 entries from one home, far past the distances an entry
+ * can hold (15), so deletions must find homes from the cores. Mixed with
+ * 3000 ordinary address IDs, whose arrival grows the slot array from 64
+ * to 4096 slots and the map from 16 to 4096 entries (each growth widens
+ * the slot field of the entries by a bit and narrows the tag).
+ * Objects come and go at random against a plain array of live flags;
+ * heap_check after every 64 events checks each entry's tag and distance.
+ */
+static uint64_t unxorshift(uint64_t y, unsigned k)
+{
+	uint64_t x = y;
+
+	for (unsigned s = k; s < 64; s += k)
+		x ^= y >> s;
+	return x;
+}
+
+static uint64_t mul_inverse(uint64_t c)
+{
+	uint64_t inv = c;      /* Newton: each step doubles the right bits */
+
+	for (int i = 0; i < 6; i++)
+		inv *= 2 - c * inv;
+	return inv;
+}
+
+/* The ID whose splitmix64 finaliser value is x. */
+static uint64_t unmix(uint64_t x)
+{
+	x = unxorshift(x, 31);
+	x *= mul_inverse(UINT64_C(0x94d049bb133111eb));
+	x = unxorshift(x, 27);
+	x *= mul_inverse(UINT64_C(0xbf58476d1ce4e5b9));
+	return unxorshift(x, 31);
+}
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 31;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	return x ^ (x >> 31);
+}
+
+#define COLL_N 200u
+#define PLAIN_N 3000u
+
+static void test_map_collisions(void)
+{
+	static uint64_t ids[COLL_N + PLAIN_N];
+	static char live[COLL_N + PLAIN_N];
+	struct heap *h = heap_create(NULL);
+	struct event e = { .kind = EVENT_ALLOC, .u.size = 8 };
+	struct ms_error err;
+	uint64_t nlive = 0, bad = 0, rnd = 12345;
+
+	for (uint32_t i = 0; i < COLL_N; i++) {
+		uint64_t low = i & 1 ? UINT64_C(0x12345678) : (uint64_t)i * 0x9e3779b1u;
+
+		ids[i] = unmix(UINT64_C(0xabcdef) << 40 | (uint64_t)i << 32 | (uint32_t)low);
+		CHECK_U64(mix(ids[i]) >> 40, 0xabcdef);
+	}
+	for (uint32_t i = 0; i < PLAIN_N; i++)
+		ids[COLL_N + i] = UINT64_C(0x7f0000001000) + 16 * (uint64_t)i;
+	for (int step = 0; step < 40000; step++) {
+		uint32_t k;
+
+		rnd = rnd * UINT64_C(6364136223846793005) + 1442695040888963407u;
+		k = (uint32_t)((rnd >> 33) % (COLL_N + PLAIN_N));
+		/* grow to about 3/4 of the IDs live, then churn */
+		if ((rnd >> 20 & 3) == 0 && step > 20000)
+			k = (uint32_t)((rnd >> 40) % COLL_N);
+		e.kind = live[k] ? EVENT_FREE : EVENT_ALLOC;
+		e.id = ids[k];
+		if (live[k] && step < 20000 && (rnd >> 10 & 3) != 0)
+			continue;
+		if (!CHECK_I64(heap_apply(h, &e, &err), 0))
+			break;
+		live[k] = !live[k];
+		nlive += live[k] ? 1 : (uint64_t)-1;
+		if ((step & 63) == 0)
+			CHECK_HEAP(h);
+	}
+	CHECK_U64(heap_live_objects(h), nlive);
+	for (uint32_t i = 0; i < COLL_N + PLAIN_N; i++) {
+		uint32_t s = heap_lookup(h, ids[i]);
+
+		bad += live[i] ? s == HEAP_NONE || heap_obj(h, s)->id != ids[i] : s != HEAP_NONE;
+	}
+	CHECK_U64(bad, 0);
+	CHECK(heap_slot_limit(h) > 2048);       /* the slot array doubled past 2048 */
+	CHECK_HEAP(h);
+	heap_destroy(h);
+}
+
 int main(void)
 {
 	TEST_RUN(test_alloc_and_lookup);
@@ -1217,6 +1318,7 @@ int main(void)
 	TEST_RUN(test_find_garbage_mixed);
 	TEST_RUN(test_extreme_ids);
 	TEST_RUN(test_address_ids);
+	TEST_RUN(test_map_collisions);
 	TEST_RUN(test_random_vs_model);
 	TEST_RUN(test_check_detects);
 	TEST_RUN(test_own_bytes);
